@@ -1,0 +1,210 @@
+/* cell.h - the public C API of libcell: the cell specification, its
+ * validation and parsers, error values, logging, and running a cell.
+ *
+ * Every front end (CLI flags, and later Lua, OCI config.json, ExecutionCell
+ * JSON) fills one `struct cell_spec`; cell_spec_validate() checks it once;
+ * cell_run() starts it in the sandbox and waits for it. Nothing downstream of
+ * the spec parses text.
+ *
+ * Conventions: a function that can fail takes `struct cell_err *err` as its
+ * last argument and returns -1 (or NULL) with err filled in; the message names
+ * the object and the operation ("bind /srv: No such file or directory").
+ * libcell never calls exit() and never prints except through cell_log().
+ */
+#ifndef CELL_CELL_H
+#define CELL_CELL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CELL_VERSION "0.1.0"
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* An error value. `errnum` is the errno behind it (0 when none); `msg` is a
+ * complete sentence fragment naming the object and the operation. */
+struct cell_err {
+    int errnum;
+    char msg[512];
+};
+
+/* Fill `err` from a printf-style format; appends ": strerror(errnum)" when
+ * errnum is non-zero. Always returns -1 so callers can `return cell_err_set(...)`. */
+int cell_err_set(struct cell_err *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Prefix an existing error with more context ("cell web: " + old message). */
+int cell_err_prefix(struct cell_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- logging ----------------------------------------------------------- */
+
+enum cell_log_level { CELL_LOG_ERROR, CELL_LOG_WARN, CELL_LOG_INFO, CELL_LOG_DEBUG };
+
+/* Messages at or below `level` are written to stderr as "cell: ...".
+ * The default is CELL_LOG_WARN. */
+void cell_log_set_level(enum cell_log_level level);
+void cell_log(enum cell_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- the specification --------------------------------------------------- */
+
+enum cell_net_mode { CELL_NET_NONE, CELL_NET_HOST };
+
+/* Seccomp profiles; see docs/seccomp-profiles.md for the exact lists. */
+enum cell_profile { CELL_PROFILE_HIGH, CELL_PROFILE_MEDIUM, CELL_PROFILE_LOW };
+
+/* Namespaces a cell gets. pid, mount, ipc, uts and cgroup are always new;
+ * net is new unless net_mode is CELL_NET_HOST; user is new when the caller
+ * is not root or when `userns` is asked for. */
+struct cell_namespaces {
+    bool userns;
+};
+
+enum cell_mount_kind { CELL_MOUNT_BIND, CELL_MOUNT_TMPFS };
+
+struct cell_mount {
+    enum cell_mount_kind kind;
+    char *source;      /* bind only: a host path */
+    char *destination; /* an absolute path inside the cell */
+    bool writable;     /* bind: rw when true, ro otherwise; tmpfs: always rw */
+};
+
+/* Resource limits applied through the cell's cgroup; 0 means "not set". */
+struct cell_limits {
+    uint64_t memory_bytes;
+    uint64_t pids;
+    uint64_t cpu_millis; /* 1000 = one full CPU */
+};
+
+enum cell_rlimit_name {
+    CELL_RLIMIT_NOFILE,
+    CELL_RLIMIT_NPROC,
+    CELL_RLIMIT_AS,
+    CELL_RLIMIT_CORE,
+    CELL_RLIMIT_CPU,
+    CELL_RLIMIT_FSIZE,
+    CELL_RLIMIT_STACK,
+    CELL_RLIMIT_MEMLOCK,
+    CELL_RLIMIT_COUNT
+};
+
+struct cell_rlimit {
+    bool set;
+    uint64_t soft; /* UINT64_MAX = unlimited */
+    uint64_t hard;
+};
+
+#define CELL_MAX_GROUPS 32
+#define CELL_MAX_PRESERVED_FDS 16
+
+struct cell_spec {
+    char *name;         /* [A-Za-z0-9][A-Za-z0-9_.-]{0,62} */
+    char **argv;        /* NULL-terminated; argv[0] is looked up in the cell's PATH */
+    char **env;         /* NULL-terminated "K=V"; exactly the workload's environment */
+    char *cwd;          /* absolute; default "/" */
+    uid_t uid;          /* inside the cell */
+    gid_t gid;
+    gid_t groups[CELL_MAX_GROUPS]; /* supplementary groups; none unless given */
+    size_t ngroups;
+    char *hostname;     /* default: the cell's name */
+    char *rootfs;       /* NULL: the host's system directories, read-only */
+    struct cell_mount *mounts;
+    size_t nmounts;
+    struct cell_namespaces ns;
+    enum cell_net_mode net_mode;
+    struct cell_limits limits;
+    struct cell_rlimit rlimits[CELL_RLIMIT_COUNT];
+    enum cell_profile profile;
+    uint64_t cap_add;   /* bit N = capability N kept (see <linux/capability.h>) */
+    unsigned timeout_sec; /* 0: none */
+    bool tty;
+    int preserved_fds[CELL_MAX_PRESERVED_FDS];
+    size_t npreserved_fds;
+};
+
+/* Initialise with defaults (profile high, net none, cwd "/", uid/gid 0). */
+void cell_spec_init(struct cell_spec *spec);
+/* Free every string and array the spec owns, and reset it. */
+void cell_spec_free(struct cell_spec *spec);
+/* Check every field; the first problem found is reported in err. Fills
+ * derived defaults (hostname from name). Returns 0 or -1. */
+int cell_spec_validate(struct cell_spec *spec, struct cell_err *err);
+
+/* Add the default environment (PATH of the usual system directories and
+ * HOME=/tmp); a spec whose env stays empty runs with an empty environment. */
+int cell_spec_add_default_env(struct cell_spec *spec, struct cell_err *err);
+
+/* Append helpers; strings are copied. */
+int cell_spec_add_env(struct cell_spec *spec, const char *kv, struct cell_err *err);
+int cell_spec_add_mount(struct cell_spec *spec, const struct cell_mount *m, struct cell_err *err);
+int cell_spec_set_argv(struct cell_spec *spec, char *const *argv, struct cell_err *err);
+
+/* ---- parsers (for every front end; each rejects with a precise message) -- */
+
+/* "64M", "1G", "512k", "1048576", "2.5G" -> bytes. Suffixes K M G T (powers
+ * of 1024), case-insensitive, optional trailing "B"/"iB". */
+int cell_parse_size(const char *text, uint64_t *bytes, struct cell_err *err);
+/* "0.5", "2", "1.25" -> millis of CPU (500, 2000, 1250); > 0, <= 1024 CPUs,
+ * at most three decimals. */
+int cell_parse_cpus(const char *text, uint64_t *millis, struct cell_err *err);
+/* "nofile=1024", "nofile=1024:4096", "core=unlimited" -> which + limit. */
+int cell_parse_rlimit(const char *text, enum cell_rlimit_name *which, struct cell_rlimit *rl,
+                      struct cell_err *err);
+/* "SRC:DST", "SRC:DST:ro", "SRC:DST:rw" -> a bind mount (read-only by default). */
+int cell_parse_bind(const char *text, struct cell_mount *m, struct cell_err *err);
+/* "UID" or "UID:GID" (numeric) */
+int cell_parse_user(const char *text, uid_t *uid, gid_t *gid, struct cell_err *err);
+/* A non-negative decimal integer that fits `max`. `what` names it in errors. */
+int cell_parse_uint(const char *text, uint64_t max, const char *what, uint64_t *out, struct cell_err *err);
+/* "high" | "medium" | "low" */
+int cell_parse_profile(const char *text, enum cell_profile *profile, struct cell_err *err);
+/* "none" | "host" */
+int cell_parse_net(const char *text, enum cell_net_mode *mode, struct cell_err *err);
+/* "CAP_NET_BIND_SERVICE", "net_bind_service" -> capability number */
+int cell_parse_capability(const char *text, int *cap, struct cell_err *err);
+
+const char *cell_rlimit_label(enum cell_rlimit_name which); /* "nofile" */
+const char *cell_profile_label(enum cell_profile profile);  /* "high" */
+/* Format bytes compactly: 67108864 -> "64M". */
+void cell_format_size(uint64_t bytes, char *buf, size_t len);
+
+/* ---- running a cell ---------------------------------------------------- */
+
+/* Exit codes cell uses for its own failures (the workload's own status
+ * passes through unchanged; a signal N becomes 128+N). */
+enum {
+    CELL_EXIT_TIMEOUT = 124,  /* --timeout expired; the cell was killed */
+    CELL_EXIT_SETUP = 125,    /* cell could not set up the sandbox */
+    CELL_EXIT_NOEXEC = 126,   /* the command exists but cannot be executed */
+    CELL_EXIT_NOTFOUND = 127, /* the command does not exist inside the cell */
+};
+
+struct cell_run_opts {
+    const char *root; /* cell's root directory (unused by cell_run today) */
+};
+
+/* What happened to a cell. */
+struct cell_result {
+    int exit_code;      /* what `cell run` exits with */
+    int exit_status;    /* the workload's exit status, or -1 */
+    int term_signal;    /* the signal that ended it, or 0 */
+    bool timed_out;
+    bool oom_killed;
+};
+
+/* Start `spec` (validated) in a new sandbox, relay stdio (or a pty), forward
+ * signals, and wait until the cell is gone and its cgroups are removed.
+ * Returns 0 with `result` filled when the cell ran (whatever its status), or
+ * -1 with err when it could not be set up; `result->exit_code` is always set. */
+int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, struct cell_result *result,
+             struct cell_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,422 @@
+/* cgroup.c - a cgroup per cell: discover the host's hierarchies, create the
+ * cell's leaves with its limits, join, detect OOM kills, kill and remove.
+ * See cgroup.h for the layout on v2, v1 and hybrid hosts. */
+#include "sandbox/cgroup.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <linux/magic.h>
+
+static const char *const v1_names[CGROUP_V1_COUNT] = {"memory", "pids", "cpu"};
+
+/* Find the path of the hierarchy that carries `controller` in the text of
+ * /proc/self/cgroup ("ID:ctrl,ctrl:/path" lines; v2 is "0::/path"). */
+static bool self_cgroup_path(const char *text, const char *controller, char *out, size_t len)
+{
+    for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        const char *c1 = strchr(line, ':');
+        const char *eol = strchrnul(line, '\n');
+        if (c1 == NULL || c1 > eol)
+            continue;
+        const char *c2 = strchr(c1 + 1, ':');
+        if (c2 == NULL || c2 > eol)
+            continue;
+        bool match = false;
+        if (controller == NULL) {
+            match = c2 == c1 + 1 && strncmp(line, "0:", 2) == 0;
+        } else {
+            size_t n = strlen(controller);
+            for (const char *p = c1 + 1; p < c2;) {
+                const char *comma = memchr(p, ',', (size_t)(c2 - p));
+                const char *end = comma ? comma : c2;
+                if ((size_t)(end - p) == n && strncmp(p, controller, n) == 0)
+                    match = true;
+                p = end + 1;
+            }
+        }
+        if (match) {
+            size_t n = (size_t)(eol - (c2 + 1));
+            if (n + 1 > len)
+                return false;
+            memcpy(out, c2 + 1, n);
+            out[n] = '\0';
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* dir = base + path, without a trailing "/" for the root path. */
+static int join_dir(char *dst, size_t len, const char *base, const char *path)
+{
+    int n = snprintf(dst, len, "%s%s", base, strcmp(path, "/") == 0 ? "" : path);
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int cgroup_layout_from(const char *fsroot, enum cgroup_mode mode, const char *self_cgroup, bool fake,
+                       struct cgroup_layout *layout, struct cell_err *err)
+{
+    memset(layout, 0, sizeof *layout);
+    layout->fake = fake;
+    layout->v2_unified = mode == CGROUP_MODE_UNIFIED;
+    char path[PATH_MAX], base[PATH_MAX];
+
+    if (mode != CGROUP_MODE_V1 && self_cgroup_path(self_cgroup, NULL, path, sizeof path)) {
+        snprintf(base, sizeof base, "%s%s", fsroot, mode == CGROUP_MODE_HYBRID ? "/unified" : "");
+        snprintf(layout->v2_root, sizeof layout->v2_root, "%s", base);
+        if (join_dir(layout->v2_dir, sizeof layout->v2_dir, base, path) < 0)
+            return cell_err_set(err, ENAMETOOLONG, "cgroup v2 path %s", path);
+        if (!is_dir(layout->v2_dir))
+            layout->v2_dir[0] = '\0';
+    }
+    if (mode == CGROUP_MODE_UNIFIED)
+        return 0;
+    for (int c = 0; c < CGROUP_V1_COUNT; c++) {
+        if (!self_cgroup_path(self_cgroup, v1_names[c], path, sizeof path))
+            continue;
+        snprintf(base, sizeof base, "%s/%s", fsroot, v1_names[c]);
+        if (join_dir(layout->v1_dir[c], sizeof layout->v1_dir[c], base, path) < 0)
+            return cell_err_set(err, ENAMETOOLONG, "cgroup %s path %s", v1_names[c], path);
+        if (!is_dir(layout->v1_dir[c]))
+            layout->v1_dir[c][0] = '\0';
+    }
+    return 0;
+}
+
+int cgroup_layout_detect(struct cgroup_layout *layout, struct cell_err *err)
+{
+    static const char fsroot[] = "/sys/fs/cgroup";
+    struct statfs sfs;
+    enum cgroup_mode mode;
+    if (statfs(fsroot, &sfs) < 0) {
+        memset(layout, 0, sizeof *layout);
+        return 0; /* no cgroupfs at all: nothing to use */
+    }
+    if (sfs.f_type == CGROUP2_SUPER_MAGIC)
+        mode = CGROUP_MODE_UNIFIED;
+    else if (statfs("/sys/fs/cgroup/unified", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
+        mode = CGROUP_MODE_HYBRID;
+    else
+        mode = CGROUP_MODE_V1;
+    char text[4096];
+    if (read_file_at(AT_FDCWD, "/proc/self/cgroup", text, sizeof text) < 0)
+        return cell_err_set(err, errno, "read /proc/self/cgroup");
+    return cgroup_layout_from(fsroot, mode, text, false, layout, err);
+}
+
+bool cgroup_layout_usable(const struct cgroup_layout *layout)
+{
+    if (layout->v2_dir[0] && access(layout->v2_dir, W_OK) == 0)
+        return true;
+    for (int c = 0; c < CGROUP_V1_COUNT; c++)
+        if (layout->v1_dir[c][0] && access(layout->v1_dir[c], W_OK) == 0)
+            return true;
+    return false;
+}
+
+/* Write a control file in a cgroup directory. In fake mode the file is created. */
+static int cg_write(bool fake, const char *dir, const char *file, const char *value, struct cell_err *err)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    int fd = open(path, O_WRONLY | O_CLOEXEC | (fake ? O_CREAT | O_TRUNC : 0), 0644);
+    if (fd < 0)
+        return cell_err_set(err, errno, "cgroup: open %s", path);
+    int rc = write_all(fd, value, strlen(value));
+    int saved = errno;
+    close(fd);
+    if (rc < 0)
+        return cell_err_set(err, saved, "cgroup: write \"%s\" to %s", value, path);
+    return 0;
+}
+
+static int cg_mkdir(const char *parent, const char *name, char *out, size_t len, struct cell_err *err)
+{
+    if (snprintf(out, len, "%s/%s", parent, name) >= (int)len)
+        return cell_err_set(err, ENAMETOOLONG, "cgroup: %s/%s", parent, name);
+    if (mkdir(out, 0755) < 0) {
+        int saved = errno;
+        out[0] = '\0';
+        return cell_err_set(err, saved, "cgroup: create %s/%s", parent, name);
+    }
+    return 0;
+}
+
+/* Enable a controller for the children of v2 cgroup `dir` unless it already is. */
+static int v2_enable_controller(bool fake, const char *dir, const char *controller, struct cell_err *err)
+{
+    char current[1024] = "";
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/cgroup.subtree_control", dir);
+    (void)read_file_at(AT_FDCWD, path, current, sizeof current);
+    size_t n = strlen(controller);
+    for (char *p = current; (p = strstr(p, controller)) != NULL; p += n)
+        if ((p == current || p[-1] == ' ' || p[-1] == '+') && (p[n] == '\0' || p[n] == ' ' || p[n] == '\n'))
+            return 0;
+    if (fake) { /* append, as the kernel would show it */
+        char joined[1100];
+        size_t len = strcspn(current, "\n");
+        snprintf(joined, sizeof joined, "%.*s%s%s", (int)len, current, len ? " " : "", controller);
+        return cg_write(true, dir, "cgroup.subtree_control", joined, err);
+    }
+    char value[64];
+    snprintf(value, sizeof value, "+%s", controller);
+    return cg_write(false, dir, "cgroup.subtree_control", value, err);
+}
+
+/* The v2 controllers a spec's limits need, enabled for the children of dir. */
+static int v2_enable_for(bool fake, const char *dir, const struct cell_spec *spec, struct cell_err *err)
+{
+    const struct cell_limits *l = &spec->limits;
+    if ((l->memory_bytes && v2_enable_controller(fake, dir, "memory", err) < 0) ||
+        (l->pids && v2_enable_controller(fake, dir, "pids", err) < 0) ||
+        (l->cpu_millis && v2_enable_controller(fake, dir, "cpu", err) < 0))
+        return -1;
+    return 0;
+}
+
+/* Where a unified host's leaf goes: the caller's cgroup when it can delegate
+ * the controllers, otherwise <root>/cell (the root is exempt from the
+ * no-internal-processes rule). */
+static int v2_pick_parent(const struct cgroup_layout *layout, const struct cell_spec *spec, char *parent,
+                          size_t len, struct cell_err *err)
+{
+    snprintf(parent, len, "%s", layout->v2_dir);
+    if (v2_enable_for(layout->fake, parent, spec, err) == 0)
+        return 0;
+    struct cell_err first = *err;
+    snprintf(parent, len, "%s/cell", layout->v2_root);
+    if ((mkdir(parent, 0755) == 0 || errno == EEXIST) && v2_enable_for(layout->fake, layout->v2_root, spec, err) == 0 &&
+        v2_enable_for(layout->fake, parent, spec, err) == 0)
+        return 0;
+    *err = first;
+    return cell_err_prefix(err,
+                           "cgroup v2: cannot enable the controllers for --memory/--pids/--cpus under %s (run cell "
+                           "as root, or from a cgroup whose controllers are delegated): ",
+                           layout->v2_dir);
+}
+
+static int v2_write_limits(const struct cell_spec *spec, struct cell_cgroup *cg, struct cell_err *err)
+{
+    const struct cell_limits *l = &spec->limits;
+    char value[64];
+    if (l->memory_bytes) {
+        snprintf(value, sizeof value, "%" PRIu64, l->memory_bytes);
+        if (cg_write(cg->fake, cg->v2_path, "memory.max", value, err) < 0)
+            return -1;
+        /* no swap, so the limit is a limit; absent without swap accounting */
+        struct cell_err ignored;
+        (void)cg_write(cg->fake, cg->v2_path, "memory.swap.max", "0", &ignored);
+    }
+    if (l->pids) {
+        snprintf(value, sizeof value, "%" PRIu64, l->pids);
+        if (cg_write(cg->fake, cg->v2_path, "pids.max", value, err) < 0)
+            return -1;
+    }
+    if (l->cpu_millis) {
+        snprintf(value, sizeof value, "%" PRIu64 " 100000", l->cpu_millis * 100);
+        if (cg_write(cg->fake, cg->v2_path, "cpu.max", value, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int v1_write_limit(const struct cell_spec *spec, int c, struct cell_cgroup *cg, struct cell_err *err)
+{
+    const struct cell_limits *l = &spec->limits;
+    char value[64];
+    switch (c) {
+    case CGROUP_V1_MEMORY: {
+        snprintf(value, sizeof value, "%" PRIu64, l->memory_bytes);
+        if (cg_write(cg->fake, cg->v1_path[c], "memory.limit_in_bytes", value, err) < 0)
+            return -1;
+        struct cell_err ignored; /* memsw exists only with swap accounting */
+        (void)cg_write(cg->fake, cg->v1_path[c], "memory.memsw.limit_in_bytes", value, &ignored);
+        return 0;
+    }
+    case CGROUP_V1_PIDS:
+        snprintf(value, sizeof value, "%" PRIu64, l->pids);
+        return cg_write(cg->fake, cg->v1_path[c], "pids.max", value, err);
+    case CGROUP_V1_CPU:
+        if (cg_write(cg->fake, cg->v1_path[c], "cpu.cfs_period_us", "100000", err) < 0)
+            return -1;
+        snprintf(value, sizeof value, "%" PRIu64, l->cpu_millis * 100);
+        return cg_write(cg->fake, cg->v1_path[c], "cpu.cfs_quota_us", value, err);
+    }
+    return 0;
+}
+
+static const char *const limit_flags[CGROUP_V1_COUNT] = {"--memory", "--pids", "--cpus"};
+
+static bool limit_wanted(const struct cell_spec *spec, int c)
+{
+    const struct cell_limits *l = &spec->limits;
+    return c == CGROUP_V1_MEMORY ? l->memory_bytes != 0 : c == CGROUP_V1_PIDS ? l->pids != 0 : l->cpu_millis != 0;
+}
+
+int cgroup_create(const struct cgroup_layout *layout, const struct cell_spec *spec, pid_t owner,
+                  struct cell_cgroup *cg, struct cell_err *err)
+{
+    memset(cg, 0, sizeof *cg);
+    cg->fake = layout->fake;
+    cg->v2_fd = -1;
+    cg->memory_limit = spec->limits.memory_bytes;
+    snprintf(cg->name, sizeof cg->name, "cell.%s.%d", spec->name, (int)owner);
+
+    bool limits = limit_wanted(spec, CGROUP_V1_MEMORY) || limit_wanted(spec, CGROUP_V1_PIDS) ||
+                  limit_wanted(spec, CGROUP_V1_CPU);
+    if (layout->v2_unified && limits && !layout->v2_dir[0]) {
+        for (int c = 0; c < CGROUP_V1_COUNT; c++)
+            if (limit_wanted(spec, c))
+                return cell_err_set(err, 0, "%s: the caller's cgroup v2 directory was not found under %s",
+                                    limit_flags[c], layout->v2_root);
+    }
+    if (layout->v2_dir[0]) {
+        char parent[PATH_MAX];
+        snprintf(parent, sizeof parent, "%s", layout->v2_dir);
+        if (layout->v2_unified && limits && v2_pick_parent(layout, spec, parent, sizeof parent, err) < 0)
+            goto fail;
+        if (cg_mkdir(parent, cg->name, cg->v2_path, sizeof cg->v2_path, err) < 0)
+            goto fail;
+        cg->v2_fd = open(cg->v2_path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        if (cg->v2_fd < 0) {
+            cell_err_set(err, errno, "cgroup: open %s", cg->v2_path);
+            goto fail;
+        }
+        if (layout->v2_unified && v2_write_limits(spec, cg, err) < 0)
+            goto fail;
+    }
+    if (layout->v2_unified)
+        return 0;
+    for (int c = 0; c < CGROUP_V1_COUNT; c++) {
+        if (!limit_wanted(spec, c))
+            continue;
+        if (!layout->v1_dir[c][0]) {
+            cell_err_set(err, 0, "%s: this host has no %s cgroup controller mounted", limit_flags[c], v1_names[c]);
+            goto fail;
+        }
+        if (cg_mkdir(layout->v1_dir[c], cg->name, cg->v1_path[c], sizeof cg->v1_path[c], err) < 0 ||
+            v1_write_limit(spec, c, cg, err) < 0)
+            goto fail;
+    }
+    return 0;
+fail:;
+    struct cell_err ignored;
+    cgroup_destroy(cg, &ignored);
+    return -1;
+}
+
+int cgroup_attach(const struct cell_cgroup *cg, pid_t pid, struct cell_err *err)
+{
+    char value[32];
+    snprintf(value, sizeof value, "%d", (int)pid);
+    for (int c = 0; c < CGROUP_V1_COUNT; c++)
+        if (cg->v1_path[c][0] && cg_write(cg->fake, cg->v1_path[c], "cgroup.procs", value, err) < 0)
+            return -1;
+    return 0;
+}
+
+/* Read "key N" from a flat-keyed cgroup file. */
+static uint64_t cg_read_key(const char *dir, const char *file, const char *key)
+{
+    char path[PATH_MAX], text[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (read_file_at(AT_FDCWD, path, text, sizeof text) < 0)
+        return 0;
+    size_t n = strlen(key);
+    for (char *line = text; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        if (strncmp(line, key, n) == 0 && line[n] == ' ')
+            return strtoull(line + n + 1, NULL, 10);
+    return 0;
+}
+
+bool cgroup_oom_killed(const struct cell_cgroup *cg)
+{
+    if (cg->v2_path[0] && cg_read_key(cg->v2_path, "memory.events", "oom_kill") > 0)
+        return true;
+    if (cg->v1_path[CGROUP_V1_MEMORY][0] &&
+        cg_read_key(cg->v1_path[CGROUP_V1_MEMORY], "memory.oom_control", "oom_kill") > 0)
+        return true;
+    return false;
+}
+
+void cgroup_kill_all(const struct cell_cgroup *cg)
+{
+    struct cell_err ignored;
+    if (cg->v2_path[0] && cg_write(cg->fake, cg->v2_path, "cgroup.kill", "1", &ignored) == 0)
+        return;
+    for (int c = 0; c < CGROUP_V1_COUNT; c++) {
+        if (!cg->v1_path[c][0])
+            continue;
+        char path[PATH_MAX], text[8192];
+        snprintf(path, sizeof path, "%s/cgroup.procs", cg->v1_path[c]);
+        if (read_file_at(AT_FDCWD, path, text, sizeof text) <= 0)
+            continue;
+        for (char *p = text; *p;) {
+            char *end;
+            long pid = strtol(p, &end, 10);
+            if (end == p)
+                break;
+            if (pid > 0)
+                kill((pid_t)pid, SIGKILL);
+            p = end + strspn(end, "\n");
+        }
+    }
+}
+
+/* In fake mode a directory holds the files we wrote; a cgroupfs removes its own. */
+static void fake_empty_dir(const char *dir)
+{
+    cleanup_dir DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            unlinkat(dirfd(d), e->d_name, 0);
+}
+
+static int cg_rmdir(bool fake, char *path, struct cell_err *err)
+{
+    if (!path[0])
+        return 0;
+    if (fake)
+        fake_empty_dir(path);
+    /* Processes of a dead pid namespace may take a moment to leave. */
+    for (int attempt = 0; rmdir(path) < 0; attempt++) {
+        if (errno == ENOENT)
+            break;
+        if (errno != EBUSY || attempt >= 2000)
+            return cell_err_set(err, errno, "cgroup: remove %s", path);
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    path[0] = '\0';
+    return 0;
+}
+
+int cgroup_destroy(struct cell_cgroup *cg, struct cell_err *err)
+{
+    int rc = 0;
+    if (cg->v2_fd >= 0) {
+        close(cg->v2_fd);
+        cg->v2_fd = -1;
+    }
+    for (int c = 0; c < CGROUP_V1_COUNT; c++)
+        if (cg_rmdir(cg->fake, cg->v1_path[c], err) < 0)
+            rc = -1;
+    if (cg_rmdir(cg->fake, cg->v2_path, err) < 0)
+        rc = -1;
+    return rc;
+}

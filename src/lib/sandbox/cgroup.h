@@ -1,0 +1,73 @@
+/* cgroup.h - a cgroup per cell, on cgroup v2 (unified), v1, or hybrid hosts.
+ *
+ * One interface, two backends. A cell's leaf directories are named
+ * "cell.NAME.PID" (PID: the process that runs the cell) and created under the
+ * caller's own cgroup in each hierarchy that is used:
+ *   - v2 (always, when a cgroup2 hierarchy is mounted): for CLONE_INTO_CGROUP,
+ *     cgroup.kill, and, on a unified host, the limits (memory.max, pids.max,
+ *     cpu.max) with the controllers enabled in the parent's subtree_control.
+ *     When the caller's cgroup cannot delegate them (it holds processes: the
+ *     "no internal processes" rule), the leaf goes under <v2 root>/cell/;
+ *   - v1 memory, pids and cpu (hybrid and v1 hosts): the limits
+ *     (memory.limit_in_bytes, pids.max, cpu.cfs_quota_us).
+ * Everything is relative to a cgroupfs root directory, so tests can run the
+ * same code on a fake directory tree (`fake` mode: files are created on write
+ * and removed before rmdir, as a real cgroupfs does by itself).
+ */
+#ifndef CELL_SANDBOX_CGROUP_H
+#define CELL_SANDBOX_CGROUP_H
+
+#include "cell/cell.h"
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+enum cgroup_v1_controller { CGROUP_V1_MEMORY, CGROUP_V1_PIDS, CGROUP_V1_CPU, CGROUP_V1_COUNT };
+
+/* Where the caller's cgroups are. Empty strings mean "not available". */
+struct cgroup_layout {
+    bool fake;                            /* a test tree, not a cgroupfs */
+    bool v2_unified;                      /* fsroot itself is cgroup2: a pure v2 host */
+    char v2_root[PATH_MAX];               /* the v2 hierarchy's mount point */
+    char v2_dir[PATH_MAX];                /* the caller's v2 cgroup directory */
+    char v1_dir[CGROUP_V1_COUNT][PATH_MAX]; /* the caller's v1 cgroup per controller */
+};
+
+enum cgroup_mode { CGROUP_MODE_UNIFIED, CGROUP_MODE_HYBRID, CGROUP_MODE_V1 };
+
+/* Build a layout from a cgroupfs root (e.g. "/sys/fs/cgroup"), how it is
+ * mounted, and the text of /proc/self/cgroup. For hybrid hosts the v2 tree is
+ * fsroot/unified; for v1 controllers fsroot/<controller> (memory, pids, cpu).
+ * A hierarchy whose directory does not exist is left empty. */
+int cgroup_layout_from(const char *fsroot, enum cgroup_mode mode, const char *self_cgroup, bool fake,
+                       struct cgroup_layout *layout, struct cell_err *err);
+/* The same for this host: statfs(/sys/fs/cgroup) and /proc/self/cgroup. */
+int cgroup_layout_detect(struct cgroup_layout *layout, struct cell_err *err);
+
+struct cell_cgroup {
+    bool fake;
+    char name[128];                          /* "cell.NAME.PID" */
+    char v2_path[PATH_MAX];                  /* "" when unused */
+    int v2_fd;                               /* O_DIRECTORY fd of v2_path, or -1 */
+    char v1_path[CGROUP_V1_COUNT][PATH_MAX]; /* "" when unused */
+    uint64_t memory_limit;                   /* for the OOM message */
+};
+
+/* Create the leaves for `spec` and write its limits. Limits that this host
+ * cannot apply fail with a message naming the flag (e.g. "--memory"). On
+ * failure nothing is left behind. */
+int cgroup_create(const struct cgroup_layout *layout, const struct cell_spec *spec, pid_t owner,
+                  struct cell_cgroup *cg, struct cell_err *err);
+/* Put `pid` into the v1 leaves (v2 is joined at clone time). */
+int cgroup_attach(const struct cell_cgroup *cg, pid_t pid, struct cell_err *err);
+/* Whether the kernel OOM-killed a process of the cell. */
+bool cgroup_oom_killed(const struct cell_cgroup *cg);
+/* SIGKILL every process in the cell (v2 cgroup.kill; else the v1 pids list). */
+void cgroup_kill_all(const struct cell_cgroup *cg);
+/* Remove every leaf; waits briefly for dying processes to leave. */
+int cgroup_destroy(struct cell_cgroup *cg, struct cell_err *err);
+/* Whether any hierarchy of the layout can hold limits (false: rootless or no cgroupfs). */
+bool cgroup_layout_usable(const struct cgroup_layout *layout);
+
+#endif

@@ -1,0 +1,246 @@
+/* init.c - inside the cell. The clone3() child becomes the cell's pid 1:
+ * it waits for the parent's go-ahead, builds the filesystem, names the host,
+ * brings up loopback, then starts the workload and stays behind as a tiny
+ * init that forwards signals, reaps zombies and dies with `cell run`.
+ *
+ * The workload (a child of init) takes on its identity and limits and loads
+ * the seccomp filter last, right before exec. Any failure before exec is
+ * reported to the parent over the report pipe, which closes on exec. */
+#include "sandbox/sandbox.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/close_range.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+/* Signals `cell run` forwards to init, and init to the workload. */
+static const int forwarded_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
+
+void sandbox_fail(const struct sandbox *sb, int exit_code, int errnum, const char *fmt, ...)
+{
+    struct sandbox_report r = {.exit_code = exit_code, .errnum = errnum};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r.msg, sizeof r.msg, fmt, ap);
+    va_end(ap);
+    (void)write_all(sb->report_write, &r, sizeof r);
+    _exit(exit_code);
+}
+
+static void fail_with(const struct sandbox *sb, const struct cell_err *err)
+{
+    sandbox_fail(sb, CELL_EXIT_SETUP, err->errnum, "%s", err->msg);
+}
+
+static int loopback_up(struct cell_err *err)
+{
+    cleanup_close int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr = {0};
+    strcpy(ifr.ifr_name, "lo");
+    if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+        return cell_err_set(err, errno, "network: read the flags of lo");
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+        return cell_err_set(err, errno, "network: bring lo up");
+    return 0;
+}
+
+/* Look argv[0] up in the cell's PATH (from the spec's environment, not ours). */
+static void resolve_command(const struct sandbox *sb, char *out, size_t len)
+{
+    const char *cmd = sb->spec->argv[0];
+    struct stat st;
+    if (strchr(cmd, '/')) {
+        snprintf(out, len, "%s", cmd);
+        if (stat(out, &st) < 0)
+            sandbox_fail(sb, CELL_EXIT_NOTFOUND, 0, "command \"%s\" not found in the cell", cmd);
+        if (S_ISDIR(st.st_mode))
+            sandbox_fail(sb, CELL_EXIT_NOEXEC, 0, "command \"%s\" is a directory, not a program", cmd);
+        return;
+    }
+    const char *path = "/usr/local/bin:/usr/bin:/bin";
+    for (char **e = sb->spec->env; e && *e; e++)
+        if (strncmp(*e, "PATH=", 5) == 0)
+            path = *e + 5;
+    bool found_noexec = false;
+    for (const char *p = path; *p;) {
+        size_t n = strcspn(p, ":");
+        snprintf(out, len, "%.*s%s%s", (int)n, n ? p : ".", "/", cmd);
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(out, X_OK) == 0)
+                return;
+            found_noexec = true;
+        }
+        p += n + (p[n] == ':');
+    }
+    if (found_noexec)
+        sandbox_fail(sb, CELL_EXIT_NOEXEC, EACCES, "command \"%s\" is not executable in the cell", cmd);
+    sandbox_fail(sb, CELL_EXIT_NOTFOUND, 0, "command \"%s\" not found in the cell (PATH=%s)", cmd, path);
+}
+
+/* Close every fd above 2 on exec, except the ones declared with --preserve-fd. */
+static void close_inherited_fds(const struct cell_spec *spec)
+{
+    unsigned from = 3;
+    for (;;) {
+        unsigned next = UINT_MAX;
+        for (size_t i = 0; i < spec->npreserved_fds; i++) {
+            unsigned fd = (unsigned)spec->preserved_fds[i];
+            if (fd >= from && fd < next)
+                next = fd;
+        }
+        if (next > from)
+            syscall(SYS_close_range, from, next == UINT_MAX ? ~0U : next - 1, CLOSE_RANGE_CLOEXEC);
+        if (next == UINT_MAX)
+            break;
+        fcntl((int)next, F_SETFD, 0); /* preserved: keep open across exec */
+        from = next + 1;
+    }
+}
+
+__attribute__((noreturn)) static void workload_exec(struct sandbox *sb, int tty_slave)
+{
+    const struct cell_spec *spec = sb->spec;
+    struct cell_err err = {0};
+    sigset_t none;
+    sigemptyset(&none);
+    for (int s = 1; s < NSIG; s++)
+        signal(s, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    /* a new session: no way back to the caller's terminal (TIOCSTI) */
+    setsid();
+    if (tty_slave >= 0) {
+        if (ioctl(tty_slave, TIOCSCTTY, 0) < 0)
+            sandbox_fail(sb, CELL_EXIT_SETUP, errno, "tty: make the terminal controlling");
+        for (int fd = 0; fd < 3; fd++)
+            dup2(tty_slave, fd);
+    }
+    if (rlimits_apply(spec, &err) < 0 || privilege_drop_workload(spec, sb->rootless, &err) < 0)
+        fail_with(sb, &err);
+    if (chdir(spec->cwd) < 0)
+        sandbox_fail(sb, CELL_EXIT_SETUP, errno, "working directory %s", spec->cwd);
+    char path[PATH_MAX];
+    resolve_command(sb, path, sizeof path);
+    close_inherited_fds(spec);
+    int rc = seccomp_load(sb->seccomp);
+    if (rc < 0)
+        sandbox_fail(sb, CELL_EXIT_SETUP, -rc, "seccomp: load the %s profile", cell_profile_label(spec->profile));
+    execve(path, spec->argv, spec->env ? spec->env : (char *[]){NULL});
+    int e = errno;
+    sandbox_fail(sb, e == ENOENT ? CELL_EXIT_NOTFOUND : CELL_EXIT_NOEXEC, e, "execute %s", path);
+}
+
+static int status_to_code(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return CELL_EXIT_SETUP;
+}
+
+/* pid 1: forward signals to the workload, reap everything, and leave with the
+ * workload's status. Leaving ends the pid namespace: the kernel kills the rest. */
+__attribute__((noreturn)) static void init_loop(struct sandbox *sb, pid_t workload)
+{
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
+        sigaddset(&mask, forwarded_signals[i]);
+    sigaddset(&mask, SIGCHLD);
+    int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    if (sfd < 0)
+        _exit(CELL_EXIT_SETUP);
+    struct pollfd fds[2] = {{.fd = sfd, .events = POLLIN}, {.fd = sb->parent_pidfd, .events = POLLIN}};
+    for (;;) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            _exit(CELL_EXIT_SETUP);
+        }
+        if (fds[1].revents)
+            _exit(128 + SIGKILL); /* `cell run` is gone: so is the cell */
+        struct signalfd_siginfo si;
+        if (read(sfd, &si, sizeof si) != (ssize_t)sizeof si)
+            continue;
+        if ((int)si.ssi_signo != SIGCHLD) {
+            kill(workload, (int)si.ssi_signo);
+            continue;
+        }
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+            if (pid == workload)
+                _exit(status_to_code(status));
+    }
+}
+
+void sandbox_init_main(struct sandbox *sb)
+{
+    struct cell_err err = {0};
+    const struct cell_spec *spec = sb->spec;
+
+    /* die with `cell run`; the pidfd check covers a parent that died first */
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    struct pollfd parent = {.fd = sb->parent_pidfd, .events = POLLIN};
+    if (poll(&parent, 1, 0) != 0)
+        _exit(128 + SIGKILL);
+    /* 1. wait until the parent has written our id maps and cgroups */
+    char go;
+    if (read(sb->go_read, &go, 1) != 1)
+        _exit(CELL_EXIT_SETUP);
+    close(sb->go_read);
+    /* in a new user namespace, become its root (the mapped ids) */
+    if (sb->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+        sandbox_fail(sb, CELL_EXIT_SETUP, errno, "user namespace: become root in the cell");
+    /* 2. a cgroup namespace rooted at the cell's own cgroup */
+    if (unshare(CLONE_NEWCGROUP) < 0)
+        sandbox_fail(sb, CELL_EXIT_SETUP, errno, "create the cgroup namespace");
+    /* 3. the filesystem */
+    if (mounts_setup(spec, &err) < 0)
+        fail_with(sb, &err);
+    /* 4. name and network */
+    if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+        sandbox_fail(sb, CELL_EXIT_SETUP, errno, "set hostname %s", spec->hostname);
+    if (spec->net_mode == CELL_NET_NONE && loopback_up(&err) < 0)
+        fail_with(sb, &err);
+    int tty_slave = -1;
+    if (sb->tty_sock >= 0 && tty_open_in_cell(sb->tty_sock, &tty_slave, &err) < 0)
+        fail_with(sb, &err);
+    /* 5. the workload; SIGCHLD stays blocked so init's signalfd sees it */
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    pid_t workload = fork();
+    if (workload < 0)
+        sandbox_fail(sb, CELL_EXIT_SETUP, errno, "start the workload");
+    if (workload == 0)
+        workload_exec(sb, tty_slave);
+    /* 6. init keeps nothing it does not need */
+    close(sb->report_write);
+    if (tty_slave >= 0)
+        close(tty_slave);
+    if (sb->tty_sock >= 0)
+        close(sb->tty_sock);
+    if (privilege_drop_init(&err) < 0) {
+        kill(workload, SIGKILL);
+        _exit(CELL_EXIT_SETUP);
+    }
+    init_loop(sb, workload);
+}

@@ -1,0 +1,375 @@
+/* run.c - cell_run(): the parent side of a cell, in the order it happens.
+ *
+ *   1. check what can be checked before anything exists (rlimits, cgroups)
+ *   2. create the cell's cgroup with its limits; start the cleanup keeper
+ *   3. clone3() init into new namespaces (and, on v2, straight into the cgroup)
+ *   4. write the user namespace maps, join the v1 cgroups, say "go"
+ *   5. wait for the workload's exec (or a setup error)
+ *   6. relay signals, the terminal and the timeout until init exits
+ *   7. report OOM kills, remove the cgroups, release the keeper
+ */
+#include "sandbox/sandbox.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* Host ids that --userns maps the cell's 0-65535 to when the caller is root. */
+#define USERNS_ROOT_BASE 100000
+#define USERNS_ROOT_SIZE 65536
+
+static const int relayed_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
+
+struct parent_state {
+    struct sandbox sb;
+    struct cgroup_layout layout;
+    struct cell_cgroup cg;
+    bool have_cgroup;
+    pid_t keeper;
+    int keeper_fd;
+    int go_write;
+    int report_read;
+    int sigfd;
+    int timerfd;
+    int pidfd;
+    pid_t init_pid;
+    struct tty_relay tty;
+    sigset_t old_mask;
+};
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+/* Limits a rootless cell cannot apply are named, not silently dropped. */
+static void warn_rootless_limits(const struct cell_spec *spec)
+{
+    static const char why[] = "cgroups need root; running unprivileged";
+    char size[32];
+    if (spec->limits.memory_bytes) {
+        cell_format_size(spec->limits.memory_bytes, size, sizeof size);
+        cell_log(CELL_LOG_WARN, "cell %s: warning: --memory %s not applied: %s", spec->name, size, why);
+    }
+    if (spec->limits.pids)
+        cell_log(CELL_LOG_WARN, "cell %s: warning: --pids not applied: %s", spec->name, why);
+    if (spec->limits.cpu_millis)
+        cell_log(CELL_LOG_WARN, "cell %s: warning: --cpus not applied: %s", spec->name, why);
+}
+
+static bool has_limits(const struct cell_spec *spec)
+{
+    return spec->limits.memory_bytes || spec->limits.pids || spec->limits.cpu_millis;
+}
+
+static int write_id_map(pid_t pid, const char *file, const char *map, struct cell_err *err)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+    if (write_file_at(AT_FDCWD, path, map, strlen(map)) < 0)
+        return cell_err_set(err, errno, "user namespace: write %s \"%s\"", file, map);
+    return 0;
+}
+
+static int write_id_maps(const struct parent_state *ps, struct cell_err *err)
+{
+    char map[64];
+    pid_t pid = ps->init_pid;
+    if (ps->sb.rootless) {
+        snprintf(map, sizeof map, "0 %u 1\n", (unsigned)geteuid());
+        if (write_id_map(pid, "uid_map", map, err) < 0 || write_id_map(pid, "setgroups", "deny", err) < 0)
+            return -1;
+        snprintf(map, sizeof map, "0 %u 1\n", (unsigned)getegid());
+        return write_id_map(pid, "gid_map", map, err);
+    }
+    snprintf(map, sizeof map, "0 %d %d\n", USERNS_ROOT_BASE, USERNS_ROOT_SIZE);
+    if (write_id_map(pid, "uid_map", map, err) < 0)
+        return -1;
+    return write_id_map(pid, "gid_map", map, err);
+}
+
+static int start_init(struct parent_state *ps, struct cell_err *err)
+{
+    const struct cell_spec *spec = ps->sb.spec;
+    uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
+    if (spec->net_mode == CELL_NET_NONE)
+        flags |= CLONE_NEWNET;
+    if (ps->sb.userns)
+        flags |= CLONE_NEWUSER;
+    struct clone_args args = {
+        .flags = flags,
+        .pidfd = (uint64_t)(uintptr_t)&ps->pidfd,
+        .exit_signal = SIGCHLD,
+    };
+    if (ps->have_cgroup && ps->cg.v2_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = (uint64_t)ps->cg.v2_fd;
+    }
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0)
+        return cell_err_set(err, errno, "create the cell's namespaces (clone3)");
+    if (pid == 0)
+        sandbox_init_main(&ps->sb);
+    ps->init_pid = (pid_t)pid;
+    return 0;
+}
+
+/* Wait for the workload's exec. Returns 0 on exec, or -1 with the error that
+ * init or the workload reported (and its exit code in *code). */
+static int wait_for_exec(struct parent_state *ps, int *code, struct cell_err *err)
+{
+    struct sandbox_report r;
+    ssize_t n;
+    do
+        n = read(ps->report_read, &r, sizeof r);
+    while (n < 0 && errno == EINTR);
+    if (n == 0)
+        return 0;
+    if (n != (ssize_t)sizeof r) {
+        *code = CELL_EXIT_SETUP;
+        return cell_err_set(err, 0, "the cell's init died during setup");
+    }
+    r.msg[sizeof r.msg - 1] = '\0';
+    *code = r.exit_code;
+    return cell_err_set(err, r.errnum, "%s", r.msg);
+}
+
+static int arm_timeout(struct parent_state *ps, unsigned seconds, struct cell_err *err)
+{
+    ps->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+    struct itimerspec its = {.it_value = {.tv_sec = seconds}};
+    if (ps->timerfd < 0 || timerfd_settime(ps->timerfd, 0, &its, NULL) < 0)
+        return cell_err_set(err, errno, "timeout: create a timer");
+    return 0;
+}
+
+static void kill_cell(struct parent_state *ps)
+{
+    syscall(SYS_pidfd_send_signal, ps->pidfd, SIGKILL, NULL, 0);
+    if (ps->have_cgroup)
+        cgroup_kill_all(&ps->cg);
+}
+
+/* Relay until init exits; returns its wait status. */
+static int supervise(struct parent_state *ps, struct cell_result *result)
+{
+    enum { FD_INIT, FD_SIGNAL, FD_TIMER, FD_MASTER, FD_STDIN, FD_COUNT };
+    struct pollfd fds[FD_COUNT] = {
+        [FD_INIT] = {.fd = ps->pidfd, .events = POLLIN},
+        [FD_SIGNAL] = {.fd = ps->sigfd, .events = POLLIN},
+        [FD_TIMER] = {.fd = ps->timerfd, .events = POLLIN},
+        [FD_MASTER] = {.fd = ps->tty.master, .events = POLLIN},
+        [FD_STDIN] = {.fd = ps->tty.master >= 0 ? STDIN_FILENO : -1, .events = POLLIN},
+    };
+    for (;;) {
+        if (poll(fds, FD_COUNT, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (fds[FD_SIGNAL].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(ps->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                if ((int)si.ssi_signo == SIGWINCH && ps->tty.master >= 0)
+                    tty_copy_winsize(&ps->tty);
+                syscall(SYS_pidfd_send_signal, ps->pidfd, (int)si.ssi_signo, NULL, 0);
+            }
+        }
+        if (fds[FD_TIMER].revents & POLLIN) {
+            result->timed_out = true;
+            kill_cell(ps);
+            fds[FD_TIMER].fd = -1;
+        }
+        if (fds[FD_MASTER].revents && tty_pump_master(&ps->tty) < 0)
+            fds[FD_MASTER].fd = -1;
+        if (fds[FD_STDIN].revents && tty_pump_stdin(&ps->tty) < 0)
+            fds[FD_STDIN].fd = -1;
+        if (fds[FD_INIT].revents & POLLIN)
+            break;
+    }
+    /* whatever the cell wrote last is still in the terminal's buffer */
+    while (ps->tty.master >= 0 && fds[FD_MASTER].fd >= 0) {
+        struct pollfd p = {.fd = ps->tty.master, .events = POLLIN};
+        if (poll(&p, 1, 0) <= 0 || tty_pump_master(&ps->tty) < 0)
+            break;
+    }
+    siginfo_t info = {0};
+    while (waitid(P_PIDFD, (id_t)ps->pidfd, &info, WEXITED) < 0 && errno == EINTR)
+        ;
+    if (info.si_code == CLD_EXITED)
+        return info.si_status;
+    return 128 + info.si_status;
+}
+
+static void teardown(struct parent_state *ps)
+{
+    struct cell_err err;
+    if (ps->have_cgroup) {
+        if (cgroup_destroy(&ps->cg, &err) < 0)
+            cell_log(CELL_LOG_WARN, "cell %s: warning: %s", ps->sb.spec->name, err.msg);
+        ps->have_cgroup = false;
+    }
+    if (ps->keeper > 0)
+        keeper_release(ps->keeper_fd, ps->keeper);
+    ps->keeper = 0;
+    if (ps->sb.seccomp)
+        seccomp_release(ps->sb.seccomp);
+    ps->sb.seccomp = NULL;
+    tty_restore(&ps->tty);
+    close_fd(&ps->go_write);
+    close_fd(&ps->report_read);
+    close_fd(&ps->sb.go_read);
+    close_fd(&ps->sb.report_write);
+    close_fd(&ps->sb.parent_pidfd);
+    close_fd(&ps->sigfd);
+    close_fd(&ps->timerfd);
+    close_fd(&ps->pidfd);
+    sigprocmask(SIG_SETMASK, &ps->old_mask, NULL);
+}
+
+/* Steps 1-2: everything that can fail before a process exists. */
+static int prepare(struct parent_state *ps, struct cell_err *err)
+{
+    const struct cell_spec *spec = ps->sb.spec;
+    if (rlimits_check(spec, err) < 0)
+        return -1;
+    if (ps->sb.rootless && spec->uid != 0)
+        return cell_err_set(err, 0,
+                            "--user %u: an unprivileged caller's cell maps only the caller, as uid 0; "
+                            "run as root to choose another user",
+                            (unsigned)spec->uid);
+    if (ps->sb.rootless) {
+        warn_rootless_limits(spec);
+    } else {
+        if (cgroup_layout_detect(&ps->layout, err) < 0)
+            return -1;
+        if (cgroup_layout_usable(&ps->layout)) {
+            if (cgroup_create(&ps->layout, spec, getpid(), &ps->cg, err) < 0)
+                return -1;
+            ps->have_cgroup = true;
+        } else if (has_limits(spec)) {
+            return cell_err_set(err, 0, "--memory/--pids/--cpus: no writable cgroup hierarchy on this host");
+        }
+    }
+    ps->sb.seccomp = seccomp_profile_build(spec->profile, err);
+    if (ps->sb.seccomp == NULL)
+        return -1;
+
+    int go[2], report[2];
+    if (pipe2(go, O_CLOEXEC) < 0)
+        return cell_err_set(err, errno, "create the start pipe");
+    ps->sb.go_read = go[0];
+    ps->go_write = go[1];
+    if (pipe2(report, O_CLOEXEC) < 0)
+        return cell_err_set(err, errno, "create the report pipe");
+    ps->report_read = report[0];
+    ps->sb.report_write = report[1];
+    ps->sb.parent_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    if (ps->sb.parent_pidfd < 0)
+        return cell_err_set(err, errno, "open a pidfd for cell run");
+    fcntl(ps->sb.parent_pidfd, F_SETFD, FD_CLOEXEC);
+
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (size_t i = 0; i < ARRAY_SIZE(relayed_signals); i++)
+        sigaddset(&mask, relayed_signals[i]);
+    sigprocmask(SIG_BLOCK, &mask, &ps->old_mask);
+    ps->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    if (ps->sigfd < 0)
+        return cell_err_set(err, errno, "create a signalfd");
+    if (spec->timeout_sec && arm_timeout(ps, spec->timeout_sec, err) < 0)
+        return -1;
+    if (spec->tty) {
+        if (tty_prepare(&ps->tty, err) < 0)
+            return -1;
+        ps->sb.tty_sock = ps->tty.child_sock;
+    }
+    if (ps->have_cgroup) {
+        ps->keeper = keeper_start(&ps->cg, &ps->keeper_fd, err);
+        if (ps->keeper < 0) {
+            ps->keeper = 0;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, struct cell_result *result,
+             struct cell_err *err)
+{
+    (void)opts;
+    memset(result, 0, sizeof *result);
+    result->exit_code = CELL_EXIT_SETUP;
+    result->exit_status = -1;
+    struct parent_state ps = {
+        .sb = {.spec = spec, .go_read = -1, .report_write = -1, .parent_pidfd = -1, .tty_sock = -1},
+        .keeper_fd = -1, .go_write = -1, .report_read = -1, .sigfd = -1, .timerfd = -1, .pidfd = -1,
+        .tty = {.master = -1, .parent_sock = -1, .child_sock = -1},
+    };
+    ps.sb.rootless = geteuid() != 0;
+    ps.sb.userns = ps.sb.rootless || spec->ns.userns;
+    sigprocmask(SIG_SETMASK, NULL, &ps.old_mask);
+
+    if (prepare(&ps, err) < 0 || start_init(&ps, err) < 0)
+        goto fail;
+    if (ps.keeper > 0)
+        keeper_arm(ps.keeper_fd, ps.init_pid);
+    /* the child's copies; ours would keep the pipes open */
+    close_fd(&ps.sb.go_read);
+    close_fd(&ps.sb.report_write);
+    close_fd(&ps.tty.child_sock);
+    if ((ps.sb.userns && write_id_maps(&ps, err) < 0) || (ps.have_cgroup && cgroup_attach(&ps.cg, ps.init_pid, err) < 0))
+        goto fail;
+    if (write_all(ps.go_write, "g", 1) < 0) {
+        cell_err_set(err, errno, "start the cell");
+        goto fail;
+    }
+    close_fd(&ps.go_write);
+
+    if (spec->tty)
+        tty_receive_master(&ps.tty);
+    int code = CELL_EXIT_SETUP;
+    if (wait_for_exec(&ps, &code, err) < 0) {
+        cell_err_prefix(err, "cell %s: ", spec->name);
+        supervise(&ps, result);
+        teardown(&ps);
+        result->exit_code = code;
+        return -1;
+    }
+    int status = supervise(&ps, result);
+    result->exit_code = status;
+    if (status > 128) {
+        result->term_signal = status - 128;
+    } else {
+        result->exit_status = status;
+    }
+    if (ps.have_cgroup)
+        result->oom_killed = cgroup_oom_killed(&ps.cg);
+    if (result->timed_out)
+        result->exit_code = CELL_EXIT_TIMEOUT;
+    teardown(&ps);
+    return 0;
+fail:
+    cell_err_prefix(err, "cell %s: ", spec->name);
+    if (ps.pidfd >= 0) {
+        kill_cell(&ps);
+        siginfo_t info;
+        waitid(P_PIDFD, (id_t)ps.pidfd, &info, WEXITED);
+    }
+    teardown(&ps);
+    return -1;
+}

@@ -1,0 +1,78 @@
+/* sandbox.h - internals shared by the sandbox's steps: the state the parent
+ * prepares before clone3() and the helpers each step is made of. The order
+ * in which they run is in run.c (parent side) and init.c (inside the cell). */
+#ifndef CELL_SANDBOX_H
+#define CELL_SANDBOX_H
+
+#include "cell/cell.h"
+#include "sandbox/cgroup.h"
+
+#include <seccomp.h>
+#include <stdbool.h>
+
+struct sandbox {
+    const struct cell_spec *spec;
+    bool userns;        /* the cell gets a new user namespace */
+    bool rootless;      /* the caller is not root */
+    int go_read;        /* child waits on it until maps and cgroups are set */
+    int report_write;   /* child reports setup errors here; EOF means exec'd */
+    int parent_pidfd;   /* the `cell run` process: die with it */
+    int tty_sock;       /* --tty: init passes the terminal's master here; else -1 */
+    scmp_filter_ctx seccomp; /* built by the parent, loaded right before exec */
+};
+
+/* A setup failure reported from inside the cell to the parent. */
+struct sandbox_report {
+    int exit_code; /* CELL_EXIT_SETUP, CELL_EXIT_NOEXEC or CELL_EXIT_NOTFOUND */
+    int errnum;
+    char msg[480];
+};
+
+/* init.c: the cell's pid 1. Sets up the filesystem, network and hostname,
+ * starts the workload, then forwards signals and reaps. Never returns. */
+__attribute__((noreturn)) void sandbox_init_main(struct sandbox *sb);
+/* Report a setup failure to the parent and exit with its code. */
+__attribute__((noreturn, format(printf, 4, 5))) void sandbox_fail(const struct sandbox *sb, int exit_code,
+                                                                  int errnum, const char *fmt, ...);
+
+/* mounts.c: build the cell's root on a fresh tmpfs and pivot into it. */
+int mounts_setup(const struct cell_spec *spec, struct cell_err *err);
+
+/* privilege.c */
+int privilege_drop_workload(const struct cell_spec *spec, bool rootless, struct cell_err *err);
+int privilege_drop_init(struct cell_err *err);
+int rlimits_apply(const struct cell_spec *spec, struct cell_err *err);
+/* Fail before start when a requested hard limit exceeds this host's. */
+int rlimits_check(const struct cell_spec *spec, struct cell_err *err);
+
+/* seccomp.c */
+scmp_filter_ctx seccomp_profile_build(enum cell_profile profile, struct cell_err *err);
+
+/* tty.c */
+struct tty_relay {
+    int master;      /* received from the cell */
+    int parent_sock; /* cell run's end of the terminal socket */
+    int child_sock;  /* init's end */
+    bool stdin_raw;
+    bool stdin_eof;
+};
+/* cell run: the socket, and the caller's terminal in raw mode. */
+int tty_prepare(struct tty_relay *tty, struct cell_err *err);
+/* init: open a terminal on the cell's devpts, send its master, keep the slave. */
+int tty_open_in_cell(int sock, int *slave, struct cell_err *err);
+/* cell run: receive the master; -1 when init failed before sending it. */
+int tty_receive_master(struct tty_relay *tty);
+void tty_copy_winsize(const struct tty_relay *tty);
+/* Move what is available between stdin/stdout and the master; returns -1
+ * once the master is closed (the cell has no terminal any more). */
+int tty_pump_master(struct tty_relay *tty);
+int tty_pump_stdin(struct tty_relay *tty);
+void tty_restore(struct tty_relay *tty);
+
+/* keeper.c: a small helper process that removes the cell's cgroups and
+ * kills what remains if `cell run` itself is killed (SIGKILL). */
+pid_t keeper_start(struct cell_cgroup *cg, int *control_fd, struct cell_err *err);
+void keeper_arm(int control_fd, pid_t init_pid);
+void keeper_release(int control_fd, pid_t keeper);
+
+#endif

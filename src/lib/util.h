@@ -1,0 +1,42 @@
+/* util.h - small internal helpers shared by libcell: cleanup attributes,
+ * checked allocation, and whole-file reads/writes. */
+#ifndef CELL_UTIL_H
+#define CELL_UTIL_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static inline void cleanup_freep(void *p)
+{
+    free(*(void **)p);
+}
+static inline void cleanup_closep(int *fd)
+{
+    if (*fd >= 0) {
+        int saved = errno;
+        close(*fd);
+        errno = saved;
+    }
+}
+static inline void cleanup_closedirp(DIR **d)
+{
+    if (*d)
+        closedir(*d);
+}
+#define cleanup_free __attribute__((cleanup(cleanup_freep)))
+#define cleanup_close __attribute__((cleanup(cleanup_closep)))
+#define cleanup_dir __attribute__((cleanup(cleanup_closedirp)))
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Write all of `len` bytes to the file at dirfd/path (O_WRONLY, no create). */
+int write_file_at(int dirfd, const char *path, const char *data, size_t len);
+/* Read up to len-1 bytes of dirfd/path into buf, NUL-terminated; returns
+ * bytes read or -1. */
+ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t len);
+/* Write all bytes to an fd, retrying on EINTR/short writes. */
+int write_all(int fd, const void *buf, size_t len);
+
+#endif

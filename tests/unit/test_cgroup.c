@@ -1,0 +1,895 @@
+/* test_cgroup.c - unit tests for the cgroup backends (src/lib/sandbox/cgroup.c)
+ * in `fake` mode: each test builds a fake cgroupfs directory tree under a
+ * temporary directory for a pure v2 host, a hybrid host (v1 memory/pids/cpu
+ * plus v2 at unified/) or a v1-only host, then checks layout discovery, the
+ * leaves and limit files cgroup_create writes, controller delegation in the v2
+ * parent, OOM detection, attach/kill, and that cgroup_destroy removes every
+ * directory it made and nothing else. */
+#include "cell/cell.h"
+#include "sandbox/cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define assert_msg_contains(err, needle)                                                                  \
+    do {                                                                                                  \
+        if (strstr((err).msg, (needle)) == NULL)                                                          \
+            fail_msg("error message \"%s\" does not contain \"%s\"", (err).msg, (needle));               \
+    } while (0)
+
+#define OWNER 4321
+#define SELF_PATH "/user.slice/user-1000.slice/session-1.scope"
+
+/* Per-test state: a temp dir with the fake cgroupfs at fs/, and a spec. */
+struct fixture {
+    char tmp[256];
+    char fs[300];
+    struct cell_spec spec;
+    struct cgroup_layout layout;
+    struct cell_cgroup cg;
+    bool created;
+};
+
+/* ---- file helpers -------------------------------------------------------------- */
+
+static void mkdirs(const char *path)
+{
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+                fail_msg("mkdir %s: %s", buf, strerror(errno));
+            *p = '/';
+        }
+    }
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+        fail_msg("mkdir %s: %s", buf, strerror(errno));
+}
+
+static void pathf(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void pathf(char *out, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= len)
+        fail_msg("path too long");
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        fail_msg("open %s: %s", path, strerror(errno));
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The file's contents with one trailing newline removed. */
+static const char *read_text(const char *path)
+{
+    static char buf[4096];
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        fail_msg("open %s: %s", path, strerror(errno));
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    if (n && buf[n - 1] == '\n')
+        buf[n - 1] = '\0';
+    return buf;
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Assert dir/file holds exactly `want`. */
+static void assert_file(const char *dir, const char *file, const char *want)
+{
+    char path[PATH_MAX];
+    pathf(path, sizeof path, "%s/%s", dir, file);
+    if (!exists(path))
+        fail_msg("%s was not written (expected \"%s\")", path, want);
+    const char *got = read_text(path);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s holds \"%s\", expected \"%s\"", path, got, want);
+}
+
+static void assert_no_file(const char *dir, const char *file)
+{
+    char path[PATH_MAX];
+    pathf(path, sizeof path, "%s/%s", dir, file);
+    if (exists(path))
+        fail_msg("%s exists but should not", path);
+}
+
+/* Whether the space-separated list in dir/file contains `word`. */
+static bool list_has(const char *dir, const char *file, const char *word)
+{
+    char path[PATH_MAX];
+    pathf(path, sizeof path, "%s/%s", dir, file);
+    if (!exists(path))
+        return false;
+    char text[4096];
+    snprintf(text, sizeof text, "%s", read_text(path));
+    for (char *save = NULL, *w = strtok_r(text, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+        if (strcmp(w, word) == 0 || (w[0] == '+' && strcmp(w + 1, word) == 0))
+            return true;
+    return false;
+}
+
+static size_t list_count(const char *dir, const char *file, const char *word)
+{
+    char path[PATH_MAX];
+    pathf(path, sizeof path, "%s/%s", dir, file);
+    char text[4096];
+    snprintf(text, sizeof text, "%s", read_text(path));
+    size_t n = 0;
+    for (char *save = NULL, *w = strtok_r(text, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+        if (strcmp(w, word) == 0 || (w[0] == '+' && strcmp(w + 1, word) == 0))
+            n++;
+    return n;
+}
+
+/* Number of entries (files and directories, not . and ..) under dir, recursively. */
+static int count_cb_n;
+static int count_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)path, (void)st, (void)flag;
+    if (ftw->level > 0)
+        count_cb_n++;
+    return 0;
+}
+static int tree_size(const char *dir)
+{
+    count_cb_n = 0;
+    nftw(dir, count_cb, 16, FTW_PHYS);
+    return count_cb_n;
+}
+
+static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)ftw;
+    if (flag == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+/* ---- fixtures ------------------------------------------------------------------ */
+
+static int setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof *fx);
+    if (fx == NULL)
+        return -1;
+    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    int n = snprintf(fx->tmp, sizeof fx->tmp, "%s/cell-test-cgroup-XXXXXX", base);
+    if (n < 0 || (size_t)n >= sizeof fx->tmp || mkdtemp(fx->tmp) == NULL) {
+        free(fx);
+        return -1;
+    }
+    snprintf(fx->fs, sizeof fx->fs, "%s/fs", fx->tmp);
+    mkdir(fx->fs, 0755);
+    cell_spec_init(&fx->spec);
+    fx->spec.name = strdup("web");
+    fx->cg.v2_fd = -1;
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    if (fx->created) {
+        struct cell_err err;
+        cgroup_destroy(&fx->cg, &err);
+    }
+    nftw(fx->tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    cell_spec_free(&fx->spec);
+    free(fx);
+    return 0;
+}
+
+/* (a) pure v2: fs is the cgroup2 root; the caller is in SELF_PATH. */
+static void make_unified(struct fixture *fx)
+{
+    char p[PATH_MAX];
+    pathf(p, sizeof p, "%s%s", fx->fs, SELF_PATH);
+    mkdirs(p);
+    struct cell_err err = {0};
+    if (cgroup_layout_from(fx->fs, CGROUP_MODE_UNIFIED, "0::" SELF_PATH "\n", true, &fx->layout, &err) != 0)
+        fail_msg("cgroup_layout_from: %s", err.msg);
+}
+
+static const char hybrid_self[] = "12:pids:" SELF_PATH "\n"
+                                  "11:cpu,cpuacct:/user.slice\n"
+                                  "9:memory:/user.slice/user-1000.slice\n"
+                                  "5:devices:/user.slice\n"
+                                  "1:name=systemd:" SELF_PATH "\n"
+                                  "0::" SELF_PATH "\n";
+
+/* (b) hybrid: v1 memory, pids, cpu at fs/<controller>, v2 at fs/unified. */
+static void make_hybrid(struct fixture *fx, bool with_cpu)
+{
+    char p[PATH_MAX];
+    pathf(p, sizeof p, "%s/unified%s", fx->fs, SELF_PATH);
+    mkdirs(p);
+    pathf(p, sizeof p, "%s/pids%s", fx->fs, SELF_PATH);
+    mkdirs(p);
+    pathf(p, sizeof p, "%s/memory/user.slice/user-1000.slice", fx->fs);
+    mkdirs(p);
+    if (with_cpu) {
+        pathf(p, sizeof p, "%s/cpu/user.slice", fx->fs);
+        mkdirs(p);
+    }
+    struct cell_err err = {0};
+    if (cgroup_layout_from(fx->fs, CGROUP_MODE_HYBRID, hybrid_self, true, &fx->layout, &err) != 0)
+        fail_msg("cgroup_layout_from: %s", err.msg);
+}
+
+static const char v1_self[] = "7:pids:/\n"
+                              "5:memory:/\n"
+                              "3:cpu,cpuacct:/\n"
+                              "1:name=systemd:/init.scope\n";
+
+/* (c) v1 only: each controller's root is the caller's cgroup (as in a container). */
+static void make_v1(struct fixture *fx, bool with_pids)
+{
+    char p[PATH_MAX];
+    pathf(p, sizeof p, "%s/memory", fx->fs);
+    mkdirs(p);
+    pathf(p, sizeof p, "%s/cpu", fx->fs);
+    mkdirs(p);
+    if (with_pids) {
+        pathf(p, sizeof p, "%s/pids", fx->fs);
+        mkdirs(p);
+    }
+    struct cell_err err = {0};
+    if (cgroup_layout_from(fx->fs, CGROUP_MODE_V1, v1_self, true, &fx->layout, &err) != 0)
+        fail_msg("cgroup_layout_from: %s", err.msg);
+}
+
+static void set_limits(struct fixture *fx, uint64_t memory, uint64_t pids, uint64_t cpu_millis)
+{
+    fx->spec.limits.memory_bytes = memory;
+    fx->spec.limits.pids = pids;
+    fx->spec.limits.cpu_millis = cpu_millis;
+}
+
+static void create_ok(struct fixture *fx)
+{
+    struct cell_err err = {0};
+    if (cgroup_create(&fx->layout, &fx->spec, OWNER, &fx->cg, &err) != 0)
+        fail_msg("cgroup_create: %s", err.msg);
+    fx->created = true;
+}
+
+static void destroy_ok(struct fixture *fx)
+{
+    struct cell_err err = {0};
+    if (cgroup_destroy(&fx->cg, &err) != 0)
+        fail_msg("cgroup_destroy: %s", err.msg);
+    fx->created = false;
+}
+
+static void expected_path(struct fixture *fx, char *out, size_t len, const char *hier, const char *rel)
+{
+    pathf(out, len, "%s%s%s%s/cell.web.%d", fx->fs, hier[0] ? "/" : "", hier, rel, OWNER);
+}
+
+/* ---- layout -------------------------------------------------------------------- */
+
+static void layout_unified(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    char want[PATH_MAX];
+    pathf(want, sizeof want, "%s%s", fx->fs, SELF_PATH);
+    assert_true(fx->layout.fake);
+    assert_true(fx->layout.v2_unified);
+    assert_string_equal(fx->layout.v2_dir, want);
+    for (int c = 0; c < CGROUP_V1_COUNT; c++)
+        assert_string_equal(fx->layout.v1_dir[c], "");
+    assert_true(cgroup_layout_usable(&fx->layout));
+}
+
+static void layout_unified_root_cgroup(void **state)
+{
+    struct fixture *fx = *state;
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_layout_from(fx->fs, CGROUP_MODE_UNIFIED, "0::/\n", true, &fx->layout, &err), 0);
+    assert_string_equal(fx->layout.v2_dir, fx->fs);
+}
+
+static void layout_hybrid(void **state)
+{
+    struct fixture *fx = *state;
+    make_hybrid(fx, true);
+    char want[PATH_MAX];
+    assert_false(fx->layout.v2_unified);
+    pathf(want, sizeof want, "%s/unified%s", fx->fs, SELF_PATH);
+    assert_string_equal(fx->layout.v2_dir, want);
+    pathf(want, sizeof want, "%s/memory/user.slice/user-1000.slice", fx->fs);
+    assert_string_equal(fx->layout.v1_dir[CGROUP_V1_MEMORY], want);
+    pathf(want, sizeof want, "%s/pids%s", fx->fs, SELF_PATH);
+    assert_string_equal(fx->layout.v1_dir[CGROUP_V1_PIDS], want);
+    pathf(want, sizeof want, "%s/cpu/user.slice", fx->fs);
+    assert_string_equal(fx->layout.v1_dir[CGROUP_V1_CPU], want);
+}
+
+static void layout_v1(void **state)
+{
+    struct fixture *fx = *state;
+    make_v1(fx, true);
+    char want[PATH_MAX];
+    assert_false(fx->layout.v2_unified);
+    assert_string_equal(fx->layout.v2_dir, "");
+    pathf(want, sizeof want, "%s/memory", fx->fs);
+    assert_string_equal(fx->layout.v1_dir[CGROUP_V1_MEMORY], want);
+    pathf(want, sizeof want, "%s/pids", fx->fs);
+    assert_string_equal(fx->layout.v1_dir[CGROUP_V1_PIDS], want);
+    pathf(want, sizeof want, "%s/cpu", fx->fs);
+    assert_string_equal(fx->layout.v1_dir[CGROUP_V1_CPU], want);
+    assert_true(cgroup_layout_usable(&fx->layout));
+}
+
+static void layout_missing_directories_left_empty(void **state)
+{
+    struct fixture *fx = *state;
+    make_hybrid(fx, false); /* no fs/cpu */
+    assert_string_equal(fx->layout.v1_dir[CGROUP_V1_CPU], "");
+    assert_true(fx->layout.v1_dir[CGROUP_V1_MEMORY][0] != '\0');
+
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_layout_from(fx->fs, CGROUP_MODE_UNIFIED, "0::/nonexistent\n", true, &fx->layout, &err),
+                     0);
+    assert_string_equal(fx->layout.v2_dir, "");
+}
+
+static void layout_cpu_not_matched_by_cpuset_or_cpuacct(void **state)
+{
+    struct fixture *fx = *state;
+    char p[PATH_MAX];
+    pathf(p, sizeof p, "%s/cpu/a", fx->fs);
+    mkdirs(p);
+    struct cell_err err = {0};
+    assert_int_equal(
+        cgroup_layout_from(fx->fs, CGROUP_MODE_V1, "3:cpuset:/a\n4:cpuacct:/a\n", true, &fx->layout, &err), 0);
+    assert_string_equal(fx->layout.v1_dir[CGROUP_V1_CPU], "");
+}
+
+static void layout_v1_mode_ignores_v2_line(void **state)
+{
+    struct fixture *fx = *state;
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_layout_from(fx->fs, CGROUP_MODE_V1, "0::/\n", true, &fx->layout, &err), 0);
+    assert_string_equal(fx->layout.v2_dir, "");
+}
+
+static void layout_empty_is_not_usable(void **state)
+{
+    struct fixture *fx = *state;
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_layout_from(fx->fs, CGROUP_MODE_V1, "", true, &fx->layout, &err), 0);
+    assert_false(cgroup_layout_usable(&fx->layout));
+}
+
+/* ---- (a) pure v2 ------------------------------------------------------------------ */
+
+static void v2_create_makes_leaf(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    create_ok(fx);
+    char want[PATH_MAX];
+    expected_path(fx, want, sizeof want, "", SELF_PATH);
+    assert_string_equal(fx->cg.name, "cell.web.4321");
+    assert_string_equal(fx->cg.v2_path, want);
+    assert_true(is_dir(want));
+    assert_true(fx->cg.v2_fd >= 0);
+    assert_true(fx->cg.fake);
+    for (int c = 0; c < CGROUP_V1_COUNT; c++)
+        assert_string_equal(fx->cg.v1_path[c], "");
+}
+
+static void v2_create_writes_memory_max(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    set_limits(fx, 64 << 20, 0, 0);
+    create_ok(fx);
+    assert_file(fx->cg.v2_path, "memory.max", "67108864");
+    assert_int_equal(fx->cg.memory_limit, 64 << 20);
+    assert_no_file(fx->cg.v2_path, "pids.max");
+    assert_no_file(fx->cg.v2_path, "cpu.max");
+}
+
+static void v2_create_writes_pids_max(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    set_limits(fx, 0, 100, 0);
+    create_ok(fx);
+    assert_file(fx->cg.v2_path, "pids.max", "100");
+    assert_no_file(fx->cg.v2_path, "memory.max");
+}
+
+static void v2_create_writes_cpu_max(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    set_limits(fx, 0, 0, 500);
+    create_ok(fx);
+    assert_file(fx->cg.v2_path, "cpu.max", "50000 100000");
+}
+
+static void v2_create_writes_cpu_max_several_cpus(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    set_limits(fx, 0, 0, 2500);
+    create_ok(fx);
+    assert_file(fx->cg.v2_path, "cpu.max", "250000 100000");
+}
+
+static void v2_create_enables_controllers_in_parent(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    set_limits(fx, 1 << 30, 64, 1000);
+    create_ok(fx);
+    assert_true(list_has(fx->layout.v2_dir, "cgroup.subtree_control", "memory"));
+    assert_true(list_has(fx->layout.v2_dir, "cgroup.subtree_control", "pids"));
+    assert_true(list_has(fx->layout.v2_dir, "cgroup.subtree_control", "cpu"));
+    assert_file(fx->cg.v2_path, "memory.max", "1073741824");
+    assert_file(fx->cg.v2_path, "pids.max", "64");
+    assert_file(fx->cg.v2_path, "cpu.max", "100000 100000");
+}
+
+static void v2_create_keeps_enabled_controllers(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    char p[PATH_MAX];
+    pathf(p, sizeof p, "%s/cgroup.subtree_control", fx->layout.v2_dir);
+    write_text(p, "cpuset cpu io\n");
+    set_limits(fx, 1 << 30, 64, 1000);
+    create_ok(fx);
+    assert_int_equal(list_count(fx->layout.v2_dir, "cgroup.subtree_control", "cpu"), 1);
+    assert_true(list_has(fx->layout.v2_dir, "cgroup.subtree_control", "cpuset"));
+    assert_true(list_has(fx->layout.v2_dir, "cgroup.subtree_control", "io"));
+    assert_true(list_has(fx->layout.v2_dir, "cgroup.subtree_control", "memory"));
+    assert_true(list_has(fx->layout.v2_dir, "cgroup.subtree_control", "pids"));
+}
+
+static void v2_create_without_limits_writes_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    create_ok(fx);
+    assert_int_equal(tree_size(fx->cg.v2_path), 0);
+    assert_no_file(fx->layout.v2_dir, "cgroup.subtree_control");
+}
+
+static void v2_destroy_removes_leaf_only(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    set_limits(fx, 1 << 30, 64, 1000);
+    create_ok(fx);
+    char leaf[PATH_MAX];
+    snprintf(leaf, sizeof leaf, "%s", fx->cg.v2_path);
+    destroy_ok(fx);
+    assert_false(exists(leaf));
+    assert_true(is_dir(fx->layout.v2_dir));
+    assert_string_equal(fx->cg.v2_path, "");
+    assert_int_equal(fx->cg.v2_fd, -1);
+    /* a second destroy is harmless */
+    destroy_ok(fx);
+}
+
+static void v2_create_existing_leaf_fails_and_keeps_it(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    char leaf[PATH_MAX];
+    expected_path(fx, leaf, sizeof leaf, "", SELF_PATH);
+    mkdirs(leaf);
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_create(&fx->layout, &fx->spec, OWNER, &fx->cg, &err), -1);
+    assert_msg_contains(err, "cell.web.4321");
+    assert_msg_contains(err, "File exists");
+    assert_true(is_dir(leaf)); /* not ours: left alone */
+}
+
+/* The caller's cgroup cannot delegate controllers (on a real host: it holds
+ * processes): the leaf goes under <root>/cell, with controllers enabled there. */
+static void v2_create_falls_back_to_root_cell_parent(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    char p[PATH_MAX];
+    pathf(p, sizeof p, "%s/cgroup.subtree_control", fx->layout.v2_dir);
+    mkdirs(p); /* cannot be written */
+    set_limits(fx, 1 << 30, 0, 0);
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_create(&fx->layout, &fx->spec, OWNER, &fx->cg, &err), 0);
+    char leaf[PATH_MAX];
+    pathf(leaf, sizeof leaf, "%s/cell/cell.web.4321", fx->fs);
+    assert_string_equal(fx->cg.v2_path, leaf);
+    assert_true(is_dir(leaf));
+    assert_int_equal(cgroup_destroy(&fx->cg, &err), 0);
+    assert_false(exists(leaf));
+}
+
+static void v2_create_failure_leaves_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    /* neither the caller's nor the root's subtree_control can be written */
+    char p[PATH_MAX];
+    pathf(p, sizeof p, "%s/cgroup.subtree_control", fx->layout.v2_dir);
+    mkdirs(p);
+    pathf(p, sizeof p, "%s/cgroup.subtree_control", fx->fs);
+    mkdirs(p);
+    pathf(p, sizeof p, "%s/cell", fx->fs);
+    mkdirs(p);
+    set_limits(fx, 1 << 30, 0, 0);
+    int before = tree_size(fx->fs);
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_create(&fx->layout, &fx->spec, OWNER, &fx->cg, &err), -1);
+    assert_msg_contains(err, "subtree_control");
+    assert_msg_contains(err, "--memory");
+    assert_int_equal(tree_size(fx->fs), before);
+    char leaf[PATH_MAX];
+    expected_path(fx, leaf, sizeof leaf, "", SELF_PATH);
+    assert_false(exists(leaf));
+}
+
+/* A unified host whose v2 cgroup cannot be found cannot apply limits. */
+static void v2_missing_cgroup_with_limits_fails_naming_flag(void **state)
+{
+    struct fixture *fx = *state;
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_layout_from(fx->fs, CGROUP_MODE_UNIFIED, "0::/gone\n", true, &fx->layout, &err), 0);
+    set_limits(fx, 1 << 30, 0, 0);
+    int rc = cgroup_create(&fx->layout, &fx->spec, OWNER, &fx->cg, &err);
+    fx->created = rc == 0;
+    assert_int_equal(rc, -1);
+    assert_msg_contains(err, "--memory");
+}
+
+static void v2_oom_killed_reads_memory_events(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    set_limits(fx, 1 << 20, 0, 0);
+    create_ok(fx);
+    char p[PATH_MAX];
+    pathf(p, sizeof p, "%s/memory.events", fx->cg.v2_path);
+    assert_false(cgroup_oom_killed(&fx->cg)); /* no file yet */
+    write_text(p, "low 0\nhigh 0\nmax 12\noom 1\noom_kill 0\n");
+    assert_false(cgroup_oom_killed(&fx->cg));
+    write_text(p, "low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\n");
+    assert_true(cgroup_oom_killed(&fx->cg));
+    write_text(p, "oom_kill 7\nlow 0\n");
+    assert_true(cgroup_oom_killed(&fx->cg));
+    write_text(p, "oom_group_kill 1\noom_kill 0\n");
+    assert_false(cgroup_oom_killed(&fx->cg));
+}
+
+static void v2_kill_all_writes_cgroup_kill(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    create_ok(fx);
+    cgroup_kill_all(&fx->cg);
+    assert_file(fx->cg.v2_path, "cgroup.kill", "1");
+}
+
+static void v2_attach_touches_no_v2_file(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    create_ok(fx);
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_attach(&fx->cg, 1234, &err), 0);
+    assert_no_file(fx->cg.v2_path, "cgroup.procs");
+}
+
+/* ---- (b) hybrid ------------------------------------------------------------------- */
+
+static void hybrid_create_makes_v2_and_v1_leaves(void **state)
+{
+    struct fixture *fx = *state;
+    make_hybrid(fx, true);
+    set_limits(fx, 64 << 20, 50, 500);
+    create_ok(fx);
+    char want[PATH_MAX];
+    expected_path(fx, want, sizeof want, "unified", SELF_PATH);
+    assert_string_equal(fx->cg.v2_path, want);
+    assert_true(is_dir(want));
+    assert_true(fx->cg.v2_fd >= 0);
+    expected_path(fx, want, sizeof want, "memory", "/user.slice/user-1000.slice");
+    assert_string_equal(fx->cg.v1_path[CGROUP_V1_MEMORY], want);
+    assert_true(is_dir(want));
+    expected_path(fx, want, sizeof want, "pids", SELF_PATH);
+    assert_string_equal(fx->cg.v1_path[CGROUP_V1_PIDS], want);
+    assert_true(is_dir(want));
+    expected_path(fx, want, sizeof want, "cpu", "/user.slice");
+    assert_string_equal(fx->cg.v1_path[CGROUP_V1_CPU], want);
+    assert_true(is_dir(want));
+}
+
+static void hybrid_create_writes_v1_limits(void **state)
+{
+    struct fixture *fx = *state;
+    make_hybrid(fx, true);
+    set_limits(fx, 64 << 20, 50, 500);
+    create_ok(fx);
+    assert_file(fx->cg.v1_path[CGROUP_V1_MEMORY], "memory.limit_in_bytes", "67108864");
+    assert_file(fx->cg.v1_path[CGROUP_V1_PIDS], "pids.max", "50");
+    assert_file(fx->cg.v1_path[CGROUP_V1_CPU], "cpu.cfs_quota_us", "50000");
+    assert_file(fx->cg.v1_path[CGROUP_V1_CPU], "cpu.cfs_period_us", "100000");
+}
+
+static void hybrid_v2_leaf_holds_no_limits(void **state)
+{
+    struct fixture *fx = *state;
+    make_hybrid(fx, true);
+    set_limits(fx, 64 << 20, 50, 500);
+    create_ok(fx);
+    assert_no_file(fx->cg.v2_path, "memory.max");
+    assert_no_file(fx->cg.v2_path, "pids.max");
+    assert_no_file(fx->cg.v2_path, "cpu.max");
+    assert_no_file(fx->layout.v2_dir, "cgroup.subtree_control");
+}
+
+static void hybrid_only_wanted_v1_leaves(void **state)
+{
+    struct fixture *fx = *state;
+    make_hybrid(fx, true);
+    set_limits(fx, 64 << 20, 0, 0);
+    create_ok(fx);
+    assert_true(fx->cg.v1_path[CGROUP_V1_MEMORY][0] != '\0');
+    assert_string_equal(fx->cg.v1_path[CGROUP_V1_PIDS], "");
+    assert_string_equal(fx->cg.v1_path[CGROUP_V1_CPU], "");
+    assert_int_equal(tree_size(fx->layout.v1_dir[CGROUP_V1_PIDS]), 0);
+    assert_int_equal(tree_size(fx->layout.v1_dir[CGROUP_V1_CPU]), 0);
+}
+
+static void hybrid_destroy_removes_every_leaf(void **state)
+{
+    struct fixture *fx = *state;
+    make_hybrid(fx, true);
+    int before = tree_size(fx->fs);
+    set_limits(fx, 64 << 20, 50, 500);
+    create_ok(fx);
+    assert_true(tree_size(fx->fs) > before);
+    char paths[1 + CGROUP_V1_COUNT][PATH_MAX];
+    snprintf(paths[0], PATH_MAX, "%s", fx->cg.v2_path);
+    for (int c = 0; c < CGROUP_V1_COUNT; c++)
+        snprintf(paths[1 + c], PATH_MAX, "%s", fx->cg.v1_path[c]);
+    destroy_ok(fx);
+    for (int i = 0; i < 1 + CGROUP_V1_COUNT; i++)
+        assert_false(exists(paths[i]));
+    assert_int_equal(tree_size(fx->fs), before);
+    for (int c = 0; c < CGROUP_V1_COUNT; c++)
+        assert_string_equal(fx->cg.v1_path[c], "");
+}
+
+static void hybrid_missing_controller_fails_naming_flag(void **state)
+{
+    struct fixture *fx = *state;
+    make_hybrid(fx, false); /* no cpu hierarchy */
+    set_limits(fx, 64 << 20, 50, 500);
+    int before = tree_size(fx->fs);
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_create(&fx->layout, &fx->spec, OWNER, &fx->cg, &err), -1);
+    assert_msg_contains(err, "--cpus");
+    assert_msg_contains(err, "cpu");
+    /* the v2, memory and pids leaves made before the failure are gone */
+    assert_int_equal(tree_size(fx->fs), before);
+}
+
+static void hybrid_oom_killed_reads_v1_oom_control(void **state)
+{
+    struct fixture *fx = *state;
+    make_hybrid(fx, true);
+    set_limits(fx, 64 << 20, 0, 0);
+    create_ok(fx);
+    char p[PATH_MAX];
+    pathf(p, sizeof p, "%s/memory.oom_control", fx->cg.v1_path[CGROUP_V1_MEMORY]);
+    write_text(p, "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n");
+    assert_false(cgroup_oom_killed(&fx->cg));
+    write_text(p, "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+    assert_true(cgroup_oom_killed(&fx->cg));
+}
+
+static void hybrid_attach_writes_pid_to_v1_leaves(void **state)
+{
+    struct fixture *fx = *state;
+    make_hybrid(fx, true);
+    set_limits(fx, 64 << 20, 50, 0);
+    create_ok(fx);
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_attach(&fx->cg, 1234, &err), 0);
+    assert_file(fx->cg.v1_path[CGROUP_V1_MEMORY], "cgroup.procs", "1234");
+    assert_file(fx->cg.v1_path[CGROUP_V1_PIDS], "cgroup.procs", "1234");
+    assert_no_file(fx->cg.v2_path, "cgroup.procs"); /* v2 is joined at clone time */
+    destroy_ok(fx);
+}
+
+/* ---- (c) v1 only -------------------------------------------------------------------- */
+
+static void v1_create_writes_limits(void **state)
+{
+    struct fixture *fx = *state;
+    make_v1(fx, true);
+    set_limits(fx, 512 << 20, 20, 1500);
+    create_ok(fx);
+    char want[PATH_MAX];
+    expected_path(fx, want, sizeof want, "memory", "");
+    assert_string_equal(fx->cg.v1_path[CGROUP_V1_MEMORY], want);
+    assert_true(is_dir(want));
+    assert_file(want, "memory.limit_in_bytes", "536870912");
+    expected_path(fx, want, sizeof want, "pids", "");
+    assert_file(want, "pids.max", "20");
+    expected_path(fx, want, sizeof want, "cpu", "");
+    assert_file(want, "cpu.cfs_quota_us", "150000");
+    assert_file(want, "cpu.cfs_period_us", "100000");
+}
+
+static void v1_has_no_v2_leaf(void **state)
+{
+    struct fixture *fx = *state;
+    make_v1(fx, true);
+    set_limits(fx, 512 << 20, 0, 0);
+    create_ok(fx);
+    assert_string_equal(fx->cg.v2_path, "");
+    assert_int_equal(fx->cg.v2_fd, -1);
+}
+
+static void v1_destroy_removes_every_leaf(void **state)
+{
+    struct fixture *fx = *state;
+    make_v1(fx, true);
+    int before = tree_size(fx->fs);
+    set_limits(fx, 512 << 20, 20, 1500);
+    create_ok(fx);
+    assert_true(tree_size(fx->fs) >= before + 3 + 3 /* three leaves, three limit files */);
+    destroy_ok(fx);
+    assert_int_equal(tree_size(fx->fs), before);
+}
+
+static void v1_missing_pids_fails_naming_flag(void **state)
+{
+    struct fixture *fx = *state;
+    make_v1(fx, false);
+    set_limits(fx, 512 << 20, 20, 0);
+    int before = tree_size(fx->fs);
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_create(&fx->layout, &fx->spec, OWNER, &fx->cg, &err), -1);
+    assert_msg_contains(err, "--pids");
+    assert_int_equal(tree_size(fx->fs), before);
+}
+
+static void v1_oom_killed_reads_oom_control(void **state)
+{
+    struct fixture *fx = *state;
+    make_v1(fx, true);
+    set_limits(fx, 512 << 20, 0, 0);
+    create_ok(fx);
+    char p[PATH_MAX];
+    assert_false(cgroup_oom_killed(&fx->cg));
+    pathf(p, sizeof p, "%s/memory.oom_control", fx->cg.v1_path[CGROUP_V1_MEMORY]);
+    write_text(p, "oom_kill_disable 0\nunder_oom 1\noom_kill 0\n");
+    assert_false(cgroup_oom_killed(&fx->cg));
+    write_text(p, "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
+    assert_true(cgroup_oom_killed(&fx->cg));
+}
+
+static void v1_kill_all_kills_listed_processes(void **state)
+{
+    struct fixture *fx = *state;
+    make_v1(fx, true);
+    set_limits(fx, 0, 20, 0);
+    create_ok(fx);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        for (;;)
+            pause();
+    }
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_attach(&fx->cg, child, &err), 0);
+    cgroup_kill_all(&fx->cg);
+    int status = 0;
+    pid_t got = 0;
+    for (int i = 0; i < 500 && got == 0; i++) { /* up to 5 s */
+        got = waitpid(child, &status, WNOHANG);
+        if (got == 0)
+            usleep(10000);
+    }
+    if (got != child || !WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        fail_msg("the process listed in the v1 leaf was not SIGKILLed");
+    }
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(layout_unified),
+        T(layout_unified_root_cgroup),
+        T(layout_hybrid),
+        T(layout_v1),
+        T(layout_missing_directories_left_empty),
+        T(layout_cpu_not_matched_by_cpuset_or_cpuacct),
+        T(layout_v1_mode_ignores_v2_line),
+        T(layout_empty_is_not_usable),
+        T(v2_create_makes_leaf),
+        T(v2_create_writes_memory_max),
+        T(v2_create_writes_pids_max),
+        T(v2_create_writes_cpu_max),
+        T(v2_create_writes_cpu_max_several_cpus),
+        T(v2_create_enables_controllers_in_parent),
+        T(v2_create_keeps_enabled_controllers),
+        T(v2_create_without_limits_writes_nothing),
+        T(v2_destroy_removes_leaf_only),
+        T(v2_create_existing_leaf_fails_and_keeps_it),
+        T(v2_create_failure_leaves_nothing),
+        T(v2_create_falls_back_to_root_cell_parent),
+        T(v2_missing_cgroup_with_limits_fails_naming_flag),
+        T(v2_oom_killed_reads_memory_events),
+        T(v2_kill_all_writes_cgroup_kill),
+        T(v2_attach_touches_no_v2_file),
+        T(hybrid_create_makes_v2_and_v1_leaves),
+        T(hybrid_create_writes_v1_limits),
+        T(hybrid_v2_leaf_holds_no_limits),
+        T(hybrid_only_wanted_v1_leaves),
+        T(hybrid_destroy_removes_every_leaf),
+        T(hybrid_missing_controller_fails_naming_flag),
+        T(hybrid_oom_killed_reads_v1_oom_control),
+        T(hybrid_attach_writes_pid_to_v1_leaves),
+        T(v1_create_writes_limits),
+        T(v1_has_no_v2_leaf),
+        T(v1_destroy_removes_every_leaf),
+        T(v1_missing_pids_fails_naming_flag),
+        T(v1_oom_killed_reads_oom_control),
+        T(v1_kill_all_kills_listed_processes),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
