@@ -1,0 +1,118 @@
+/* main.c - the `cell` command: global options, then one table that maps
+ * each command name to its function and help (as git.c does). */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmd_help(int argc, char **argv, const struct cli_globals *g);
+static void cmd_help_help(void);
+
+static const struct cli_command commands[] = {
+    {"run", cmd_run, cmd_run_help, "run a command in a new cell and wait for it"},
+    {"help", cmd_help, cmd_help_help, "show help for cell or one of its commands"},
+};
+
+void cli_error(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "cell: %s\n", msg);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: cell [--root DIR] [--debug] COMMAND [ARGS...]\n"
+            "\n"
+            "Run workloads as cells: sandboxed processes with their own namespaces,\n"
+            "a read-only root, no network, no capabilities, a seccomp profile and limits.\n"
+            "\n"
+            "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\n"
+            "global options:\n"
+            "  --root DIR   keep every file cell writes under DIR (also CELL_ROOT)\n"
+            "  --debug      print what cell does\n"
+            "  --version    print the version\n"
+            "  -h, --help   show this help\n"
+            "\n"
+            "'cell help COMMAND' or 'cell COMMAND --help' shows a command's options.\n");
+}
+
+static const struct cli_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static void cmd_help_help(void)
+{
+    printf("usage: cell help [COMMAND]\n\nShow help for cell or for one command.\n");
+}
+
+static int cmd_help(int argc, char **argv, const struct cli_globals *g)
+{
+    (void)g;
+    if (argc < 2) {
+        usage(stdout);
+        return 0;
+    }
+    const struct cli_command *c = find_command(argv[1]);
+    if (c == NULL) {
+        cli_error("help: unknown command \"%s\" (see cell help)", argv[1]);
+        return 2;
+    }
+    c->help();
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli_globals g = {.root = getenv("CELL_ROOT")};
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--version") == 0) {
+            printf("cell %s\n", CELL_VERSION);
+            return 0;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--debug") == 0) {
+            g.debug = true;
+        } else if (strcmp(a, "--root") == 0 && i + 1 < argc) {
+            g.root = argv[++i];
+        } else if (strncmp(a, "--root=", 7) == 0) {
+            g.root = a + 7;
+        } else {
+            cli_error("unknown option \"%s\" (see cell --help)", a);
+            return 2;
+        }
+    }
+    if (g.debug)
+        cell_log_set_level(CELL_LOG_DEBUG);
+    if (g.root && g.root[0] != '/') {
+        cli_error("--root \"%s\": not an absolute path", g.root);
+        return 2;
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    const struct cli_command *c = find_command(argv[i]);
+    if (c == NULL) {
+        cli_error("unknown command \"%s\" (see cell help)", argv[i]);
+        return 2;
+    }
+    return c->run(argc - i, argv + i, &g);
+}

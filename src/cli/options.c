@@ -1,0 +1,231 @@
+/* options.c - `cell run` flags into a struct cell_spec. Only translation
+ * happens here; every check of meaning lives in libcell's parsers and in
+ * cell_spec_validate(). */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    OPT_NAME = 256, OPT_ROOTFS, OPT_BIND, OPT_TMPFS, OPT_NET, OPT_USERNS, OPT_USER, OPT_GROUP, OPT_HOSTNAME,
+    OPT_CAP_ADD, OPT_PROFILE, OPT_MEMORY, OPT_PIDS, OPT_CPUS, OPT_RLIMIT, OPT_ENV, OPT_ENV_CLEAR, OPT_CWD,
+    OPT_PRESERVE_FD, OPT_TIMEOUT,
+};
+
+static const struct option run_options[] = {
+    {"name", required_argument, NULL, OPT_NAME},
+    {"rootfs", required_argument, NULL, OPT_ROOTFS},
+    {"bind", required_argument, NULL, OPT_BIND},
+    {"tmpfs", required_argument, NULL, OPT_TMPFS},
+    {"net", required_argument, NULL, OPT_NET},
+    {"userns", no_argument, NULL, OPT_USERNS},
+    {"user", required_argument, NULL, OPT_USER},
+    {"group", required_argument, NULL, OPT_GROUP},
+    {"hostname", required_argument, NULL, OPT_HOSTNAME},
+    {"cap-add", required_argument, NULL, OPT_CAP_ADD},
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"memory", required_argument, NULL, OPT_MEMORY},
+    {"pids", required_argument, NULL, OPT_PIDS},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"rlimit", required_argument, NULL, OPT_RLIMIT},
+    {"env", required_argument, NULL, OPT_ENV},
+    {"env-clear", no_argument, NULL, OPT_ENV_CLEAR},
+    {"cwd", required_argument, NULL, OPT_CWD},
+    {"preserve-fd", required_argument, NULL, OPT_PRESERVE_FD},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"tty", no_argument, NULL, 't'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char *option_name(int val)
+{
+    for (const struct option *o = run_options; o->name; o++)
+        if (o->val == val)
+            return o->name;
+    return "?";
+}
+
+static int replace_string(char **slot, const char *value, struct cell_err *err)
+{
+    char *dup = strdup(value);
+    if (dup == NULL)
+        return cell_err_set(err, errno, "copy %s", value);
+    free(*slot);
+    *slot = dup;
+    return 0;
+}
+
+/* --env K=V, or --env K to pass the caller's value of K. */
+static int add_env_option(struct cell_spec *spec, const char *value, struct cell_err *err)
+{
+    if (strchr(value, '=') != NULL)
+        return cell_spec_add_env(spec, value, err);
+    const char *host = getenv(value);
+    if (host == NULL)
+        return cell_err_set(err, 0, "--env %s: not set in the caller's environment (use --env %s=VALUE)", value,
+                            value);
+    char *kv = NULL;
+    if (asprintf(&kv, "%s=%s", value, host) < 0)
+        return cell_err_set(err, ENOMEM, "--env %s", value);
+    int rc = cell_spec_add_env(spec, kv, err);
+    free(kv);
+    return rc;
+}
+
+/* One option; `flag` is its spelling for messages. */
+static int apply_option(struct cell_spec *spec, int opt, const char *arg, const char *flag, bool *env_clear,
+                        char ***envs, size_t *nenvs, struct cell_err *err)
+{
+    uint64_t n;
+    struct cell_mount m = {0};
+    int rc = 0;
+    switch (opt) {
+    case OPT_NAME:
+        return replace_string(&spec->name, arg, err);
+    case OPT_ROOTFS:
+        return replace_string(&spec->rootfs, arg, err);
+    case OPT_HOSTNAME:
+        return replace_string(&spec->hostname, arg, err);
+    case OPT_CWD:
+        return replace_string(&spec->cwd, arg, err);
+    case OPT_BIND:
+        if (cell_parse_bind(arg, &m, err) < 0)
+            return -1;
+        rc = cell_spec_add_mount(spec, &m, err);
+        free(m.source);
+        free(m.destination);
+        return rc;
+    case OPT_TMPFS:
+        m.kind = CELL_MOUNT_TMPFS;
+        m.destination = (char *)arg;
+        m.writable = true;
+        if (arg[0] != '/')
+            return cell_err_set(err, 0, "--tmpfs \"%s\": not an absolute path", arg);
+        return cell_spec_add_mount(spec, &m, err);
+    case OPT_NET:
+        return cell_parse_net(arg, &spec->net_mode, err);
+    case OPT_USERNS:
+        spec->ns.userns = true;
+        return 0;
+    case OPT_USER:
+        return cell_parse_user(arg, &spec->uid, &spec->gid, err);
+    case OPT_GROUP:
+        if (spec->ngroups >= CELL_MAX_GROUPS)
+            return cell_err_set(err, 0, "--group: at most %d groups", CELL_MAX_GROUPS);
+        if (cell_parse_uint(arg, UINT32_MAX - 1, "--group", &n, err) < 0)
+            return -1;
+        spec->groups[spec->ngroups++] = (gid_t)n;
+        return 0;
+    case OPT_CAP_ADD: {
+        int cap;
+        if (cell_parse_capability(arg, &cap, err) < 0)
+            return -1;
+        spec->cap_add |= 1ULL << cap;
+        return 0;
+    }
+    case OPT_PROFILE:
+        return cell_parse_profile(arg, &spec->profile, err);
+    case OPT_MEMORY:
+        return cell_parse_size(arg, &spec->limits.memory_bytes, err);
+    case OPT_PIDS:
+        if (cell_parse_uint(arg, 4194304, "--pids", &spec->limits.pids, err) < 0)
+            return -1;
+        if (spec->limits.pids == 0)
+            return cell_err_set(err, 0, "--pids 0: a cell needs at least one process");
+        return 0;
+    case OPT_CPUS:
+        return cell_parse_cpus(arg, &spec->limits.cpu_millis, err);
+    case OPT_RLIMIT: {
+        enum cell_rlimit_name which;
+        struct cell_rlimit rl;
+        if (cell_parse_rlimit(arg, &which, &rl, err) < 0)
+            return -1;
+        spec->rlimits[which] = rl;
+        return 0;
+    }
+    case OPT_ENV: {
+        char **grown = realloc(*envs, (*nenvs + 1) * sizeof *grown);
+        if (grown == NULL)
+            return cell_err_set(err, errno, "--env");
+        grown[(*nenvs)++] = (char *)arg;
+        *envs = grown;
+        return 0;
+    }
+    case OPT_ENV_CLEAR:
+        *env_clear = true;
+        return 0;
+    case OPT_PRESERVE_FD:
+        if (spec->npreserved_fds >= CELL_MAX_PRESERVED_FDS)
+            return cell_err_set(err, 0, "--preserve-fd: at most %d", CELL_MAX_PRESERVED_FDS);
+        if (cell_parse_uint(arg, 1 << 20, "--preserve-fd", &n, err) < 0)
+            return -1;
+        spec->preserved_fds[spec->npreserved_fds++] = (int)n;
+        return 0;
+    case OPT_TIMEOUT:
+        if (cell_parse_uint(arg, 365u * 24 * 3600, "--timeout", &n, err) < 0)
+            return -1;
+        if (n == 0)
+            return cell_err_set(err, 0, "--timeout 0: give a number of seconds above zero");
+        spec->timeout_sec = (unsigned)n;
+        return 0;
+    case 't':
+        spec->tty = true;
+        return 0;
+    }
+    return cell_err_set(err, 0, "%s: not handled", flag);
+}
+
+int options_parse_run(int argc, char **argv, struct cell_spec *spec, struct cell_err *err)
+{
+    bool env_clear = false;
+    char **envs = NULL;
+    size_t nenvs = 0;
+    int rc = -1;
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int before = optind;
+        int opt = getopt_long(argc, argv, "+:th", run_options, NULL);
+        if (opt == -1)
+            break;
+        const char *flag = argv[before] ? argv[before] : "?";
+        if (opt == 'h') {
+            rc = 0;
+            goto out;
+        }
+        if (opt == '?') {
+            cell_err_set(err, 0, "run: unknown option \"%s\" (see cell run --help)", flag);
+            goto out;
+        }
+        if (opt == ':') {
+            cell_err_set(err, 0, "run: option \"%s\" needs a value (see cell run --help)", flag);
+            goto out;
+        }
+        if (apply_option(spec, opt, optarg, flag, &env_clear, &envs, &nenvs, err) < 0) {
+            if (strncmp(err->msg, "--", 2) != 0)
+                cell_err_prefix(err, "run: --%s: ", option_name(opt));
+            else
+                cell_err_prefix(err, "run: ");
+            goto out;
+        }
+    }
+    if (!env_clear && cell_spec_add_default_env(spec, err) < 0)
+        goto out;
+    for (size_t i = 0; i < nenvs; i++)
+        if (add_env_option(spec, envs[i], err) < 0) {
+            cell_err_prefix(err, "run: ");
+            goto out;
+        }
+    if (optind >= argc) {
+        cell_err_set(err, 0, "run: no command given: cell run [OPTIONS] -- CMD [ARGS...]");
+        goto out;
+    }
+    rc = optind;
+out:
+    free(envs);
+    return rc;
+}
