@@ -1,0 +1,91 @@
+# errors.bats - bad input: each mistake gives exactly one clear stderr line
+# naming the offending value, a non-zero exit, and leaves nothing behind
+# (teardown checks cgroups, processes, mounts and files).
+
+load helpers
+
+# expect_error VALUE: non-zero exit, one "cell: ..." line on stderr naming VALUE,
+# nothing on stdout.
+expect_error() {
+    if [[ $status -eq 0 ]]; then
+        echo "expected a non-zero exit"
+        show
+        return 1
+    fi
+    expect_one_error_line || return 1
+    expect_err "$1" || return 1
+    if [[ -n $output ]]; then
+        echo "expected nothing on stdout"
+        show
+        return 1
+    fi
+}
+
+@test "unknown flag" {
+    run_cell run --bogus -- /bin/true
+    expect_error "--bogus"
+}
+
+@test "malformed size" {
+    run_cell run --memory 64Q -- /bin/true
+    expect_error "64Q"
+}
+
+@test "missing rootfs" {
+    run_cell run --rootfs /nonexistent -- /bin/true
+    expect_error "/nonexistent"
+}
+
+@test "non-absolute bind target" {
+    run_cell run --bind /tmp:relative -- /bin/true
+    expect_error "relative"
+}
+
+@test "missing bind source" {
+    run_cell run --bind /nonexistent-src:/data -- /bin/true
+    expect_error "/nonexistent-src"
+}
+
+@test "unknown profile" {
+    run_cell run --profile extreme -- /bin/true
+    expect_error "extreme"
+}
+
+@test "unknown capability" {
+    run_cell run --cap-add CAP_FLY -- /bin/true
+    expect_error "CAP_FLY"
+}
+
+@test "malformed rlimit" {
+    run_cell run --rlimit bogus=1 -- /bin/true
+    expect_error "bogus"
+}
+
+@test "limit above the hard limit" {
+    run_cell run --rlimit nofile=1024:99999999 -- /bin/true
+    expect_status 125
+    expect_error "nofile"
+}
+
+@test "invalid cell name" {
+    run_cell run --name 'bad/name' -- /bin/true
+    expect_error "bad/name"
+}
+
+@test "missing command" {
+    run_cell run --
+    expect_error "command"
+    run_cell run
+    expect_error "command"
+}
+
+@test "unknown command" {
+    run_cell frobnicate
+    expect_error "frobnicate"
+}
+
+@test "command not found inside the cell" {
+    run_cell -127 run -- /no-such-binary
+    expect_status 127
+    expect_error "/no-such-binary"
+}
