@@ -172,6 +172,30 @@ load helpers
     expect_blocked
 }
 
+@test "masked /proc files that exist on the host read as empty inside" {
+    local f checked=0
+    for f in /proc/kallsyms /proc/keys /proc/timer_list /proc/sched_debug /proc/kcore; do
+        [[ -e $f ]] || continue
+        run_probe -- read "$f"
+        expect_blocked
+        checked=$((checked + 1))
+    done
+    [[ $checked -gt 0 ]] || skip "none of the masked /proc files exists on this host"
+    # positive control: the host itself reads /proc/kallsyms
+    if [[ -e /proc/kallsyms ]]; then
+        [[ -n $(head -c 64 /proc/kallsyms) ]]
+    fi
+}
+
+@test "cannot write to the cell's root directory or /etc" {
+    local name=cell-probe-$$-$RANDOM
+    run_probe -- write "/$name"
+    expect_blocked
+    run_probe -- write "/etc/$name"
+    expect_blocked
+    [[ ! -e /$name && ! -e /etc/$name ]]
+}
+
 @test "cannot write /proc/sys" {
     run_probe -- write /proc/sys/kernel/hostname
     expect_blocked

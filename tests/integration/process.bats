@@ -189,3 +189,25 @@ all_gone() {
     run_cell run -- /bin/sh -c 'tty || true'
     [[ $output == "not a tty" ]] || { show; false; }
 }
+
+# tmux_wait SESSION TEXT: poll the pane until it shows TEXT.
+tmux_wait() {
+    wait_until 20 eval "tmux -L '$TMUX_SOCKET' capture-pane -p -t '$1' | grep -qF -- '$2'"
+}
+
+@test "--tty under a real terminal (tmux): interactive input, window size, exit status" {
+    command -v tmux >/dev/null || skip "tmux is not installed"
+    TMUX_SOCKET=cell-test-$$-$RANDOM
+    local done=$BATS_TEST_TMPDIR/tty.status
+    tmux -L "$TMUX_SOCKET" -f /dev/null new-session -d -s cell -x 100 -y 30 \
+        "echo \$\$ >>'$CELL_TEST_PIDS'; CELL_TEST_ID='$CELL_TEST_ID' '$CELL' --root '$CELL_ROOT' run -t -- /bin/sh -c 'stty size; printf \"name? \"; read n; echo \"hello, \$n\"; exit 7'; echo \$? >'$done'; sleep 600"
+    tmux_wait cell "name?" || { tmux -L "$TMUX_SOCKET" capture-pane -p -t cell; tmux -L "$TMUX_SOCKET" kill-server; false; }
+    tmux -L "$TMUX_SOCKET" send-keys -t cell "cell-user" Enter
+    wait_until 20 test -s "$done"
+    local pane
+    pane=$(tmux -L "$TMUX_SOCKET" capture-pane -p -t cell)
+    tmux -L "$TMUX_SOCKET" kill-server
+    [[ $pane == *"30 100"* ]] || { echo "window size not passed: $pane"; false; }
+    [[ $pane == *"hello, cell-user"* ]] || { echo "input not relayed: $pane"; false; }
+    [[ $(cat "$done") == 7 ]] || { echo "exit status $(cat "$done")"; false; }
+}
