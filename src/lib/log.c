@@ -3,6 +3,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
+#include <unistd.h>
 
 static enum cell_log_level current_level = CELL_LOG_WARN;
 
@@ -20,6 +22,13 @@ void cell_log(enum cell_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    /* one write, so lines from several processes do not interleave */
-    fprintf(stderr, "%s\n", line);
+    /* one write, so lines from several processes do not interleave; debug
+     * lines carry a monotonic timestamp and the pid, to follow a start */
+    if (level == CELL_LOG_DEBUG) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        fprintf(stderr, "[%ld.%06ld %d] %s\n", (long)ts.tv_sec, ts.tv_nsec / 1000, (int)getpid(), line);
+    } else {
+        fprintf(stderr, "%s\n", line);
+    }
 }

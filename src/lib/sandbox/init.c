@@ -137,9 +137,9 @@ __attribute__((noreturn)) static void workload_exec(struct sandbox *sb, int tty_
     char path[PATH_MAX];
     resolve_command(sb, path, sizeof path);
     close_inherited_fds(spec);
-    int rc = seccomp_load(sb->seccomp);
-    if (rc < 0)
-        sandbox_fail(sb, CELL_EXIT_SETUP, -rc, "seccomp: load the %s profile", cell_profile_label(spec->profile));
+    cell_log(CELL_LOG_DEBUG, "cell %s: workload: exec %s", spec->name, path);
+    if (seccomp_profile_load(spec->profile, &err) < 0)
+        fail_with(sb, &err);
     execve(path, spec->argv, spec->env ? spec->env : (char *[]){NULL});
     int e = errno;
     sandbox_fail(sb, e == ENOENT ? CELL_EXIT_NOTFOUND : CELL_EXIT_NOEXEC, e, "execute %s", path);
@@ -205,6 +205,7 @@ void sandbox_init_main(struct sandbox *sb)
     if (read(sb->go_read, &go, 1) != 1)
         _exit(CELL_EXIT_SETUP);
     close(sb->go_read);
+    cell_log(CELL_LOG_DEBUG, "cell %s: init: setting up", spec->name);
     /* in a new user namespace, become its root (the mapped ids) */
     if (sb->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
         sandbox_fail(sb, CELL_EXIT_SETUP, errno, "user namespace: become root in the cell");
@@ -214,6 +215,7 @@ void sandbox_init_main(struct sandbox *sb)
     /* 3. the filesystem */
     if (mounts_setup(spec, &err) < 0)
         fail_with(sb, &err);
+    cell_log(CELL_LOG_DEBUG, "cell %s: init: filesystem ready", spec->name);
     /* 4. name and network */
     if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
         sandbox_fail(sb, CELL_EXIT_SETUP, errno, "set hostname %s", spec->hostname);
@@ -227,6 +229,7 @@ void sandbox_init_main(struct sandbox *sb)
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, NULL);
+    cell_log(CELL_LOG_DEBUG, "cell %s: init: starting the workload", spec->name);
     pid_t workload = fork();
     if (workload < 0)
         sandbox_fail(sb, CELL_EXIT_SETUP, errno, "start the workload");

@@ -226,9 +226,6 @@ static void teardown(struct parent_state *ps)
     if (ps->keeper > 0)
         keeper_release(ps->keeper_fd, ps->keeper);
     ps->keeper = 0;
-    if (ps->sb.seccomp)
-        seccomp_release(ps->sb.seccomp);
-    ps->sb.seccomp = NULL;
     tty_restore(&ps->tty);
     close_fd(&ps->go_write);
     close_fd(&ps->report_read);
@@ -265,10 +262,6 @@ static int prepare(struct parent_state *ps, struct cell_err *err)
             return cell_err_set(err, 0, "--memory/--pids/--cpus: no writable cgroup hierarchy on this host");
         }
     }
-    ps->sb.seccomp = seccomp_profile_build(spec->profile, err);
-    if (ps->sb.seccomp == NULL)
-        return -1;
-
     int go[2], report[2];
     if (pipe2(go, O_CLOEXEC) < 0)
         return cell_err_set(err, errno, "create the start pipe");
@@ -324,8 +317,10 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, str
     ps.sb.userns = ps.sb.rootless || spec->ns.userns;
     sigprocmask(SIG_SETMASK, NULL, &ps.old_mask);
 
+    cell_log(CELL_LOG_DEBUG, "cell %s: preparing", spec->name);
     if (prepare(&ps, err) < 0 || start_init(&ps, err) < 0)
         goto fail;
+    cell_log(CELL_LOG_DEBUG, "cell %s: init started as pid %d", spec->name, (int)ps.init_pid);
     if (ps.keeper > 0)
         keeper_arm(ps.keeper_fd, ps.init_pid);
     /* the child's copies; ours would keep the pipes open */
@@ -339,6 +334,7 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, str
         goto fail;
     }
     close_fd(&ps.go_write);
+    cell_log(CELL_LOG_DEBUG, "cell %s: maps and cgroups set, init released", spec->name);
 
     if (spec->tty)
         tty_receive_master(&ps.tty);
@@ -350,7 +346,9 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, str
         result->exit_code = code;
         return -1;
     }
+    cell_log(CELL_LOG_DEBUG, "cell %s: workload started", spec->name);
     int status = supervise(&ps, result);
+    cell_log(CELL_LOG_DEBUG, "cell %s: init exited with %d", spec->name, status);
     result->exit_code = status;
     if (status > 128) {
         result->term_signal = status - 128;
@@ -362,6 +360,7 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, str
     if (result->timed_out)
         result->exit_code = CELL_EXIT_TIMEOUT;
     teardown(&ps);
+    cell_log(CELL_LOG_DEBUG, "cell %s: torn down", spec->name);
     return 0;
 fail:
     cell_err_prefix(err, "cell %s: ", spec->name);

@@ -7,7 +7,6 @@
 #include "cell/cell.h"
 #include "sandbox/cgroup.h"
 
-#include <seccomp.h>
 #include <stdbool.h>
 
 struct sandbox {
@@ -18,7 +17,6 @@ struct sandbox {
     int report_write;   /* child reports setup errors here; EOF means exec'd */
     int parent_pidfd;   /* the `cell run` process: die with it */
     int tty_sock;       /* --tty: init passes the terminal's master here; else -1 */
-    scmp_filter_ctx seccomp; /* built by the parent, loaded right before exec */
 };
 
 /* A setup failure reported from inside the cell to the parent. */
@@ -45,8 +43,11 @@ int rlimits_apply(const struct cell_spec *spec, struct cell_err *err);
 /* Fail before start when a requested hard limit exceeds this host's. */
 int rlimits_check(const struct cell_spec *spec, struct cell_err *err);
 
-/* seccomp.c */
-scmp_filter_ctx seccomp_profile_build(enum cell_profile profile, struct cell_err *err);
+/* seccomp_load.c: the profile's precompiled filter, and installing it (last,
+ * right before exec). */
+struct sock_fprog;
+int seccomp_profile_program(enum cell_profile profile, struct sock_fprog *prog);
+int seccomp_profile_load(enum cell_profile profile, struct cell_err *err);
 
 /* tty.c */
 struct tty_relay {
