@@ -302,3 +302,14 @@ load helpers
     [[ $output == changed-by-cell ]]
     [[ $(hostname) == "$before" ]]
 }
+
+@test "the default /etc is minimal: the host's passwd and hosts, no shadow" {
+    run_cell run -- /bin/sh -c 'cat /etc/passwd; echo ==; cat /etc/hosts; echo ==; ls /etc'
+    expect_status 0
+    [[ $output == "$(cat /etc/passwd)"$'\n'==$'\n'"$(cat /etc/hosts)"$'\n'==* ]] || { show; false; }
+    refute_out "shadow"
+    refute_out "sudoers"
+    run_cell run -- /bin/cat /etc/shadow
+    expect_status 1
+    expect_err "No such file or directory"
+}

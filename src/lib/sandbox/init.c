@@ -145,6 +145,28 @@ __attribute__((noreturn)) static void workload_exec(struct sandbox *sb, int tty_
     sandbox_fail(sb, e == ENOENT ? CELL_EXIT_NOTFOUND : CELL_EXIT_NOEXEC, e, "execute %s", path);
 }
 
+struct workload_args {
+    struct sandbox *sb;
+    int tty_slave;
+};
+
+static int workload_main(void *arg)
+{
+    struct workload_args *a = arg;
+    workload_exec(a->sb, a->tty_slave);
+}
+
+/* Start the workload as posix_spawn does: the child shares init's memory and
+ * init waits until it has exec'd (or failed), so no page tables are copied on
+ * the way to exec. The child runs on its own stack and only touches its own
+ * locals, fds and per-process state before execve or _exit. */
+static pid_t start_workload(struct sandbox *sb, int tty_slave)
+{
+    static char stack[256 * 1024] __attribute__((aligned(16)));
+    struct workload_args args = {.sb = sb, .tty_slave = tty_slave};
+    return clone(workload_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+}
+
 static int status_to_code(int status)
 {
     if (WIFEXITED(status))
@@ -230,11 +252,9 @@ void sandbox_init_main(struct sandbox *sb)
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, NULL);
     cell_log(CELL_LOG_DEBUG, "cell %s: init: starting the workload", spec->name);
-    pid_t workload = fork();
+    pid_t workload = start_workload(sb, tty_slave);
     if (workload < 0)
         sandbox_fail(sb, CELL_EXIT_SETUP, errno, "start the workload");
-    if (workload == 0)
-        workload_exec(sb, tty_slave);
     /* 6. init keeps nothing it does not need */
     close(sb->report_write);
     if (tty_slave >= 0)

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -23,11 +25,21 @@
 
 /* Host directories a default cell sees, read-only (symlinks are copied). */
 static const char *const system_dirs[] = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"};
-/* The minimal /etc: files and directories bound read-only when present. */
+/* The minimal /etc: files and directories taken from the host when present.
+ * Small files are copied into the new root (a copy costs far less than a
+ * mount, and the root is made read-only at the end); directories and files
+ * above ETC_COPY_MAX are bound read-only. */
 static const char *const etc_entries[] = {
     "passwd",  "group", "hosts",     "resolv.conf", "nsswitch.conf", "ld.so.cache", "ld.so.conf",
     "ld.so.conf.d", "ssl", "ca-certificates", "alternatives", "localtime", "services", "protocols",
 };
+#define ETC_COPY_MAX (256 * 1024)
+/* The device nodes of /dev: made with mknod where the cell may (real root),
+ * else bound from the host's /dev. */
+static const struct {
+    const char *name;
+    unsigned major, minor;
+} dev_nodes[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
 /* /proc entries hidden behind an empty file or directory (as Docker/crun). */
 static const char *const proc_masked[] = {
     "/proc/kcore",   "/proc/keys",  "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
@@ -35,7 +47,6 @@ static const char *const proc_masked[] = {
 };
 /* /proc entries left visible but read-only. */
 static const char *const proc_readonly[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"};
-static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
 
 static int sys_mount_setattr(const char *path, unsigned flags, struct mount_attr *attr)
 {
@@ -116,6 +127,25 @@ static int bind_path(const char *src, const char *dst, bool writable, bool recur
     return set_mount_attrs(dst, attrs, err);
 }
 
+/* Copy a small host file into the new root (same mode, owned by root). */
+static int copy_file(const char *host, const char *dst, struct cell_err *err)
+{
+    cleanup_close int in = open(host, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (in < 0 || fstat(in, &st) < 0)
+        return cell_err_set(err, errno, "read %s", host + strlen(OLDROOT));
+    cleanup_close int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, st.st_mode & 0644);
+    if (out < 0)
+        return cell_err_set(err, errno, "create %s", dst);
+    for (off_t left = st.st_size; left > 0;) {
+        ssize_t n = sendfile(out, in, NULL, (size_t)left);
+        if (n <= 0) /* the file shrank while we copied: keep what we have */
+            return n < 0 ? cell_err_set(err, errno, "copy %s", host + strlen(OLDROOT)) : 0;
+        left -= n;
+    }
+    return 0;
+}
+
 /* Copy a host symlink (e.g. /bin -> usr/bin on merged-/usr hosts). */
 static int copy_symlink(const char *host, const char *dst, struct cell_err *err)
 {
@@ -138,10 +168,13 @@ static int mirror_entry(const char *src, const char *dst, struct cell_err *err)
     snprintf(host, sizeof host, OLDROOT "%s", src);
     if (lstat(host, &st) < 0)
         return errno == ENOENT ? 0 : cell_err_set(err, errno, "inspect %s", src);
-    if (S_ISLNK(st.st_mode) && strncmp(src, "/etc/", 5) != 0)
+    bool in_etc = strncmp(src, "/etc/", 5) == 0;
+    if (S_ISLNK(st.st_mode) && !in_etc)
         return copy_symlink(host, dst, err);
-    if (stat(host, &st) < 0) /* /etc links (resolv.conf) are bound as their target */
+    if (S_ISLNK(st.st_mode) && stat(host, &st) < 0) /* /etc links (resolv.conf) give their target */
         return errno == ENOENT ? 0 : cell_err_set(err, errno, "inspect %s", src);
+    if (in_etc && S_ISREG(st.st_mode) && st.st_size <= ETC_COPY_MAX)
+        return copy_file(host, dst, err);
     return bind_path(src, dst, false, true, err);
 }
 
@@ -234,25 +267,38 @@ static int setup_proc(struct cell_err *err)
     return 0;
 }
 
+static int bind_dev_node(const char *host, const char *dst, struct cell_err *err)
+{
+    if (mount(host, dst, NULL, MS_BIND, NULL) < 0)
+        return cell_err_set(err, errno, "bind %s", dst);
+    return set_mount_attrs(dst, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err);
+}
+
 static int setup_dev(struct cell_err *err)
 {
     if (mkdir("/dev", 0755) < 0)
         return cell_err_set(err, errno, "create /dev");
     if (do_mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k", err) < 0)
         return -1;
+    mode_t old_umask = umask(0);
     for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
         char host[64], dst[64];
-        snprintf(host, sizeof host, OLDROOT "/dev/%s", dev_nodes[i]);
-        snprintf(dst, sizeof dst, "/dev/%s", dev_nodes[i]);
+        snprintf(host, sizeof host, OLDROOT "/dev/%s", dev_nodes[i].name);
+        snprintf(dst, sizeof dst, "/dev/%s", dev_nodes[i].name);
+        if (mknod(dst, S_IFCHR | 0666, makedev(dev_nodes[i].major, dev_nodes[i].minor)) == 0)
+            continue;
+        if (errno != EPERM) { /* in a user namespace: bind the host's node */
+            umask(old_umask);
+            return cell_err_set(err, errno, "create %s", dst);
+        }
         if (access(host, F_OK) < 0)
             continue;
-        if (make_mount_point(dst, false, err) < 0)
+        if (make_mount_point(dst, false, err) < 0 || bind_dev_node(host, dst, err) < 0) {
+            umask(old_umask);
             return -1;
-        if (mount(host, dst, NULL, MS_BIND, NULL) < 0)
-            return cell_err_set(err, errno, "bind /dev/%s", dev_nodes[i]);
-        if (set_mount_attrs(dst, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err) < 0)
-            return -1;
+        }
     }
+    umask(old_umask);
     if (mkdir("/dev/pts", 0755) < 0 || mkdir("/dev/shm", 01777) < 0)
         return cell_err_set(err, errno, "create /dev/pts and /dev/shm");
     if (do_mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620",
@@ -294,7 +340,7 @@ int mounts_setup(const struct cell_spec *spec, struct cell_err *err)
     if (do_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL, err) < 0)
         return -1;
     /* 2. a fresh tmpfs becomes the root; the host stays at /.oldroot */
-    if (do_mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m", err) < 0)
+    if (do_mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4m", err) < 0)
         return -1;
     if (mkdir(STAGING OLDROOT, 0700) < 0)
         return cell_err_set(err, errno, "create %s", STAGING OLDROOT);

@@ -74,13 +74,24 @@ int rlimits_apply(const struct cell_spec *spec, struct cell_err *err)
     return 0;
 }
 
+/* The kernel's highest capability, read once (by privilege_prepare, in the
+ * parent, so the cell's processes inherit it without opening /proc again). */
 static int last_cap(void)
 {
-    int last = CAP_LAST_CAP;
-    char buf[16];
-    if (read_file_at(AT_FDCWD, "/proc/sys/kernel/cap_last_cap", buf, sizeof buf) > 0)
-        last = atoi(buf);
-    return last > 63 ? 63 : last;
+    static int cached = -1;
+    if (cached < 0) {
+        int last = CAP_LAST_CAP;
+        char buf[16];
+        if (read_file_at(AT_FDCWD, "/proc/sys/kernel/cap_last_cap", buf, sizeof buf) > 0)
+            last = atoi(buf);
+        cached = last > 63 ? 63 : last;
+    }
+    return cached;
+}
+
+void privilege_prepare(void)
+{
+    (void)last_cap();
 }
 
 /* Drop every capability not in `keep` from the bounding set (needs CAP_SETPCAP). */

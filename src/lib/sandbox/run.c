@@ -262,6 +262,7 @@ static int prepare(struct parent_state *ps, struct cell_err *err)
             return cell_err_set(err, 0, "--memory/--pids/--cpus: no writable cgroup hierarchy on this host");
         }
     }
+    privilege_prepare();
     int go[2], report[2];
     if (pipe2(go, O_CLOEXEC) < 0)
         return cell_err_set(err, errno, "create the start pipe");

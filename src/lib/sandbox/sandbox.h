@@ -37,6 +37,7 @@ __attribute__((noreturn, format(printf, 4, 5))) void sandbox_fail(const struct s
 int mounts_setup(const struct cell_spec *spec, struct cell_err *err);
 
 /* privilege.c */
+void privilege_prepare(void); /* read what the drops need while /proc is the host's */
 int privilege_drop_workload(const struct cell_spec *spec, bool rootless, struct cell_err *err);
 int privilege_drop_init(struct cell_err *err);
 int rlimits_apply(const struct cell_spec *spec, struct cell_err *err);
