@@ -89,3 +89,12 @@ expect_error() {
     expect_status 127
     expect_error "/no-such-binary"
 }
+
+@test "a setup failure inside the cell names the path, exits 125, and leaves no cgroup" {
+    # /usr is read-only inside, so a mount point under it cannot be made;
+    # with limits, so the cgroups made while init set up must go again
+    run_cell -125 run --memory 64M --pids 50 --bind "$BATS_TEST_TMPDIR:/usr/cell-test-newdir" -- /bin/true
+    expect_error "create directory /usr/cell-test-newdir: Read-only file system"
+    [[ $stderr != *"Read-only file system: Read-only file system"* ]] || { show; false; }
+    [[ ! -e /usr/cell-test-newdir ]]
+}

@@ -847,6 +847,52 @@ static void v1_kill_all_kills_listed_processes(void **state)
     }
 }
 
+
+static void hybrid_early_makes_v2_plans_v1(void **state)
+{
+    struct fixture *fx = *state;
+    make_hybrid(fx, true);
+    set_limits(fx, 64 << 20, 50, 0);
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_create_early(&fx->layout, &fx->spec, OWNER, &fx->cg, &err), 0);
+    fx->created = true;
+    /* what clone3 needs exists; the v1 leaves are known but not made yet */
+    assert_true(is_dir(fx->cg.v2_path));
+    assert_true(fx->cg.v1_path[CGROUP_V1_MEMORY][0] != '\0');
+    assert_false(is_dir(fx->cg.v1_path[CGROUP_V1_MEMORY]));
+    assert_false(is_dir(fx->cg.v1_path[CGROUP_V1_PIDS]));
+    assert_string_equal(fx->cg.v1_path[CGROUP_V1_CPU], "");
+    /* _late makes them with their limits */
+    assert_int_equal(cgroup_create_late(&fx->spec, &fx->cg, &err), 0);
+    assert_file(fx->cg.v1_path[CGROUP_V1_MEMORY], "memory.limit_in_bytes", "67108864");
+    assert_file(fx->cg.v1_path[CGROUP_V1_PIDS], "pids.max", "50");
+}
+
+static void hybrid_destroy_after_early_only_removes_what_exists(void **state)
+{
+    struct fixture *fx = *state;
+    make_hybrid(fx, true);
+    int before = tree_size(fx->fs);
+    set_limits(fx, 64 << 20, 50, 500);
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_create_early(&fx->layout, &fx->spec, OWNER, &fx->cg, &err), 0);
+    /* a keeper's copy of cg, taken after _early, cleans up even so */
+    assert_int_equal(cgroup_destroy(&fx->cg, &err), 0);
+    assert_int_equal(tree_size(fx->fs), before);
+}
+
+static void hybrid_early_missing_controller_fails_before_anything(void **state)
+{
+    struct fixture *fx = *state;
+    make_hybrid(fx, false); /* no cpu hierarchy */
+    int before = tree_size(fx->fs);
+    set_limits(fx, 64 << 20, 0, 500);
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_create_early(&fx->layout, &fx->spec, OWNER, &fx->cg, &err), -1);
+    assert_non_null(strstr(err.msg, "--cpus"));
+    assert_int_equal(tree_size(fx->fs), before);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -880,6 +926,9 @@ int main(void)
         T(hybrid_v2_leaf_holds_no_limits),
         T(hybrid_only_wanted_v1_leaves),
         T(hybrid_destroy_removes_every_leaf),
+        T(hybrid_early_makes_v2_plans_v1),
+        T(hybrid_destroy_after_early_only_removes_what_exists),
+        T(hybrid_early_missing_controller_fails_before_anything),
         T(hybrid_missing_controller_fails_naming_flag),
         T(hybrid_oom_killed_reads_v1_oom_control),
         T(hybrid_attach_writes_pid_to_v1_leaves),

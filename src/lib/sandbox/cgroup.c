@@ -267,8 +267,8 @@ static bool limit_wanted(const struct cell_spec *spec, int c)
     return c == CGROUP_V1_MEMORY ? l->memory_bytes != 0 : c == CGROUP_V1_PIDS ? l->pids != 0 : l->cpu_millis != 0;
 }
 
-int cgroup_create(const struct cgroup_layout *layout, const struct cell_spec *spec, pid_t owner,
-                  struct cell_cgroup *cg, struct cell_err *err)
+int cgroup_create_early(const struct cgroup_layout *layout, const struct cell_spec *spec, pid_t owner,
+                        struct cell_cgroup *cg, struct cell_err *err)
 {
     memset(cg, 0, sizeof *cg);
     cg->fake = layout->fake;
@@ -301,6 +301,8 @@ int cgroup_create(const struct cgroup_layout *layout, const struct cell_spec *sp
     }
     if (layout->v2_unified)
         return 0;
+    /* plan the v1 leaves: their paths are known (and a missing controller is
+     * an error) now; cgroup_create_late makes them */
     for (int c = 0; c < CGROUP_V1_COUNT; c++) {
         if (!limit_wanted(spec, c))
             continue;
@@ -308,15 +310,45 @@ int cgroup_create(const struct cgroup_layout *layout, const struct cell_spec *sp
             cell_err_set(err, 0, "%s: this host has no %s cgroup controller mounted", limit_flags[c], v1_names[c]);
             goto fail;
         }
-        if (cg_mkdir(layout->v1_dir[c], cg->name, cg->v1_path[c], sizeof cg->v1_path[c], err) < 0 ||
-            v1_write_limit(spec, c, cg, err) < 0)
+        if (snprintf(cg->v1_path[c], sizeof cg->v1_path[c], "%s/%s", layout->v1_dir[c], cg->name) >=
+            (int)sizeof cg->v1_path[c]) {
+            cell_err_set(err, ENAMETOOLONG, "cgroup: %s/%s", layout->v1_dir[c], cg->name);
             goto fail;
+        }
+        cg->v1_planned[c] = true;
     }
     return 0;
 fail:;
     struct cell_err ignored;
     cgroup_destroy(cg, &ignored);
     return -1;
+}
+
+int cgroup_create_late(const struct cell_spec *spec, struct cell_cgroup *cg, struct cell_err *err)
+{
+    for (int c = 0; c < CGROUP_V1_COUNT; c++) {
+        if (!cg->v1_planned[c])
+            continue;
+        if (mkdir(cg->v1_path[c], 0755) < 0)
+            return cell_err_set(err, errno, "cgroup: create %s", cg->v1_path[c]);
+        cg->v1_planned[c] = false;
+        if (v1_write_limit(spec, c, cg, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int cgroup_create(const struct cgroup_layout *layout, const struct cell_spec *spec, pid_t owner,
+                  struct cell_cgroup *cg, struct cell_err *err)
+{
+    if (cgroup_create_early(layout, spec, owner, cg, err) < 0)
+        return -1;
+    if (cgroup_create_late(spec, cg, err) < 0) {
+        struct cell_err ignored;
+        cgroup_destroy(cg, &ignored);
+        return -1;
+    }
+    return 0;
 }
 
 int cgroup_attach(const struct cell_cgroup *cg, pid_t pid, struct cell_err *err)
@@ -408,7 +440,7 @@ static int cg_rmdir(bool fake, char *path, struct cell_err *err)
 
 int cgroup_destroy(struct cell_cgroup *cg, struct cell_err *err)
 {
-    int rc = 0;
+    int rc = 0; /* a planned leaf never made is simply not found */
     if (cg->v2_fd >= 0) {
         close(cg->v2_fd);
         cg->v2_fd = -1;

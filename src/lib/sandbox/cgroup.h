@@ -51,6 +51,7 @@ struct cell_cgroup {
     char v2_path[PATH_MAX];                  /* "" when unused */
     int v2_fd;                               /* O_DIRECTORY fd of v2_path, or -1 */
     char v1_path[CGROUP_V1_COUNT][PATH_MAX]; /* "" when unused */
+    bool v1_planned[CGROUP_V1_COUNT];        /* path known, directory not made yet */
     uint64_t memory_limit;                   /* for the OOM message */
 };
 
@@ -59,6 +60,14 @@ struct cell_cgroup {
  * failure nothing is left behind. */
 int cgroup_create(const struct cgroup_layout *layout, const struct cell_spec *spec, pid_t owner,
                   struct cell_cgroup *cg, struct cell_err *err);
+/* cgroup_create in two halves, so a start can overlap them with the cell's
+ * own setup: _early makes what clone3 needs (the v2 leaf, and on a unified
+ * host its limits) and fixes every v1 path, so the keeper knows them all;
+ * _late makes the v1 leaves and writes their limits. After a failure of
+ * either, cgroup_destroy removes what exists. */
+int cgroup_create_early(const struct cgroup_layout *layout, const struct cell_spec *spec, pid_t owner,
+                        struct cell_cgroup *cg, struct cell_err *err);
+int cgroup_create_late(const struct cell_spec *spec, struct cell_cgroup *cg, struct cell_err *err);
 /* Put `pid` into the v1 leaves (v2 is joined at clone time). */
 int cgroup_attach(const struct cell_cgroup *cg, pid_t pid, struct cell_err *err);
 /* Whether the kernel OOM-killed a process of the cell. */

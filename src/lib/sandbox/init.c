@@ -30,20 +30,31 @@
 /* Signals `cell run` forwards to init, and init to the workload. */
 static const int forwarded_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
 
-void sandbox_fail(const struct sandbox *sb, int exit_code, int errnum, const char *fmt, ...)
+/* Report a setup failure (a complete message) to the parent and exit. */
+__attribute__((noreturn)) static void send_report(const struct sandbox *sb, int exit_code, int errnum,
+                                                  const char *msg)
 {
     struct sandbox_report r = {.exit_code = exit_code, .errnum = errnum};
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r.msg, sizeof r.msg, fmt, ap);
-    va_end(ap);
+    snprintf(r.msg, sizeof r.msg, "%s", msg);
     (void)write_all(sb->report_write, &r, sizeof r);
     _exit(exit_code);
 }
 
+void sandbox_fail(const struct sandbox *sb, int exit_code, int errnum, const char *fmt, ...)
+{
+    char what[sizeof((struct sandbox_report *)0)->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    struct cell_err err;
+    cell_err_set(&err, errnum, "%s", what);
+    send_report(sb, exit_code, errnum, err.msg);
+}
+
 static void fail_with(const struct sandbox *sb, const struct cell_err *err)
 {
-    sandbox_fail(sb, CELL_EXIT_SETUP, err->errnum, "%s", err->msg);
+    send_report(sb, CELL_EXIT_SETUP, err->errnum, err->msg);
 }
 
 static int loopback_up(struct cell_err *err)
@@ -212,6 +223,19 @@ __attribute__((noreturn)) static void init_loop(struct sandbox *sb, pid_t worklo
     }
 }
 
+/* Wait for the parent's "go": id maps written, cgroups made and joined. */
+static void wait_for_parent(struct sandbox *sb)
+{
+    char go;
+    ssize_t n;
+    do
+        n = read(sb->go_read, &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        _exit(CELL_EXIT_SETUP); /* the parent failed or died; it reports */
+    close(sb->go_read);
+}
+
 void sandbox_init_main(struct sandbox *sb)
 {
     struct cell_err err = {0};
@@ -222,23 +246,21 @@ void sandbox_init_main(struct sandbox *sb)
     struct pollfd parent = {.fd = sb->parent_pidfd, .events = POLLIN};
     if (poll(&parent, 1, 0) != 0)
         _exit(128 + SIGKILL);
-    /* 1. wait until the parent has written our id maps and cgroups */
-    char go;
-    if (read(sb->go_read, &go, 1) != 1)
-        _exit(CELL_EXIT_SETUP);
-    close(sb->go_read);
+    /* 1. In a user namespace nothing can be created before the parent has
+     * written our id maps: wait for it first, then become the namespace's
+     * root. A root cell builds its filesystem while the parent makes its
+     * cgroups, and waits afterwards. */
+    if (sb->userns) {
+        wait_for_parent(sb);
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+            sandbox_fail(sb, CELL_EXIT_SETUP, errno, "user namespace: become root in the cell");
+    }
     cell_log(CELL_LOG_DEBUG, "cell %s: init: setting up", spec->name);
-    /* in a new user namespace, become its root (the mapped ids) */
-    if (sb->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
-        sandbox_fail(sb, CELL_EXIT_SETUP, errno, "user namespace: become root in the cell");
-    /* 2. a cgroup namespace rooted at the cell's own cgroup */
-    if (unshare(CLONE_NEWCGROUP) < 0)
-        sandbox_fail(sb, CELL_EXIT_SETUP, errno, "create the cgroup namespace");
-    /* 3. the filesystem */
+    /* 2. the filesystem */
     if (mounts_setup(spec, &err) < 0)
         fail_with(sb, &err);
     cell_log(CELL_LOG_DEBUG, "cell %s: init: filesystem ready", spec->name);
-    /* 4. name and network */
+    /* 3. name and network */
     if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
         sandbox_fail(sb, CELL_EXIT_SETUP, errno, "set hostname %s", spec->hostname);
     if (spec->net_mode == CELL_NET_NONE && loopback_up(&err) < 0)
@@ -246,6 +268,11 @@ void sandbox_init_main(struct sandbox *sb)
     int tty_slave = -1;
     if (sb->tty_sock >= 0 && tty_open_in_cell(sb->tty_sock, &tty_slave, &err) < 0)
         fail_with(sb, &err);
+    /* 4. in the cell's cgroups now: a cgroup namespace rooted there */
+    if (!sb->userns)
+        wait_for_parent(sb);
+    if (unshare(CLONE_NEWCGROUP) < 0)
+        sandbox_fail(sb, CELL_EXIT_SETUP, errno, "create the cgroup namespace");
     /* 5. the workload; SIGCHLD stays blocked so init's signalfd sees it */
     sigset_t chld;
     sigemptyset(&chld);

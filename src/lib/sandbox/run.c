@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -145,7 +146,9 @@ static int wait_for_exec(struct parent_state *ps, int *code, struct cell_err *er
     }
     r.msg[sizeof r.msg - 1] = '\0';
     *code = r.exit_code;
-    return cell_err_set(err, r.errnum, "%s", r.msg);
+    cell_err_set(err, 0, "%s", r.msg); /* complete already, strerror included */
+    err->errnum = r.errnum;
+    return -1;
 }
 
 static int arm_timeout(struct parent_state *ps, unsigned seconds, struct cell_err *err)
@@ -255,7 +258,7 @@ static int prepare(struct parent_state *ps, struct cell_err *err)
         if (cgroup_layout_detect(&ps->layout, err) < 0)
             return -1;
         if (cgroup_layout_usable(&ps->layout)) {
-            if (cgroup_create(&ps->layout, spec, getpid(), &ps->cg, err) < 0)
+            if (cgroup_create_early(&ps->layout, spec, getpid(), &ps->cg, err) < 0)
                 return -1;
             ps->have_cgroup = true;
         } else if (has_limits(spec)) {
@@ -264,8 +267,8 @@ static int prepare(struct parent_state *ps, struct cell_err *err)
     }
     privilege_prepare();
     int go[2], report[2];
-    if (pipe2(go, O_CLOEXEC) < 0)
-        return cell_err_set(err, errno, "create the start pipe");
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, go) < 0)
+        return cell_err_set(err, errno, "create the start socket");
     ps->sb.go_read = go[0];
     ps->go_write = go[1];
     if (pipe2(report, O_CLOEXEC) < 0)
@@ -328,9 +331,15 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, str
     close_fd(&ps.sb.go_read);
     close_fd(&ps.sb.report_write);
     close_fd(&ps.tty.child_sock);
-    if ((ps.sb.userns && write_id_maps(&ps, err) < 0) || (ps.have_cgroup && cgroup_attach(&ps.cg, ps.init_pid, err) < 0))
+    /* meanwhile a root cell's init builds its filesystem (see init.c) */
+    if ((ps.sb.userns && write_id_maps(&ps, err) < 0) ||
+        (ps.have_cgroup && cgroup_create_late(spec, &ps.cg, err) < 0))
         goto fail;
-    if (write_all(ps.go_write, "g", 1) < 0) {
+    /* ESRCH: init already failed; its report, read below, says why */
+    if (ps.have_cgroup && cgroup_attach(&ps.cg, ps.init_pid, err) < 0 && err->errnum != ESRCH)
+        goto fail;
+    /* init may have failed already: no SIGPIPE, its report says why */
+    if (send(ps.go_write, "g", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE) {
         cell_err_set(err, errno, "start the cell");
         goto fail;
     }
