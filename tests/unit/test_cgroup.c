@@ -893,6 +893,22 @@ static void hybrid_early_missing_controller_fails_before_anything(void **state)
     assert_int_equal(tree_size(fx->fs), before);
 }
 
+static void hybrid_join_self_writes_zero_to_v1_tasks(void **state)
+{
+    struct fixture *fx = *state;
+    make_hybrid(fx, true);
+    set_limits(fx, 64 << 20, 50, 0);
+    create_ok(fx);
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_join_self(&fx->cg, "", &err), 0);
+    assert_file(fx->cg.v1_path[CGROUP_V1_MEMORY], "tasks", "0");
+    assert_file(fx->cg.v1_path[CGROUP_V1_PIDS], "tasks", "0");
+    assert_no_file(fx->cg.v2_path, "tasks");
+    /* under a prefix that does not hold the tree, it fails naming the path */
+    assert_int_equal(cgroup_join_self(&fx->cg, "/nonexistent-prefix", &err), -1);
+    assert_non_null(strstr(err.msg, "/nonexistent-prefix"));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -927,6 +943,7 @@ int main(void)
         T(hybrid_only_wanted_v1_leaves),
         T(hybrid_destroy_removes_every_leaf),
         T(hybrid_early_makes_v2_plans_v1),
+        T(hybrid_join_self_writes_zero_to_v1_tasks),
         T(hybrid_destroy_after_early_only_removes_what_exists),
         T(hybrid_early_missing_controller_fails_before_anything),
         T(hybrid_missing_controller_fails_naming_flag),

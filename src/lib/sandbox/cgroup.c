@@ -361,6 +361,21 @@ int cgroup_attach(const struct cell_cgroup *cg, pid_t pid, struct cell_err *err)
     return 0;
 }
 
+int cgroup_join_self(const struct cell_cgroup *cg, const char *prefix, struct cell_err *err)
+{
+    for (int c = 0; c < CGROUP_V1_COUNT; c++) {
+        if (!cg->v1_path[c][0])
+            continue;
+        char dir[PATH_MAX + 64];
+        if (snprintf(dir, sizeof dir, "%s%s", prefix, cg->v1_path[c]) >= (int)sizeof dir)
+            return cell_err_set(err, ENAMETOOLONG, "cgroup: join %s", cg->v1_path[c]);
+        /* "0" in tasks moves the calling thread, init's only one */
+        if (cg_write(cg->fake, dir, "tasks", "0", err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Read "key N" from a flat-keyed cgroup file. */
 static uint64_t cg_read_key(const char *dir, const char *file, const char *key)
 {

@@ -70,6 +70,12 @@ int cgroup_create_early(const struct cgroup_layout *layout, const struct cell_sp
 int cgroup_create_late(const struct cell_spec *spec, struct cell_cgroup *cg, struct cell_err *err);
 /* Put `pid` into the v1 leaves (v2 is joined at clone time). */
 int cgroup_attach(const struct cell_cgroup *cg, pid_t pid, struct cell_err *err);
+/* The calling process (single-threaded) moves itself into the v1 leaves,
+ * found under `prefix` (where the host's root is now, e.g. "/.oldroot").
+ * Writing "0" to `tasks` spares the kernel the global threadgroup lock that
+ * a cgroup.procs write takes, and with it an RCU grace period (often
+ * milliseconds). */
+int cgroup_join_self(const struct cell_cgroup *cg, const char *prefix, struct cell_err *err);
 /* Whether the kernel OOM-killed a process of the cell. */
 bool cgroup_oom_killed(const struct cell_cgroup *cg);
 /* SIGKILL every process in the cell (v2 cgroup.kill; else the v1 pids list). */

@@ -247,20 +247,28 @@ void sandbox_init_main(struct sandbox *sb)
     if (poll(&parent, 1, 0) != 0)
         _exit(128 + SIGKILL);
     /* 1. In a user namespace nothing can be created before the parent has
-     * written our id maps: wait for it first, then become the namespace's
-     * root. A root cell builds its filesystem while the parent makes its
-     * cgroups, and waits afterwards. */
+     * written our id maps (and joined us to the cgroups): wait for it first,
+     * then become the namespace's root. A root cell builds its filesystem
+     * while the parent makes its cgroups, and waits afterwards. */
     if (sb->userns) {
         wait_for_parent(sb);
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
             sandbox_fail(sb, CELL_EXIT_SETUP, errno, "user namespace: become root in the cell");
     }
     cell_log(CELL_LOG_DEBUG, "cell %s: init: setting up", spec->name);
-    /* 2. the filesystem */
+    /* 2. the filesystem, while the host's root is still at MOUNTS_OLDROOT */
     if (mounts_setup(spec, &err) < 0)
         fail_with(sb, &err);
+    /* 3. a root cell joins its v1 cgroups itself, once the parent made them */
+    if (!sb->userns) {
+        wait_for_parent(sb);
+        if (sb->cgroup && cgroup_join_self(sb->cgroup, MOUNTS_OLDROOT, &err) < 0)
+            fail_with(sb, &err);
+    }
+    if (mounts_finish(&err) < 0)
+        fail_with(sb, &err);
     cell_log(CELL_LOG_DEBUG, "cell %s: init: filesystem ready", spec->name);
-    /* 3. name and network */
+    /* 4. name and network */
     if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
         sandbox_fail(sb, CELL_EXIT_SETUP, errno, "set hostname %s", spec->hostname);
     if (spec->net_mode == CELL_NET_NONE && loopback_up(&err) < 0)
@@ -268,12 +276,10 @@ void sandbox_init_main(struct sandbox *sb)
     int tty_slave = -1;
     if (sb->tty_sock >= 0 && tty_open_in_cell(sb->tty_sock, &tty_slave, &err) < 0)
         fail_with(sb, &err);
-    /* 4. in the cell's cgroups now: a cgroup namespace rooted there */
-    if (!sb->userns)
-        wait_for_parent(sb);
+    /* 5. in the cell's cgroups now: a cgroup namespace rooted there */
     if (unshare(CLONE_NEWCGROUP) < 0)
         sandbox_fail(sb, CELL_EXIT_SETUP, errno, "create the cgroup namespace");
-    /* 5. the workload; SIGCHLD stays blocked so init's signalfd sees it */
+    /* 6. the workload; SIGCHLD stays blocked so init's signalfd sees it */
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -282,7 +288,7 @@ void sandbox_init_main(struct sandbox *sb)
     pid_t workload = start_workload(sb, tty_slave);
     if (workload < 0)
         sandbox_fail(sb, CELL_EXIT_SETUP, errno, "start the workload");
-    /* 6. init keeps nothing it does not need */
+    /* 7. init keeps nothing it does not need */
     close(sb->report_write);
     if (tty_slave >= 0)
         close(tty_slave);

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#define OLDROOT "/.oldroot"
+#define OLDROOT MOUNTS_OLDROOT
 /* Where the new root's tmpfs is mounted before pivot_root; in our private
  * mount namespace, so the host never sees it. */
 #define STAGING "/tmp"
@@ -361,6 +361,11 @@ int mounts_setup(const struct cell_spec *spec, struct cell_err *err)
     /* 5. what the spec declares */
     if (setup_declared_mounts(spec, err) < 0)
         return -1;
+    return 0;
+}
+
+int mounts_finish(struct cell_err *err)
+{
     /* 6. let go of the host, then freeze the root */
     if (umount2(OLDROOT, MNT_DETACH) < 0)
         return cell_err_set(err, errno, "detach the host's root");

@@ -261,6 +261,7 @@ static int prepare(struct parent_state *ps, struct cell_err *err)
             if (cgroup_create_early(&ps->layout, spec, getpid(), &ps->cg, err) < 0)
                 return -1;
             ps->have_cgroup = true;
+            ps->sb.cgroup = &ps->cg;
         } else if (has_limits(spec)) {
             return cell_err_set(err, 0, "--memory/--pids/--cpus: no writable cgroup hierarchy on this host");
         }
@@ -335,8 +336,10 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, str
     if ((ps.sb.userns && write_id_maps(&ps, err) < 0) ||
         (ps.have_cgroup && cgroup_create_late(spec, &ps.cg, err) < 0))
         goto fail;
-    /* ESRCH: init already failed; its report, read below, says why */
-    if (ps.have_cgroup && cgroup_attach(&ps.cg, ps.init_pid, err) < 0 && err->errnum != ESRCH)
+    /* a root cell's init joins its v1 cgroups itself (cheaper, see
+     * cgroup_join_self); in a user namespace it may not, so we move it.
+     * ESRCH: init already failed; its report, read below, says why */
+    if (ps.have_cgroup && ps.sb.userns && cgroup_attach(&ps.cg, ps.init_pid, err) < 0 && err->errnum != ESRCH)
         goto fail;
     /* init may have failed already: no SIGPIPE, its report says why */
     if (send(ps.go_write, "g", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE) {

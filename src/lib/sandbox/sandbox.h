@@ -17,6 +17,7 @@ struct sandbox {
     int report_write;   /* child reports setup errors here; EOF means exec'd */
     int parent_pidfd;   /* the `cell run` process: die with it */
     int tty_sock;       /* --tty: init passes the terminal's master here; else -1 */
+    const struct cell_cgroup *cgroup; /* v1 leaves a root cell's init joins itself; or NULL */
 };
 
 /* A setup failure reported from inside the cell to the parent. */
@@ -33,8 +34,12 @@ __attribute__((noreturn)) void sandbox_init_main(struct sandbox *sb);
 __attribute__((noreturn, format(printf, 4, 5))) void sandbox_fail(const struct sandbox *sb, int exit_code,
                                                                   int errnum, const char *fmt, ...);
 
-/* mounts.c: build the cell's root on a fresh tmpfs and pivot into it. */
+/* mounts.c: build the cell's root on a fresh tmpfs and pivot into it; the
+ * host's root stays reachable at MOUNTS_OLDROOT until mounts_finish detaches
+ * it and makes the new root read-only. */
+#define MOUNTS_OLDROOT "/.oldroot"
 int mounts_setup(const struct cell_spec *spec, struct cell_err *err);
+int mounts_finish(struct cell_err *err);
 
 /* privilege.c */
 void privilege_prepare(void); /* read what the drops need while /proc is the host's */
