@@ -58,10 +58,14 @@ bench: deps-bench
 	@$(MAKE) --no-print-directory build
 	bench/run
 
+# PREFIX is applied even when build/ was configured with another one
 install: build
+	meson configure $(BUILD) --prefix=$(PREFIX) >/dev/null
+	ninja -C $(BUILD)
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
 
 format:
+	@scripts/ensure-packages clang-format
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:

@@ -46,8 +46,9 @@ int cell_err_prefix(struct cell_err *err, const char *fmt, ...) __attribute__((f
 
 enum cell_log_level { CELL_LOG_ERROR, CELL_LOG_WARN, CELL_LOG_INFO, CELL_LOG_DEBUG };
 
-/* Messages at or below `level` are written to stderr as "cell: ...".
- * The default is CELL_LOG_WARN. */
+/* Messages at or below `level` are written to stderr, one line each, as the
+ * caller formatted them (cell's own say "cell NAME: ..."); debug lines get a
+ * monotonic timestamp and the pid. The default is CELL_LOG_WARN. */
 void cell_log_set_level(enum cell_log_level level);
 void cell_log(enum cell_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -197,8 +198,9 @@ struct cell_result {
     bool oom_killed;
 };
 
-/* Start `spec` (validated) in a new sandbox, relay stdio (or a pty), forward
- * signals, and wait until the cell is gone and its cgroups are removed.
+/* Start `spec` (validated) in a new sandbox (stdio inherited, or a relayed
+ * pty with spec->tty), forward signals, and wait until the cell is gone and
+ * its cgroups are removed.
  * Returns 0 with `result` filled when the cell ran (whatever its status), or
  * -1 with err when it could not be set up; `result->exit_code` is always set. */
 int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, struct cell_result *result,

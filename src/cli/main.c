@@ -39,7 +39,8 @@ static void usage(FILE *out)
     fprintf(out,
             "\n"
             "global options:\n"
-            "  --root DIR   keep every file cell writes under DIR (also CELL_ROOT)\n"
+            "  --root DIR   keep every file cell writes under DIR (also CELL_ROOT;\n"
+            "               cell run itself writes none)\n"
             "  --debug      print what cell does\n"
             "  --version    print the version\n"
             "  -h, --help   show this help\n"

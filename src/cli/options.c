@@ -1,6 +1,8 @@
-/* options.c - `cell run` flags into a struct cell_spec. Only translation
- * happens here; every check of meaning lives in libcell's parsers and in
- * cell_spec_validate(). */
+/* options.c - `cell run` flags into a struct cell_spec. Values are parsed by
+ * libcell's parsers and the whole spec is checked by cell_spec_validate();
+ * what is checked here is only what the flag syntax itself says (an explicit
+ * --pids 0 or --timeout 0 means nothing, as 0 is "none" in the spec; the
+ * fixed-size group and fd lists). */
 #include "cli.h"
 
 #include <errno.h>

@@ -115,3 +115,30 @@ run_rootless_probe() {
     show
     false
 }
+
+@test "rootless: --group and a group other than 0 are refused before start, naming why" {
+    run_rootless run --group 5 -- /bin/true
+    expect_status 125
+    expect_one_error_line
+    expect_err "--group"
+    expect_err "setgroups"
+
+    run_rootless run --user 0:5 -- /bin/true
+    expect_status 125
+    expect_one_error_line
+    expect_err "--user 0:5"
+
+    # control: 0:0 is what a rootless cell is, and it runs
+    run_rootless run --user 0:0 -- /bin/true
+    expect_status 0
+}
+
+@test "rootless: the caller's supplementary groups stay, unmapped (as documented)" {
+    # a caller with groups keeps them: the kernel denies setgroups in its namespace
+    run --separate-stderr tracked setpriv --reuid "$NOBODY" --regid "$NOBODY" --groups 4242 \
+        "$CELL" --root "$CELL_ROOT" run -- /bin/cat /proc/self/status
+    expect_status 0
+    local groups
+    groups=$(awk '/^Groups:/ {print $2}' <<<"$output")
+    [[ $groups == 65534 ]] || { echo "Groups: '$groups'"; show; false; }
+}

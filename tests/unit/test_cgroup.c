@@ -549,6 +549,27 @@ static void v2_create_falls_back_to_root_cell_parent(void **state)
     assert_true(is_dir(leaf));
     assert_int_equal(cgroup_destroy(&fx->cg, &err), 0);
     assert_false(exists(leaf));
+    /* the shared parent went with its last cell */
+    pathf(p, sizeof p, "%s/cell", fx->fs);
+    assert_false(exists(p));
+}
+
+static void v2_shared_parent_stays_while_another_cell_uses_it(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    char p[PATH_MAX];
+    pathf(p, sizeof p, "%s/cgroup.subtree_control", fx->layout.v2_dir);
+    mkdirs(p); /* cannot be written: the leaf goes under <root>/cell */
+    set_limits(fx, 1 << 30, 0, 0);
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_create(&fx->layout, &fx->spec, OWNER, &fx->cg, &err), 0);
+    char other[PATH_MAX];
+    pathf(other, sizeof other, "%s/cell/cell.other.99", fx->fs);
+    mkdirs(other);
+    assert_int_equal(cgroup_destroy(&fx->cg, &err), 0);
+    assert_true(is_dir(other));
+    rmdir(other);
 }
 
 static void v2_create_failure_leaves_nothing(void **state)
@@ -933,6 +954,7 @@ int main(void)
         T(v2_create_existing_leaf_fails_and_keeps_it),
         T(v2_create_failure_leaves_nothing),
         T(v2_create_falls_back_to_root_cell_parent),
+        T(v2_shared_parent_stays_while_another_cell_uses_it),
         T(v2_missing_cgroup_with_limits_fails_naming_flag),
         T(v2_oom_killed_reads_memory_events),
         T(v2_kill_all_writes_cgroup_kill),

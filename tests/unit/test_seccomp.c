@@ -7,8 +7,10 @@
 
 #include <errno.h>
 #include <linux/filter.h>
+#include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -130,6 +132,43 @@ static void test_medium_allows_sysv_not_userns(void **state)
     assert_true(ok & PROBE_UNIX);
 }
 
+#if defined(__x86_64__)
+static void *foreign_call(void *arg)
+{
+    long ret;
+    __asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory"); /* i386 getpid */
+    return arg;
+}
+
+/* A call through the 32-bit ABI (int 0x80) is of a foreign architecture: the
+ * filter kills the whole process with SIGSYS, under every profile. */
+static void test_foreign_abi_kills_the_process(void **state)
+{
+    (void)state;
+    const enum cell_profile all[] = {CELL_PROFILE_HIGH, CELL_PROFILE_MEDIUM, CELL_PROFILE_LOW};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            struct cell_err err = {0};
+            if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || seccomp_profile_load(all[i], &err) < 0)
+                _exit(255);
+            /* from a second thread: only killing the whole process ends main too */
+            pthread_t t;
+            if (pthread_create(&t, NULL, foreign_call, NULL) != 0)
+                _exit(254);
+            pthread_join(t, NULL);
+            _exit(0);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS)
+            fail_msg("profile %s: int 0x80 did not end the process with SIGSYS (status 0x%x)",
+                     cell_profile_label(all[i]), status);
+    }
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -139,6 +178,9 @@ int main(void)
         cmocka_unit_test(test_unknown_profile_is_refused),
         cmocka_unit_test(test_high_refuses_and_allows),
         cmocka_unit_test(test_medium_allows_sysv_not_userns),
+#if defined(__x86_64__)
+        cmocka_unit_test(test_foreign_abi_kills_the_process),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

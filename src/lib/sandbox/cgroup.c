@@ -289,7 +289,13 @@ int cgroup_create_early(const struct cgroup_layout *layout, const struct cell_sp
         snprintf(parent, sizeof parent, "%s", layout->v2_dir);
         if (layout->v2_unified && limits && v2_pick_parent(layout, spec, parent, sizeof parent, err) < 0)
             goto fail;
-        if (cg_mkdir(parent, cg->name, cg->v2_path, sizeof cg->v2_path, err) < 0)
+        if (strcmp(parent, layout->v2_dir) != 0)
+            snprintf(cg->v2_shared_parent, sizeof cg->v2_shared_parent, "%s", parent);
+        /* ENOENT: another cell's teardown removed the shared parent just now */
+        if (cg_mkdir(parent, cg->name, cg->v2_path, sizeof cg->v2_path, err) < 0 &&
+            !(err->errnum == ENOENT && cg->v2_shared_parent[0] &&
+              v2_pick_parent(layout, spec, parent, sizeof parent, err) == 0 &&
+              cg_mkdir(parent, cg->name, cg->v2_path, sizeof cg->v2_path, err) == 0))
             goto fail;
         cg->v2_fd = open(cg->v2_path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
         if (cg->v2_fd < 0) {
@@ -465,5 +471,13 @@ int cgroup_destroy(struct cell_cgroup *cg, struct cell_err *err)
             rc = -1;
     if (cg_rmdir(cg->fake, cg->v2_path, err) < 0)
         rc = -1;
+    /* the shared <v2 root>/cell parent goes with its last cell (EBUSY while
+     * another cell uses it: that one removes it) */
+    if (cg->v2_shared_parent[0]) {
+        if (cg->fake)
+            fake_empty_dir(cg->v2_shared_parent);
+        if (rmdir(cg->v2_shared_parent) == 0)
+            cg->v2_shared_parent[0] = '\0';
+    }
     return rc;
 }

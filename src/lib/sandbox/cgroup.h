@@ -50,6 +50,7 @@ struct cell_cgroup {
     char name[128];                          /* "cell.NAME.PID" */
     char v2_path[PATH_MAX];                  /* "" when unused */
     int v2_fd;                               /* O_DIRECTORY fd of v2_path, or -1 */
+    char v2_shared_parent[PATH_MAX];         /* <v2 root>/cell when used, removed with the last cell */
     char v1_path[CGROUP_V1_COUNT][PATH_MAX]; /* "" when unused */
     bool v1_planned[CGROUP_V1_COUNT];        /* path known, directory not made yet */
     uint64_t memory_limit;                   /* for the OOM message */

@@ -1,7 +1,10 @@
 /* init.c - inside the cell. The clone3() child becomes the cell's pid 1:
- * it waits for the parent's go-ahead, builds the filesystem, names the host,
- * brings up loopback, then starts the workload and stays behind as a tiny
- * init that forwards signals, reaps zombies and dies with `cell run`.
+ * it builds the filesystem (a root cell while the parent makes its v1
+ * cgroups; in a user namespace only after the parent's go-ahead), joins its
+ * v1 cgroups, detaches the host's root, names the host, brings up loopback,
+ * enters a cgroup namespace, then starts the workload and stays behind as a
+ * tiny init that forwards signals, reaps zombies, sends the workload's exact
+ * status back, and dies with `cell run`.
  *
  * The workload (a child of init) takes on its identity and limits and loads
  * the seccomp filter last, right before exec. Any failure before exec is
@@ -169,8 +172,9 @@ __attribute__((unused)) static int workload_main(void *arg)
 
 /* Start the workload as posix_spawn does: the child shares init's memory and
  * init waits until it has exec'd (or failed), so no page tables are copied on
- * the way to exec. The child runs on its own stack and only touches its own
- * locals, fds and per-process state before execve or _exit. */
+ * the way to exec. The child runs on its own stack; what it changes in the
+ * shared memory (libcap's small allocations, errno) is harmless to init,
+ * which is suspended meanwhile and single-threaded. */
 static pid_t start_workload(struct sandbox *sb, int tty_slave)
 {
 #if defined(__SANITIZE_ADDRESS__)
@@ -226,8 +230,11 @@ __attribute__((noreturn)) static void init_loop(struct sandbox *sb, pid_t worklo
         int status;
         pid_t pid;
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-            if (pid == workload)
+            if (pid == workload) {
+                /* the exact status: an exit code of 200 is not signal 72 */
+                (void)send(sb->go_read, &status, sizeof status, MSG_NOSIGNAL);
                 _exit(status_to_code(status));
+            }
     }
 }
 
@@ -241,7 +248,7 @@ static void wait_for_parent(struct sandbox *sb)
     while (n < 0 && errno == EINTR);
     if (n != 1)
         _exit(CELL_EXIT_SETUP); /* the parent failed or died; it reports */
-    close(sb->go_read);
+    /* the socket stays open: the workload's wait status goes back on it */
 }
 
 void sandbox_init_main(struct sandbox *sb)

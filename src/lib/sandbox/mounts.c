@@ -159,8 +159,9 @@ static int copy_symlink(const char *host, const char *dst, struct cell_err *err)
     return 0;
 }
 
-/* One host entry into the new root at the same place: a symlink is copied,
- * anything else bound read-only; a missing entry is skipped. */
+/* One host entry into the new root at the same place: a symlink is copied
+ * (under /etc: followed), a small /etc file is copied, anything else is
+ * bound read-only; a missing entry is skipped. */
 static int mirror_entry(const char *src, const char *dst, struct cell_err *err)
 {
     char host[PATH_MAX];

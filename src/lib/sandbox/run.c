@@ -1,11 +1,15 @@
 /* run.c - cell_run(): the parent side of a cell, in the order it happens.
  *
- *   1. check what can be checked before anything exists (rlimits, cgroups)
- *   2. create the cell's cgroup with its limits; start the cleanup keeper
- *   3. clone3() init into new namespaces (and, on v2, straight into the cgroup)
- *   4. write the user namespace maps, join the v1 cgroups, say "go"
+ *   1. check what can be checked before anything exists (rlimits, ids)
+ *   2. make the v2 leaf (and a unified host's limits), fix the v1 leaves'
+ *      paths; start the cleanup keeper, which knows them all
+ *   3. clone3() init into new namespaces (on v2 straight into its leaf)
+ *   4. while a root cell's init builds its filesystem: make the v1 leaves
+ *      and write their limits (init joins them itself); in a user namespace,
+ *      write the id maps and move init into the v1 leaves; then say "go"
  *   5. wait for the workload's exec (or a setup error)
- *   6. relay signals, the terminal and the timeout until init exits
+ *   6. relay signals, the terminal and the timeout until init exits; take
+ *      the workload's exact status from init
  *   7. report OOM kills, remove the cgroups, release the keeper
  */
 #include "sandbox/sandbox.h"
@@ -213,8 +217,20 @@ static int supervise(struct parent_state *ps, struct cell_result *result)
     siginfo_t info = {0};
     while (waitid(P_PIDFD, (id_t)ps->pidfd, &info, WEXITED) < 0 && errno == EINTR)
         ;
+    /* init sends the workload's exact wait status before it exits */
+    int raw;
+    if (ps->go_write >= 0 && recv(ps->go_write, &raw, sizeof raw, MSG_DONTWAIT) == (ssize_t)sizeof raw) {
+        if (WIFSIGNALED(raw)) {
+            result->term_signal = WTERMSIG(raw);
+            return 128 + WTERMSIG(raw);
+        }
+        result->exit_status = WEXITSTATUS(raw);
+        return WEXITSTATUS(raw);
+    }
+    /* init itself ended (killed, or failed before the workload ran) */
     if (info.si_code == CLD_EXITED)
         return info.si_status;
+    result->term_signal = info.si_status;
     return 128 + info.si_status;
 }
 
@@ -247,11 +263,17 @@ static int prepare(struct parent_state *ps, struct cell_err *err)
     const struct cell_spec *spec = ps->sb.spec;
     if (rlimits_check(spec, err) < 0)
         return -1;
-    if (ps->sb.rootless && spec->uid != 0)
+    if (ps->sb.rootless && (spec->uid != 0 || spec->gid != 0))
         return cell_err_set(err, 0,
-                            "--user %u: an unprivileged caller's cell maps only the caller, as uid 0; "
-                            "run as root to choose another user",
-                            (unsigned)spec->uid);
+                            "--user %u:%u: an unprivileged caller's cell maps only the caller, as 0:0; "
+                            "run as root to choose another user or group",
+                            (unsigned)spec->uid, (unsigned)spec->gid);
+    /* the kernel forbids setgroups in a user namespace an unprivileged
+     * caller makes, so the caller's own groups stay (shown as nogroup) */
+    if (ps->sb.rootless && spec->ngroups > 0)
+        return cell_err_set(err, 0,
+                            "--group: an unprivileged caller's cell cannot set supplementary groups (the kernel "
+                            "denies setgroups in its user namespace); run as root, or drop --group");
     if (ps->sb.rootless) {
         warn_rootless_limits(spec);
     } else {
@@ -346,7 +368,6 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, str
         cell_err_set(err, errno, "start the cell");
         goto fail;
     }
-    close_fd(&ps.go_write);
     cell_log(CELL_LOG_DEBUG, "cell %s: maps and cgroups set, init released", spec->name);
 
     if (spec->tty)
@@ -363,11 +384,6 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, str
     int status = supervise(&ps, result);
     cell_log(CELL_LOG_DEBUG, "cell %s: init exited with %d", spec->name, status);
     result->exit_code = status;
-    if (status > 128) {
-        result->term_signal = status - 128;
-    } else {
-        result->exit_status = status;
-    }
     if (ps.have_cgroup)
         result->oom_killed = cgroup_oom_killed(&ps.cg);
     if (result->timed_out)

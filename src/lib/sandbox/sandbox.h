@@ -13,7 +13,8 @@ struct sandbox {
     const struct cell_spec *spec;
     bool userns;        /* the cell gets a new user namespace */
     bool rootless;      /* the caller is not root */
-    int go_read;        /* child waits on it until maps and cgroups are set */
+    int go_read;        /* init's end of the control socket: "go" arrives on it (maps and
+                         * cgroups set); the workload's wait status leaves on it */
     int report_write;   /* child reports setup errors here; EOF means exec'd */
     int parent_pidfd;   /* the `cell run` process: die with it */
     int tty_sock;       /* --tty: init passes the terminal's master here; else -1 */

@@ -171,6 +171,8 @@ scmp_filter_ctx seccomp_profile_build(enum cell_profile profile, struct cell_err
     }
     /* no_new_privs is set by the sandbox itself */
     seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+    /* a call of a foreign ABI (e.g. int 0x80) kills the whole process */
+    seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
     /* a binary tree of syscall numbers: fewer instructions per call */
     seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
     int rc = 0;
