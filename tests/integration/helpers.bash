@@ -41,16 +41,22 @@ run_cell() {
     run "${flags[@]}" tracked "$CELL" --root "$CELL_ROOT" "$@"
 }
 
-# run_probe [CELL RUN OPTIONS...] -- PROBE ARGS...
-# runs `cell run --bind $PROBE:/probe [opts] -- /probe ARGS...`.
-run_probe() {
-    local opts=()
+# probe_with RUNNER [CELL RUN OPTIONS...] -- PROBE ARGS...
+# runs `RUNNER run --bind $PROBE:/probe [opts] -- /probe ARGS...`.
+probe_with() {
+    local runner=$1 opts=()
+    shift
     while [[ $# -gt 0 && $1 != -- ]]; do
         opts+=("$1")
         shift
     done
     [[ ${1:-} == -- ]] && shift
-    run_cell run --bind "$PROBE:/probe" "${opts[@]}" -- /probe "$@"
+    "$runner" run --bind "$PROBE:/probe" "${opts[@]}" -- /probe "$@"
+}
+
+# run_probe [CELL RUN OPTIONS...] -- PROBE ARGS...: the probe in a cell.
+run_probe() {
+    probe_with run_cell "$@"
 }
 
 # start_cell OUTFILE ARGS...: `cell ARGS...` in the background (with default

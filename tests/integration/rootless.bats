@@ -34,13 +34,7 @@ run_rootless() {
 
 # run_rootless_probe [OPTS...] -- PROBE ARGS...
 run_rootless_probe() {
-    local opts=()
-    while [[ $# -gt 0 && $1 != -- ]]; do
-        opts+=("$1")
-        shift
-    done
-    [[ ${1:-} == -- ]] && shift
-    run_rootless run --bind "$PROBE:/probe" "${opts[@]}" -- /probe "$@"
+    probe_with run_rootless "$@"
 }
 
 @test "rootless: runs /bin/true" {
