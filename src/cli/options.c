@@ -187,7 +187,7 @@ int options_parse_run(int argc, char **argv, struct cell_spec *spec, struct cell
     char **envs = NULL;
     size_t nenvs = 0;
     int rc = -1;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then resets all of getopt's state */
     opterr = 0;
     for (;;) {
         int before = optind;
