@@ -190,7 +190,7 @@ int options_parse_run(int argc, char **argv, struct cell_spec *spec, struct cell
     optind = 0; /* 0, not 1: glibc then resets all of getopt's state */
     opterr = 0;
     for (;;) {
-        int before = optind;
+        int before = optind ? optind : 1; /* optind 0 means "reset": argv[1] comes first */
         int opt = getopt_long(argc, argv, "+:th", run_options, NULL);
         if (opt == -1)
             break;

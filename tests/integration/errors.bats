@@ -98,3 +98,41 @@ expect_error() {
     [[ $stderr != *"Read-only file system: Read-only file system"* ]] || { show; false; }
     [[ ! -e /usr/cell-test-newdir ]]
 }
+
+@test "every cell run option error is one line naming the option" {
+    local groups=() fds=() i
+    for i in $(seq 1 33); do groups+=(--group "$i"); done
+    for i in $(seq 3 19); do fds+=(--preserve-fd "$i"); done
+
+    run_cell run --memory
+    expect_error 'option "--memory" needs a value'
+    run_cell run --env CELL_TEST_SURELY_UNSET_VARIABLE -- /bin/true
+    expect_error "--env CELL_TEST_SURELY_UNSET_VARIABLE: not set"
+    run_cell run --tmpfs scratch -- /bin/true
+    expect_error '--tmpfs "scratch": not an absolute path'
+    run_cell run "${groups[@]}" -- /bin/true
+    expect_error "--group: at most 32 groups"
+    run_cell run --pids 0 -- /bin/true
+    expect_error "--pids 0"
+    run_cell run "${fds[@]}" -- /bin/true
+    expect_error "--preserve-fd: at most 16"
+    run_cell run --timeout 0 -- /bin/true
+    expect_error "--timeout 0"
+    run_cell run --timeout soon -- /bin/true
+    expect_error "soon"
+    run_cell run --cpus 0 -- /bin/true
+    expect_error "--cpus"
+    run_cell run --user nobody -- /bin/true
+    expect_error "nobody"
+    run_cell run --net bridge -- /bin/true
+    expect_error "bridge"
+}
+
+@test "global and help errors are one line naming what was wrong" {
+    run --separate-stderr tracked "$CELL" --root relative/dir run -- /bin/true
+    expect_error '--root "relative/dir": not an absolute path'
+    run --separate-stderr tracked "$CELL" --bogus
+    expect_error '"--bogus"'
+    run --separate-stderr tracked "$CELL" help bogus
+    expect_error 'help: unknown command "bogus"'
+}
