@@ -36,8 +36,7 @@ struct cell_err {
 
 /* Fill `err` from a printf-style format; appends ": strerror(errnum)" when
  * errnum is non-zero. Always returns -1 so callers can `return cell_err_set(...)`. */
-int cell_err_set(struct cell_err *err, int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int cell_err_set(struct cell_err *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Prefix an existing error with more context ("cell web: " + old message). */
 int cell_err_prefix(struct cell_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -104,16 +103,16 @@ struct cell_rlimit {
 #define CELL_MAX_PRESERVED_FDS 16
 
 struct cell_spec {
-    char *name;         /* [A-Za-z0-9][A-Za-z0-9_.-]{0,62} */
-    char **argv;        /* NULL-terminated; argv[0] is looked up in the cell's PATH */
-    char **env;         /* NULL-terminated "K=V"; exactly the workload's environment */
-    char *cwd;          /* absolute; default "/" */
-    uid_t uid;          /* inside the cell */
+    char *name;  /* [A-Za-z0-9][A-Za-z0-9_.-]{0,62} */
+    char **argv; /* NULL-terminated; argv[0] is looked up in the cell's PATH */
+    char **env;  /* NULL-terminated "K=V"; exactly the workload's environment */
+    char *cwd;   /* absolute; default "/" */
+    uid_t uid;   /* inside the cell */
     gid_t gid;
     gid_t groups[CELL_MAX_GROUPS]; /* supplementary groups; none unless given */
     size_t ngroups;
-    char *hostname;     /* default: the cell's name */
-    char *rootfs;       /* NULL: the host's system directories, read-only */
+    char *hostname; /* default: the cell's name */
+    char *rootfs;   /* NULL: the host's system directories, read-only */
     struct cell_mount *mounts;
     size_t nmounts;
     struct cell_namespaces ns;
@@ -121,7 +120,7 @@ struct cell_spec {
     struct cell_limits limits;
     struct cell_rlimit rlimits[CELL_RLIMIT_COUNT];
     enum cell_profile profile;
-    uint64_t cap_add;   /* bit N = capability N kept (see <linux/capability.h>) */
+    uint64_t cap_add;     /* bit N = capability N kept (see <linux/capability.h>) */
     unsigned timeout_sec; /* 0: none */
     bool tty;
     int preserved_fds[CELL_MAX_PRESERVED_FDS];
@@ -154,8 +153,7 @@ int cell_parse_size(const char *text, uint64_t *bytes, struct cell_err *err);
  * at most three decimals. */
 int cell_parse_cpus(const char *text, uint64_t *millis, struct cell_err *err);
 /* "nofile=1024", "nofile=1024:4096", "core=unlimited" -> which + limit. */
-int cell_parse_rlimit(const char *text, enum cell_rlimit_name *which, struct cell_rlimit *rl,
-                      struct cell_err *err);
+int cell_parse_rlimit(const char *text, enum cell_rlimit_name *which, struct cell_rlimit *rl, struct cell_err *err);
 /* "SRC:DST", "SRC:DST:ro", "SRC:DST:rw" -> a bind mount (read-only by default). */
 int cell_parse_bind(const char *text, struct cell_mount *m, struct cell_err *err);
 /* "UID" or "UID:GID" (numeric) */
@@ -191,9 +189,9 @@ struct cell_run_opts {
 
 /* What happened to a cell. */
 struct cell_result {
-    int exit_code;      /* what `cell run` exits with */
-    int exit_status;    /* the workload's exit status, or -1 */
-    int term_signal;    /* the signal that ended it, or 0 */
+    int exit_code;   /* what `cell run` exits with */
+    int exit_status; /* the workload's exit status, or -1 */
+    int term_signal; /* the signal that ended it, or 0 */
     bool timed_out;
     bool oom_killed;
 };

@@ -27,25 +27,23 @@ void cli_error(const char *fmt, ...)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: cell [--root DIR] [--debug] COMMAND [ARGS...]\n"
-            "\n"
-            "Run workloads as cells: sandboxed processes with their own namespaces,\n"
-            "a read-only root, no network, no capabilities, a seccomp profile and limits.\n"
-            "\n"
-            "commands:\n");
+    fprintf(out, "usage: cell [--root DIR] [--debug] COMMAND [ARGS...]\n"
+                 "\n"
+                 "Run workloads as cells: sandboxed processes with their own namespaces,\n"
+                 "a read-only root, no network, no capabilities, a seccomp profile and limits.\n"
+                 "\n"
+                 "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out,
-            "\n"
-            "global options:\n"
-            "  --root DIR   keep every file cell writes under DIR (also CELL_ROOT;\n"
-            "               cell run itself writes none)\n"
-            "  --debug      print what cell does\n"
-            "  --version    print the version\n"
-            "  -h, --help   show this help\n"
-            "\n"
-            "'cell help COMMAND' or 'cell COMMAND --help' shows a command's options.\n");
+    fprintf(out, "\n"
+                 "global options:\n"
+                 "  --root DIR   keep every file cell writes under DIR (also CELL_ROOT;\n"
+                 "               cell run itself writes none)\n"
+                 "  --debug      print what cell does\n"
+                 "  --version    print the version\n"
+                 "  -h, --help   show this help\n"
+                 "\n"
+                 "'cell help COMMAND' or 'cell COMMAND --help' shows a command's options.\n");
 }
 
 static const struct cli_command *find_command(const char *name)

@@ -12,9 +12,26 @@
 #include <string.h>
 
 enum {
-    OPT_NAME = 256, OPT_ROOTFS, OPT_BIND, OPT_TMPFS, OPT_NET, OPT_USERNS, OPT_USER, OPT_GROUP, OPT_HOSTNAME,
-    OPT_CAP_ADD, OPT_PROFILE, OPT_MEMORY, OPT_PIDS, OPT_CPUS, OPT_RLIMIT, OPT_ENV, OPT_ENV_CLEAR, OPT_CWD,
-    OPT_PRESERVE_FD, OPT_TIMEOUT,
+    OPT_NAME = 256,
+    OPT_ROOTFS,
+    OPT_BIND,
+    OPT_TMPFS,
+    OPT_NET,
+    OPT_USERNS,
+    OPT_USER,
+    OPT_GROUP,
+    OPT_HOSTNAME,
+    OPT_CAP_ADD,
+    OPT_PROFILE,
+    OPT_MEMORY,
+    OPT_PIDS,
+    OPT_CPUS,
+    OPT_RLIMIT,
+    OPT_ENV,
+    OPT_ENV_CLEAR,
+    OPT_CWD,
+    OPT_PRESERVE_FD,
+    OPT_TIMEOUT,
 };
 
 static const struct option run_options[] = {
@@ -68,8 +85,7 @@ static int add_env_option(struct cell_spec *spec, const char *value, struct cell
         return cell_spec_add_env(spec, value, err);
     const char *host = getenv(value);
     if (host == NULL)
-        return cell_err_set(err, 0, "--env %s: not set in the caller's environment (use --env %s=VALUE)", value,
-                            value);
+        return cell_err_set(err, 0, "--env %s: not set in the caller's environment (use --env %s=VALUE)", value, value);
     char *kv = NULL;
     if (asprintf(&kv, "%s=%s", value, host) < 0)
         return cell_err_set(err, ENOMEM, "--env %s", value);

@@ -13,8 +13,8 @@
 #include <sys/capability.h>
 
 static const char *const rlimit_labels[CELL_RLIMIT_COUNT] = {
-    [CELL_RLIMIT_NOFILE] = "nofile", [CELL_RLIMIT_NPROC] = "nproc", [CELL_RLIMIT_AS] = "as",
-    [CELL_RLIMIT_CORE] = "core",     [CELL_RLIMIT_CPU] = "cpu",     [CELL_RLIMIT_FSIZE] = "fsize",
+    [CELL_RLIMIT_NOFILE] = "nofile", [CELL_RLIMIT_NPROC] = "nproc",     [CELL_RLIMIT_AS] = "as",
+    [CELL_RLIMIT_CORE] = "core",     [CELL_RLIMIT_CPU] = "cpu",         [CELL_RLIMIT_FSIZE] = "fsize",
     [CELL_RLIMIT_STACK] = "stack",   [CELL_RLIMIT_MEMLOCK] = "memlock",
 };
 
@@ -170,8 +170,7 @@ int cell_parse_cpus(const char *text, uint64_t *millis, struct cell_err *err)
     const char *rest = NULL;
     uint64_t v;
     if (text == NULL || parse_fixed(text, 3, &v, &rest) < 0 || *rest)
-        return cell_err_set(err, 0, "\"%s\" is not a CPU amount: expected a number such as 0.5 or 2",
-                            text ? text : "");
+        return cell_err_set(err, 0, "\"%s\" is not a CPU amount: expected a number such as 0.5 or 2", text ? text : "");
     if (v == 0)
         return cell_err_set(err, 0, "CPU amount \"%s\" is zero: give at least 0.001", text);
     if (v > 1024 * 1000)
@@ -249,11 +248,10 @@ int cell_parse_bind(const char *text, struct cell_mount *m, struct cell_err *err
     if (dstlen == 0)
         return cell_err_set(err, 0, "bind \"%s\": empty target: expected SRC:DST", text);
     if (dst[0] != '/')
-        return cell_err_set(err, 0, "bind \"%s\": target \"%.*s\" is not an absolute path", text, (int)dstlen,
-                            dst);
+        return cell_err_set(err, 0, "bind \"%s\": target \"%.*s\" is not an absolute path", text, (int)dstlen, dst);
     if (text[0] != '/')
-        return cell_err_set(err, 0, "bind \"%s\": source \"%.*s\" is not an absolute path", text,
-                            (int)(c1 - text), text);
+        return cell_err_set(err, 0, "bind \"%s\": source \"%.*s\" is not an absolute path", text, (int)(c1 - text),
+                            text);
     m->kind = CELL_MOUNT_BIND;
     m->writable = writable;
     m->source = strndup(text, (size_t)(c1 - text));

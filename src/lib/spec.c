@@ -140,8 +140,7 @@ static bool valid_hostname(const char *s)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                  c == '.';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
         if (!ok)
             return false;
     }
@@ -155,7 +154,7 @@ static bool valid_cell_path(const char *p)
 {
     if (p == NULL || p[0] != '/' || p[1] == '\0' || strlen(p) >= PATH_MAX)
         return false;
-    for (const char *c = p; *c == '/'; ) {
+    for (const char *c = p; *c == '/';) {
         const char *next = strchrnul(c + 1, '/');
         size_t n = (size_t)(next - (c + 1));
         if ((n == 0 && *next != '\0') || (n == 1 && c[1] == '.') || (n == 2 && c[1] == '.' && c[2] == '.'))
@@ -196,8 +195,7 @@ int cell_spec_validate(struct cell_spec *spec, struct cell_err *err)
                 *c = '-';
     }
     if (!valid_hostname(spec->hostname))
-        return cell_err_set(err, 0, "hostname \"%s\" is not valid: use letters, digits, '-' and '.'",
-                            spec->hostname);
+        return cell_err_set(err, 0, "hostname \"%s\" is not valid: use letters, digits, '-' and '.'", spec->hostname);
     if (spec->cwd == NULL && (spec->cwd = strdup("/")) == NULL)
         return cell_err_set(err, errno, "validate spec");
     if (spec->cwd[0] != '/')
@@ -214,15 +212,13 @@ int cell_spec_validate(struct cell_spec *spec, struct cell_err *err)
     for (size_t i = 0; i < spec->nmounts; i++) {
         struct cell_mount *m = &spec->mounts[i];
         if (!valid_cell_path(m->destination))
-            return cell_err_set(err, 0, "mount target \"%s\" is not an absolute path inside the cell",
-                                m->destination);
+            return cell_err_set(err, 0, "mount target \"%s\" is not an absolute path inside the cell", m->destination);
         if (reserved_destination(m->destination))
             return cell_err_set(err, 0, "mount target %s: cell builds /proc and /dev itself", m->destination);
         if (m->kind == CELL_MOUNT_BIND) {
             struct stat st;
             if (m->source == NULL || m->source[0] != '/')
-                return cell_err_set(err, 0, "bind source \"%s\" is not an absolute path",
-                                    m->source ? m->source : "");
+                return cell_err_set(err, 0, "bind source \"%s\" is not an absolute path", m->source ? m->source : "");
             if (stat(m->source, &st) < 0)
                 return cell_err_set(err, errno, "bind %s", m->source);
         }

@@ -30,12 +30,12 @@ enum {
     SEL_COUNT
 };
 
-#define CHECK(cond)                                                                                       \
-    do {                                                                                                  \
-        if (!(cond)) {                                                                                    \
-            fprintf(stderr, "fuzz_parse: check failed: %s (line %d)\n", #cond, __LINE__);                \
-            abort();                                                                                      \
-        }                                                                                                 \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "fuzz_parse: check failed: %s (line %d)\n", #cond, __LINE__);                              \
+            abort();                                                                                                   \
+        }                                                                                                              \
     } while (0)
 
 static void check_err(int rc, const struct cell_err *err)

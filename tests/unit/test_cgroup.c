@@ -26,10 +26,10 @@
 
 #include <cmocka.h>
 
-#define assert_msg_contains(err, needle)                                                                  \
-    do {                                                                                                  \
-        if (strstr((err).msg, (needle)) == NULL)                                                          \
-            fail_msg("error message \"%s\" does not contain \"%s\"", (err).msg, (needle));               \
+#define assert_msg_contains(err, needle)                                                                               \
+    do {                                                                                                               \
+        if (strstr((err).msg, (needle)) == NULL)                                                                       \
+            fail_msg("error message \"%s\" does not contain \"%s\"", (err).msg, (needle));                             \
     } while (0)
 
 #define OWNER 4321
@@ -370,8 +370,7 @@ static void layout_missing_directories_left_empty(void **state)
     assert_true(fx->layout.v1_dir[CGROUP_V1_MEMORY][0] != '\0');
 
     struct cell_err err = {0};
-    assert_int_equal(cgroup_layout_from(fx->fs, CGROUP_MODE_UNIFIED, "0::/nonexistent\n", true, &fx->layout, &err),
-                     0);
+    assert_int_equal(cgroup_layout_from(fx->fs, CGROUP_MODE_UNIFIED, "0::/nonexistent\n", true, &fx->layout, &err), 0);
     assert_string_equal(fx->layout.v2_dir, "");
 }
 
@@ -382,8 +381,8 @@ static void layout_cpu_not_matched_by_cpuset_or_cpuacct(void **state)
     pathf(p, sizeof p, "%s/cpu/a", fx->fs);
     mkdirs(p);
     struct cell_err err = {0};
-    assert_int_equal(
-        cgroup_layout_from(fx->fs, CGROUP_MODE_V1, "3:cpuset:/a\n4:cpuacct:/a\n", true, &fx->layout, &err), 0);
+    assert_int_equal(cgroup_layout_from(fx->fs, CGROUP_MODE_V1, "3:cpuset:/a\n4:cpuacct:/a\n", true, &fx->layout, &err),
+                     0);
     assert_string_equal(fx->layout.v1_dir[CGROUP_V1_CPU], "");
 }
 
@@ -867,7 +866,6 @@ static void v1_kill_all_kills_listed_processes(void **state)
         fail_msg("the process listed in the v1 leaf was not SIGKILLed");
     }
 }
-
 
 static void hybrid_early_makes_v2_plans_v1(void **state)
 {

@@ -20,10 +20,10 @@
 #define TiB (GiB * 1024)
 
 /* Fail unless err.msg contains `needle`. */
-#define assert_msg_contains(err, needle)                                                                  \
-    do {                                                                                                  \
-        if (strstr((err).msg, (needle)) == NULL)                                                          \
-            fail_msg("error message \"%s\" does not contain \"%s\"", (err).msg, (needle));               \
+#define assert_msg_contains(err, needle)                                                                               \
+    do {                                                                                                               \
+        if (strstr((err).msg, (needle)) == NULL)                                                                       \
+            fail_msg("error message \"%s\" does not contain \"%s\"", (err).msg, (needle));                             \
     } while (0)
 
 /* A fresh error value, pre-filled so tests notice when nothing was written. */
@@ -282,9 +282,22 @@ static void format_size_round_trips(void **state)
 {
     (void)state;
     static const uint64_t values[] = {
-        1,       2,         1023,          1024,          1025,      4096,     512 * KiB,
-        MiB - 1, 64 * MiB,  GiB,           2 * GiB + GiB / 2,        3 * TiB,  1024 * TiB,
-        5 * TiB + 7 * KiB, 123456789, 16000 * TiB,
+        1,
+        2,
+        1023,
+        1024,
+        1025,
+        4096,
+        512 * KiB,
+        MiB - 1,
+        64 * MiB,
+        GiB,
+        2 * GiB + GiB / 2,
+        3 * TiB,
+        1024 * TiB,
+        5 * TiB + 7 * KiB,
+        123456789,
+        16000 * TiB,
     };
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         char buf[32];
@@ -470,10 +483,14 @@ static void rlimit_every_name(void **state)
         enum cell_rlimit_name which;
         const char *label;
     } all[] = {
-        {"nofile=1", CELL_RLIMIT_NOFILE, "nofile"}, {"nproc=1", CELL_RLIMIT_NPROC, "nproc"},
-        {"as=1", CELL_RLIMIT_AS, "as"},             {"core=1", CELL_RLIMIT_CORE, "core"},
-        {"cpu=1", CELL_RLIMIT_CPU, "cpu"},          {"fsize=1", CELL_RLIMIT_FSIZE, "fsize"},
-        {"stack=1", CELL_RLIMIT_STACK, "stack"},    {"memlock=1", CELL_RLIMIT_MEMLOCK, "memlock"},
+        {"nofile=1", CELL_RLIMIT_NOFILE, "nofile"},
+        {"nproc=1", CELL_RLIMIT_NPROC, "nproc"},
+        {"as=1", CELL_RLIMIT_AS, "as"},
+        {"core=1", CELL_RLIMIT_CORE, "core"},
+        {"cpu=1", CELL_RLIMIT_CPU, "cpu"},
+        {"fsize=1", CELL_RLIMIT_FSIZE, "fsize"},
+        {"stack=1", CELL_RLIMIT_STACK, "stack"},
+        {"memlock=1", CELL_RLIMIT_MEMLOCK, "memlock"},
     };
     assert_int_equal(sizeof all / sizeof all[0], CELL_RLIMIT_COUNT);
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
@@ -486,7 +503,7 @@ static void rlimit_label_out_of_range(void **state)
 {
     (void)state;
     assert_string_equal(cell_rlimit_label(CELL_RLIMIT_COUNT), "?");
-    assert_string_equal(cell_rlimit_label((enum cell_rlimit_name)-1), "?");
+    assert_string_equal(cell_rlimit_label((enum cell_rlimit_name) - 1), "?");
 }
 
 static void rlimit_largest_number(void **state)

@@ -17,10 +17,10 @@
 
 #include <cmocka.h>
 
-#define assert_msg_contains(err, needle)                                                                  \
-    do {                                                                                                  \
-        if (strstr((err).msg, (needle)) == NULL)                                                          \
-            fail_msg("error message \"%s\" does not contain \"%s\"", (err).msg, (needle));               \
+#define assert_msg_contains(err, needle)                                                                               \
+    do {                                                                                                               \
+        if (strstr((err).msg, (needle)) == NULL)                                                                       \
+            fail_msg("error message \"%s\" does not contain \"%s\"", (err).msg, (needle));                             \
     } while (0)
 
 /* Paths made by group_setup. */

@@ -191,8 +191,8 @@ static int v2_enable_for(bool fake, const char *dir, const struct cell_spec *spe
 /* Where a unified host's leaf goes: the caller's cgroup when it can delegate
  * the controllers, otherwise <root>/cell (the root is exempt from the
  * no-internal-processes rule). */
-static int v2_pick_parent(const struct cgroup_layout *layout, const struct cell_spec *spec, char *parent,
-                          size_t len, struct cell_err *err)
+static int v2_pick_parent(const struct cgroup_layout *layout, const struct cell_spec *spec, char *parent, size_t len,
+                          struct cell_err *err)
 {
     snprintf(parent, len, "%s", layout->v2_dir);
     if (v2_enable_for(layout->fake, parent, spec, err) == 0)
@@ -276,8 +276,8 @@ int cgroup_create_early(const struct cgroup_layout *layout, const struct cell_sp
     cg->memory_limit = spec->limits.memory_bytes;
     snprintf(cg->name, sizeof cg->name, "cell.%s.%d", spec->name, (int)owner);
 
-    bool limits = limit_wanted(spec, CGROUP_V1_MEMORY) || limit_wanted(spec, CGROUP_V1_PIDS) ||
-                  limit_wanted(spec, CGROUP_V1_CPU);
+    bool limits =
+        limit_wanted(spec, CGROUP_V1_MEMORY) || limit_wanted(spec, CGROUP_V1_PIDS) || limit_wanted(spec, CGROUP_V1_CPU);
     if (layout->v2_unified && limits && !layout->v2_dir[0]) {
         for (int c = 0; c < CGROUP_V1_COUNT; c++)
             if (limit_wanted(spec, c))
@@ -344,8 +344,8 @@ int cgroup_create_late(const struct cell_spec *spec, struct cell_cgroup *cg, str
     return 0;
 }
 
-int cgroup_create(const struct cgroup_layout *layout, const struct cell_spec *spec, pid_t owner,
-                  struct cell_cgroup *cg, struct cell_err *err)
+int cgroup_create(const struct cgroup_layout *layout, const struct cell_spec *spec, pid_t owner, struct cell_cgroup *cg,
+                  struct cell_err *err)
 {
     if (cgroup_create_early(layout, spec, owner, cg, err) < 0)
         return -1;

@@ -27,10 +27,10 @@ enum cgroup_v1_controller { CGROUP_V1_MEMORY, CGROUP_V1_PIDS, CGROUP_V1_CPU, CGR
 
 /* Where the caller's cgroups are. Empty strings mean "not available". */
 struct cgroup_layout {
-    bool fake;                            /* a test tree, not a cgroupfs */
-    bool v2_unified;                      /* fsroot itself is cgroup2: a pure v2 host */
-    char v2_root[PATH_MAX];               /* the v2 hierarchy's mount point */
-    char v2_dir[PATH_MAX];                /* the caller's v2 cgroup directory */
+    bool fake;                              /* a test tree, not a cgroupfs */
+    bool v2_unified;                        /* fsroot itself is cgroup2: a pure v2 host */
+    char v2_root[PATH_MAX];                 /* the v2 hierarchy's mount point */
+    char v2_dir[PATH_MAX];                  /* the caller's v2 cgroup directory */
     char v1_dir[CGROUP_V1_COUNT][PATH_MAX]; /* the caller's v1 cgroup per controller */
 };
 
@@ -59,8 +59,8 @@ struct cell_cgroup {
 /* Create the leaves for `spec` and write its limits. Limits that this host
  * cannot apply fail with a message naming the flag (e.g. "--memory"). On
  * failure nothing is left behind. */
-int cgroup_create(const struct cgroup_layout *layout, const struct cell_spec *spec, pid_t owner,
-                  struct cell_cgroup *cg, struct cell_err *err);
+int cgroup_create(const struct cgroup_layout *layout, const struct cell_spec *spec, pid_t owner, struct cell_cgroup *cg,
+                  struct cell_err *err);
 /* cgroup_create in two halves, so a start can overlap them with the cell's
  * own setup: _early makes what clone3 needs (the v2 leaf, and on a unified
  * host its limits) and fixes every v1 path, so the keeper knows them all;

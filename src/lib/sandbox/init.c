@@ -34,8 +34,7 @@
 static const int forwarded_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
 
 /* Report a setup failure (a complete message) to the parent and exit. */
-__attribute__((noreturn)) static void send_report(const struct sandbox *sb, int exit_code, int errnum,
-                                                  const char *msg)
+__attribute__((noreturn)) static void send_report(const struct sandbox *sb, int exit_code, int errnum, const char *msg)
 {
     struct sandbox_report r = {.exit_code = exit_code, .errnum = errnum};
     snprintf(r.msg, sizeof r.msg, "%s", msg);

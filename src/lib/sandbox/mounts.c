@@ -30,8 +30,8 @@ static const char *const system_dirs[] = {"/usr", "/bin", "/sbin", "/lib", "/lib
  * mount, and the root is made read-only at the end); directories and files
  * above ETC_COPY_MAX are bound read-only. */
 static const char *const etc_entries[] = {
-    "passwd",  "group", "hosts",     "resolv.conf", "nsswitch.conf", "ld.so.cache", "ld.so.conf",
-    "ld.so.conf.d", "ssl", "ca-certificates", "alternatives", "localtime", "services", "protocols",
+    "passwd",       "group", "hosts",           "resolv.conf",  "nsswitch.conf", "ld.so.cache", "ld.so.conf",
+    "ld.so.conf.d", "ssl",   "ca-certificates", "alternatives", "localtime",     "services",    "protocols",
 };
 #define ETC_COPY_MAX (256 * 1024)
 /* The device nodes of /dev: made with mknod where the cell may (real root),
@@ -42,8 +42,8 @@ static const struct {
 } dev_nodes[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
 /* /proc entries hidden behind an empty file or directory (as Docker/crun). */
 static const char *const proc_masked[] = {
-    "/proc/kcore",   "/proc/keys",  "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-    "/proc/sched_debug", "/proc/acpi", "/proc/asound", "/proc/scsi", "/proc/kallsyms",
+    "/proc/kcore",       "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+    "/proc/sched_debug", "/proc/acpi", "/proc/asound",        "/proc/scsi",       "/proc/kallsyms",
 };
 /* /proc entries left visible but read-only. */
 static const char *const proc_readonly[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"};
@@ -239,8 +239,7 @@ static int mask_path(const char *path, struct cell_err *err)
     if (lstat(path, &st) < 0)
         return 0; /* not on this kernel */
     if (S_ISDIR(st.st_mode))
-        return do_mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555",
-                        err);
+        return do_mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555", err);
     if (mount(OLDROOT "/dev/null", path, NULL, MS_BIND, NULL) < 0)
         return cell_err_set(err, errno, "mask %s", path);
     return 0;
@@ -258,8 +257,7 @@ static int setup_proc(struct cell_err *err)
             continue;
         if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
             return cell_err_set(err, errno, "bind %s read-only", p);
-        if (set_mount_attrs(p, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err) <
-            0)
+        if (set_mount_attrs(p, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err) < 0)
             return -1;
     }
     for (size_t i = 0; i < ARRAY_SIZE(proc_masked); i++)
@@ -302,13 +300,12 @@ static int setup_dev(struct cell_err *err)
     umask(old_umask);
     if (mkdir("/dev/pts", 0755) < 0 || mkdir("/dev/shm", 01777) < 0)
         return cell_err_set(err, errno, "create /dev/pts and /dev/shm");
-    if (do_mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620",
-                 err) < 0)
+    if (do_mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620", err) < 0)
         return -1;
     if (do_mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err) < 0)
         return -1;
     static const char *const links[][2] = {
-        {"pts/ptmx", "/dev/ptmx"},        {"/proc/self/fd", "/dev/fd"},       {"/proc/self/fd/0", "/dev/stdin"},
+        {"pts/ptmx", "/dev/ptmx"},          {"/proc/self/fd", "/dev/fd"},       {"/proc/self/fd/0", "/dev/stdin"},
         {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(links); i++)

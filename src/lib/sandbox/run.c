@@ -337,7 +337,12 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, str
     result->exit_status = -1;
     struct parent_state ps = {
         .sb = {.spec = spec, .go_read = -1, .report_write = -1, .parent_pidfd = -1, .tty_sock = -1},
-        .keeper_fd = -1, .go_write = -1, .report_read = -1, .sigfd = -1, .timerfd = -1, .pidfd = -1,
+        .keeper_fd = -1,
+        .go_write = -1,
+        .report_read = -1,
+        .sigfd = -1,
+        .timerfd = -1,
+        .pidfd = -1,
         .tty = {.master = -1, .parent_sock = -1, .child_sock = -1},
     };
     ps.sb.rootless = geteuid() != 0;
@@ -355,8 +360,7 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, str
     close_fd(&ps.sb.report_write);
     close_fd(&ps.tty.child_sock);
     /* meanwhile a root cell's init builds its filesystem (see init.c) */
-    if ((ps.sb.userns && write_id_maps(&ps, err) < 0) ||
-        (ps.have_cgroup && cgroup_create_late(spec, &ps.cg, err) < 0))
+    if ((ps.sb.userns && write_id_maps(&ps, err) < 0) || (ps.have_cgroup && cgroup_create_late(spec, &ps.cg, err) < 0))
         goto fail;
     /* a root cell's init joins its v1 cgroups itself (cheaper, see
      * cgroup_join_self); in a user namespace it may not, so we move it.

@@ -11,13 +11,13 @@
 
 struct sandbox {
     const struct cell_spec *spec;
-    bool userns;        /* the cell gets a new user namespace */
-    bool rootless;      /* the caller is not root */
-    int go_read;        /* init's end of the control socket: "go" arrives on it (maps and
-                         * cgroups set); the workload's wait status leaves on it */
-    int report_write;   /* child reports setup errors here; EOF means exec'd */
-    int parent_pidfd;   /* the `cell run` process: die with it */
-    int tty_sock;       /* --tty: init passes the terminal's master here; else -1 */
+    bool userns;                      /* the cell gets a new user namespace */
+    bool rootless;                    /* the caller is not root */
+    int go_read;                      /* init's end of the control socket: "go" arrives on it (maps and
+                                       * cgroups set); the workload's wait status leaves on it */
+    int report_write;                 /* child reports setup errors here; EOF means exec'd */
+    int parent_pidfd;                 /* the `cell run` process: die with it */
+    int tty_sock;                     /* --tty: init passes the terminal's master here; else -1 */
     const struct cell_cgroup *cgroup; /* v1 leaves a root cell's init joins itself; or NULL */
 };
 
@@ -32,8 +32,8 @@ struct sandbox_report {
  * starts the workload, then forwards signals and reaps. Never returns. */
 __attribute__((noreturn)) void sandbox_init_main(struct sandbox *sb);
 /* Report a setup failure to the parent and exit with its code. */
-__attribute__((noreturn, format(printf, 4, 5))) void sandbox_fail(const struct sandbox *sb, int exit_code,
-                                                                  int errnum, const char *fmt, ...);
+__attribute__((noreturn, format(printf, 4, 5))) void sandbox_fail(const struct sandbox *sb, int exit_code, int errnum,
+                                                                  const char *fmt, ...);
 
 /* mounts.c: build the cell's root on a fresh tmpfs and pivot into it; the
  * host's root stays reachable at MOUNTS_OLDROOT until mounts_finish detaches

@@ -19,10 +19,11 @@
 #include <sys/socket.h>
 
 /* Namespace flags that clone(2) may not carry under high and medium. */
-#define NS_CLONE_FLAGS                                                                                    \
-    (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |            \
-     CLONE_NEWCGROUP)
+#define NS_CLONE_FLAGS                                                                                                 \
+    (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP)
 
+/* The lists stay packed, each profile at a glance. */
+// clang-format off
 static const char *const high_allowed[] = {
     "accept", "accept4", "access", "adjtimex", "alarm", "arch_prctl", "bind", "brk", "cachestat", "capget",
     "capset", "chdir", "chmod", "chown", "clock_adjtime", "clock_getres", "clock_gettime", "clock_nanosleep",
@@ -76,9 +77,10 @@ static const char *const low_denied[] = {
     "acct", "clock_settime", "delete_module", "finit_module", "init_module", "ioperm", "iopl", "kexec_file_load",
     "kexec_load", "open_by_handle_at", "reboot", "settimeofday", "swapoff", "swapon", "uselib", "_sysctl",
 };
+// clang-format on
 
-static int add_rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n,
-                    const struct scmp_arg_cmp *cmps, struct cell_err *err)
+static int add_rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n, const struct scmp_arg_cmp *cmps,
+                    struct cell_err *err)
 {
     int nr = seccomp_syscall_resolve_name(name);
     if (nr == __NR_SCMP_ERROR)
@@ -89,8 +91,7 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsi
     return 0;
 }
 
-static int add_list(scmp_filter_ctx ctx, uint32_t action, const char *const *names, size_t n,
-                    struct cell_err *err)
+static int add_list(scmp_filter_ctx ctx, uint32_t action, const char *const *names, size_t n, struct cell_err *err)
 {
     for (size_t i = 0; i < n; i++)
         if (add_rule(ctx, action, names[i], 0, NULL, err) < 0)

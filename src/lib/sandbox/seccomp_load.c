@@ -13,7 +13,10 @@
 
 #include "seccomp_profiles.h"
 
-#define PROGRAM(insns) {.len = ARRAY_SIZE(insns), .filter = (struct sock_filter *)(insns)}
+#define PROGRAM(insns)                                                                                                 \
+    {                                                                                                                  \
+        .len = ARRAY_SIZE(insns), .filter = (struct sock_filter *)(insns)                                              \
+    }
 
 int seccomp_profile_program(enum cell_profile profile, struct sock_fprog *prog)
 {
