@@ -248,3 +248,26 @@ throttled() {
     if kill -0 "$pid" 2>/dev/null; then echo "cell run ($pid) still alive"; false; fi
     wait_until 10 test -z "$(cell_cgroups "$name" "$pid")" || { echo "cgroups left:"; cell_cgroups "$name"; false; }
 }
+
+@test "examples/busybox-rootfs.sh runs a cell on a one-binary root" {
+    command -v busybox >/dev/null && ! ldd "$(command -v busybox)" >/dev/null 2>&1 ||
+        skip "busybox-static is not installed"
+    run --separate-stderr tracked env CELL="$CELL" "$REPO/examples/busybox-rootfs.sh" "$BATS_TEST_TMPDIR/rootfs"
+    expect_status 0
+    expect_out "hello from tiny, running as 0"
+    expect_out "root holds: bin dev proc tmp"
+    expect_out "and / is read-only"
+    [[ ! -e $BATS_TEST_TMPDIR/rootfs/bin/new ]]
+}
+
+@test "examples/sandboxed-build.sh builds in the tree, and only there" {
+    local src=$BATS_TEST_TMPDIR/src
+    mkdir -p "$src"
+    printf 'all:\n\t@echo built in $$(pwd); touch out\n\t@touch /usr/escaped 2>/dev/null || echo no-write-outside\n' >"$src/Makefile"
+    command -v make >/dev/null || skip "make is not installed"
+    run --separate-stderr tracked env CELL="$CELL" "$REPO/examples/sandboxed-build.sh" "$src"
+    expect_status 0
+    expect_out "built in /src"
+    expect_out "no-write-outside"
+    [[ -f $src/out && ! -e /usr/escaped ]]
+}
