@@ -204,6 +204,37 @@ struct cell_result {
 int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, struct cell_result *result,
              struct cell_err *err);
 
+/* ---- supervised cells --------------------------------------------------- */
+
+/* A running cell started by cell_start(), for a supervisor (celld) that waits
+ * for many cells in one event loop. */
+struct cell_instance;
+
+struct cell_start_opts {
+    /* The cell outlives its starter (no die-with-parent, no cleanup keeper):
+     * the supervisor owns its cleanup. */
+    bool detached;
+    /* The workload's stdin, stdout, stderr; -1 keeps the starter's own. */
+    int stdio[3];
+};
+
+/* Start `spec` (validated; it must outlive the instance) and return once the
+ * workload has exec'd, or -1 with err when it could not be set up (nothing is
+ * left behind then). The cell is not waited for: poll its pidfd, then call
+ * cell_instance_finish(). */
+int cell_start(const struct cell_spec *spec, const struct cell_start_opts *opts, struct cell_instance **out,
+               struct cell_err *err);
+/* A pidfd of the cell's init: readable once the cell has ended. */
+int cell_instance_pidfd(const struct cell_instance *inst);
+pid_t cell_instance_pid(const struct cell_instance *inst);
+/* Send `sig` to the cell (its init forwards it to the workload). */
+int cell_instance_signal(struct cell_instance *inst, int sig);
+/* SIGKILL every process of the cell. */
+void cell_instance_kill(struct cell_instance *inst);
+/* Reap the cell (waiting for it if it still runs), fill `result`, remove its
+ * cgroups, and free the instance. */
+void cell_instance_finish(struct cell_instance *inst, struct cell_result *result);
+
 #ifdef __cplusplus
 }
 #endif

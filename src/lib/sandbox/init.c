@@ -105,24 +105,29 @@ static void resolve_command(const struct sandbox *sb, char *out, size_t len)
     sandbox_fail(sb, CELL_EXIT_NOTFOUND, 0, "command \"%s\" not found in the cell (PATH=%s)", cmd, path);
 }
 
-/* Close every fd above 2 on exec, except the ones declared with --preserve-fd. */
-static void close_inherited_fds(const struct cell_spec *spec)
+/* close_range() (with `flags`) every fd above 2 except those in keep[]. */
+static void close_range_except(const int *keep, size_t n, unsigned flags)
 {
     unsigned from = 3;
     for (;;) {
         unsigned next = UINT_MAX;
-        for (size_t i = 0; i < spec->npreserved_fds; i++) {
-            unsigned fd = (unsigned)spec->preserved_fds[i];
-            if (fd >= from && fd < next)
-                next = fd;
-        }
+        for (size_t i = 0; i < n; i++)
+            if (keep[i] >= 0 && (unsigned)keep[i] >= from && (unsigned)keep[i] < next)
+                next = (unsigned)keep[i];
         if (next > from)
-            syscall(SYS_close_range, from, next == UINT_MAX ? ~0U : next - 1, CLOSE_RANGE_CLOEXEC);
+            syscall(SYS_close_range, from, next == UINT_MAX ? ~0U : next - 1, flags);
         if (next == UINT_MAX)
             break;
-        fcntl((int)next, F_SETFD, 0); /* preserved: keep open across exec */
         from = next + 1;
     }
+}
+
+/* Close every fd above 2 on exec, except the ones declared with --preserve-fd. */
+static void close_inherited_fds(const struct cell_spec *spec)
+{
+    close_range_except(spec->preserved_fds, spec->npreserved_fds, CLOSE_RANGE_CLOEXEC);
+    for (size_t i = 0; i < spec->npreserved_fds; i++)
+        fcntl(spec->preserved_fds[i], F_SETFD, 0); /* preserved: keep open across exec */
 }
 
 __attribute__((noreturn)) static void workload_exec(struct sandbox *sb, int tty_slave)
@@ -237,6 +242,16 @@ __attribute__((noreturn)) static void init_loop(struct sandbox *sb, pid_t worklo
     }
 }
 
+/* Close every fd above 2 except init's own and the ones the spec preserves. */
+static void close_starter_fds(const struct sandbox *sb)
+{
+    int keep[4 + CELL_MAX_PRESERVED_FDS] = {sb->go_read, sb->report_write, sb->parent_pidfd, sb->tty_sock};
+    size_t n = 4;
+    for (size_t i = 0; i < sb->spec->npreserved_fds; i++)
+        keep[n++] = sb->spec->preserved_fds[i];
+    close_range_except(keep, n, 0);
+}
+
 /* Wait for the parent's "go": id maps written, cgroups made and joined. */
 static void wait_for_parent(struct sandbox *sb)
 {
@@ -255,11 +270,20 @@ void sandbox_init_main(struct sandbox *sb)
     struct cell_err err = {0};
     const struct cell_spec *spec = sb->spec;
 
-    /* die with `cell run`; the pidfd check covers a parent that died first */
-    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    struct pollfd parent = {.fd = sb->parent_pidfd, .events = POLLIN};
-    if (poll(&parent, 1, 0) != 0)
-        _exit(128 + SIGKILL);
+    /* die with `cell run`; the pidfd check covers a parent that died first.
+     * A detached cell (supervised by celld) outlives its starter. */
+    if (sb->parent_pidfd >= 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        struct pollfd parent = {.fd = sb->parent_pidfd, .events = POLLIN};
+        if (poll(&parent, 1, 0) != 0)
+            _exit(128 + SIGKILL);
+    }
+    /* the workload's stdio, when the starter gave some; then nothing of the
+     * starter's stays open in the cell (a daemon's sockets, other pipes) */
+    for (int fd = 0; fd < 3; fd++)
+        if (sb->stdio[fd] >= 0 && dup2(sb->stdio[fd], fd) < 0)
+            sandbox_fail(sb, CELL_EXIT_SETUP, errno, "set up fd %d", fd);
+    close_starter_fds(sb);
     /* 1. In a user namespace nothing can be created before the parent has
      * written our id maps (and joined us to the cgroups): wait for it first,
      * then become the namespace's root. A root cell builds its filesystem

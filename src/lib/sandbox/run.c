@@ -37,8 +37,10 @@
 
 static const int relayed_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
 
-struct parent_state {
+/* A started cell, seen from its starter: `cell run` or celld. */
+struct cell_instance {
     struct sandbox sb;
+    bool detached;
     struct cgroup_layout layout;
     struct cell_cgroup cg;
     bool have_cgroup;
@@ -90,7 +92,7 @@ static int write_id_map(pid_t pid, const char *file, const char *map, struct cel
     return 0;
 }
 
-static int write_id_maps(const struct parent_state *ps, struct cell_err *err)
+static int write_id_maps(const struct cell_instance *ps, struct cell_err *err)
 {
     char map[64];
     pid_t pid = ps->init_pid;
@@ -107,7 +109,7 @@ static int write_id_maps(const struct parent_state *ps, struct cell_err *err)
     return write_id_map(pid, "gid_map", map, err);
 }
 
-static int start_init(struct parent_state *ps, struct cell_err *err)
+static int start_init(struct cell_instance *ps, struct cell_err *err)
 {
     const struct cell_spec *spec = ps->sb.spec;
     uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
@@ -135,7 +137,7 @@ static int start_init(struct parent_state *ps, struct cell_err *err)
 
 /* Wait for the workload's exec. Returns 0 on exec, or -1 with the error that
  * init or the workload reported (and its exit code in *code). */
-static int wait_for_exec(struct parent_state *ps, int *code, struct cell_err *err)
+static int wait_for_exec(struct cell_instance *ps, int *code, struct cell_err *err)
 {
     struct sandbox_report r;
     ssize_t n;
@@ -155,7 +157,7 @@ static int wait_for_exec(struct parent_state *ps, int *code, struct cell_err *er
     return -1;
 }
 
-static int arm_timeout(struct parent_state *ps, unsigned seconds, struct cell_err *err)
+static int arm_timeout(struct cell_instance *ps, unsigned seconds, struct cell_err *err)
 {
     ps->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
     struct itimerspec its = {.it_value = {.tv_sec = seconds}};
@@ -164,15 +166,15 @@ static int arm_timeout(struct parent_state *ps, unsigned seconds, struct cell_er
     return 0;
 }
 
-static void kill_cell(struct parent_state *ps)
+static void kill_cell(struct cell_instance *ps)
 {
     syscall(SYS_pidfd_send_signal, ps->pidfd, SIGKILL, NULL, 0);
     if (ps->have_cgroup)
         cgroup_kill_all(&ps->cg);
 }
 
-/* Relay until init exits; returns its wait status. */
-static int supervise(struct parent_state *ps, struct cell_result *result)
+/* Relay signals, the timeout and the terminal until init exits. */
+static void relay(struct cell_instance *ps, struct cell_result *result)
 {
     enum { FD_INIT, FD_SIGNAL, FD_TIMER, FD_MASTER, FD_STDIN, FD_COUNT };
     struct pollfd fds[FD_COUNT] = {
@@ -214,6 +216,12 @@ static int supervise(struct parent_state *ps, struct cell_result *result)
         if (poll(&p, 1, 0) <= 0 || tty_pump_master(&ps->tty) < 0)
             break;
     }
+}
+
+/* Reap init (waiting for it if need be); returns the cell's exit code and
+ * fills the result's status fields. */
+static int reap(struct cell_instance *ps, struct cell_result *result)
+{
     siginfo_t info = {0};
     while (waitid(P_PIDFD, (id_t)ps->pidfd, &info, WEXITED) < 0 && errno == EINTR)
         ;
@@ -234,7 +242,7 @@ static int supervise(struct parent_state *ps, struct cell_result *result)
     return 128 + info.si_status;
 }
 
-static void teardown(struct parent_state *ps)
+static void teardown(struct cell_instance *ps)
 {
     struct cell_err err;
     if (ps->have_cgroup) {
@@ -251,14 +259,16 @@ static void teardown(struct parent_state *ps)
     close_fd(&ps->sb.go_read);
     close_fd(&ps->sb.report_write);
     close_fd(&ps->sb.parent_pidfd);
-    close_fd(&ps->sigfd);
     close_fd(&ps->timerfd);
     close_fd(&ps->pidfd);
-    sigprocmask(SIG_SETMASK, &ps->old_mask, NULL);
+    if (ps->sigfd >= 0) { /* only an interactive run changed the mask */
+        close_fd(&ps->sigfd);
+        sigprocmask(SIG_SETMASK, &ps->old_mask, NULL);
+    }
 }
 
 /* Steps 1-2: everything that can fail before a process exists. */
-static int prepare(struct parent_state *ps, struct cell_err *err)
+static int prepare(struct cell_instance *ps, struct cell_err *err)
 {
     const struct cell_spec *spec = ps->sb.spec;
     if (rlimits_check(spec, err) < 0)
@@ -298,11 +308,27 @@ static int prepare(struct parent_state *ps, struct cell_err *err)
         return cell_err_set(err, errno, "create the report pipe");
     ps->report_read = report[0];
     ps->sb.report_write = report[1];
+    if (ps->detached)
+        return 0; /* its supervisor cleans up; the cell outlives its starter */
     ps->sb.parent_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
     if (ps->sb.parent_pidfd < 0)
         return cell_err_set(err, errno, "open a pidfd for cell run");
     fcntl(ps->sb.parent_pidfd, F_SETFD, FD_CLOEXEC);
+    if (ps->have_cgroup) {
+        ps->keeper = keeper_start(&ps->cg, &ps->keeper_fd, err);
+        if (ps->keeper < 0) {
+            ps->keeper = 0;
+            return -1;
+        }
+    }
+    return 0;
+}
 
+/* What only an interactive `cell run` needs: relayed signals, the timeout,
+ * the terminal. */
+static int prepare_interactive(struct cell_instance *ps, struct cell_err *err)
+{
+    const struct cell_spec *spec = ps->sb.spec;
     sigset_t mask;
     sigemptyset(&mask);
     for (size_t i = 0; i < ARRAY_SIZE(relayed_signals); i++)
@@ -318,25 +344,22 @@ static int prepare(struct parent_state *ps, struct cell_err *err)
             return -1;
         ps->sb.tty_sock = ps->tty.child_sock;
     }
-    if (ps->have_cgroup) {
-        ps->keeper = keeper_start(&ps->cg, &ps->keeper_fd, err);
-        if (ps->keeper < 0) {
-            ps->keeper = 0;
-            return -1;
-        }
-    }
     return 0;
 }
 
-int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, struct cell_result *result,
-             struct cell_err *err)
+static struct cell_instance *instance_new(const struct cell_spec *spec, const struct cell_start_opts *opts)
 {
-    (void)opts;
-    memset(result, 0, sizeof *result);
-    result->exit_code = CELL_EXIT_SETUP;
-    result->exit_status = -1;
-    struct parent_state ps = {
-        .sb = {.spec = spec, .go_read = -1, .report_write = -1, .parent_pidfd = -1, .tty_sock = -1},
+    struct cell_instance *ps = calloc(1, sizeof *ps);
+    if (ps == NULL)
+        return NULL;
+    *ps = (struct cell_instance){
+        .sb = {.spec = spec,
+               .go_read = -1,
+               .report_write = -1,
+               .parent_pidfd = -1,
+               .tty_sock = -1,
+               .stdio = {-1, -1, -1}},
+        .detached = opts && opts->detached,
         .keeper_fd = -1,
         .go_write = -1,
         .report_read = -1,
@@ -345,63 +368,149 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, str
         .pidfd = -1,
         .tty = {.master = -1, .parent_sock = -1, .child_sock = -1},
     };
-    ps.sb.rootless = geteuid() != 0;
-    ps.sb.userns = ps.sb.rootless || spec->ns.userns;
-    sigprocmask(SIG_SETMASK, NULL, &ps.old_mask);
+    if (opts)
+        for (int i = 0; i < 3; i++)
+            ps->sb.stdio[i] = opts->stdio[i];
+    ps->sb.rootless = geteuid() != 0;
+    ps->sb.userns = ps->sb.rootless || spec->ns.userns;
+    sigprocmask(SIG_SETMASK, NULL, &ps->old_mask);
+    return ps;
+}
 
+/* Steps 1-5: from nothing to the workload's exec. On failure everything
+ * started is killed and removed again, and *code says how it failed. */
+static int launch(struct cell_instance *ps, int *code, struct cell_err *err)
+{
+    const struct cell_spec *spec = ps->sb.spec;
+    *code = CELL_EXIT_SETUP;
     cell_log(CELL_LOG_DEBUG, "cell %s: preparing", spec->name);
-    if (prepare(&ps, err) < 0 || start_init(&ps, err) < 0)
+    if (prepare(ps, err) < 0 || start_init(ps, err) < 0)
         goto fail;
-    cell_log(CELL_LOG_DEBUG, "cell %s: init started as pid %d", spec->name, (int)ps.init_pid);
-    if (ps.keeper > 0)
-        keeper_arm(ps.keeper_fd, ps.init_pid);
+    cell_log(CELL_LOG_DEBUG, "cell %s: init started as pid %d", spec->name, (int)ps->init_pid);
+    if (ps->keeper > 0)
+        keeper_arm(ps->keeper_fd, ps->init_pid);
     /* the child's copies; ours would keep the pipes open */
-    close_fd(&ps.sb.go_read);
-    close_fd(&ps.sb.report_write);
-    close_fd(&ps.tty.child_sock);
+    close_fd(&ps->sb.go_read);
+    close_fd(&ps->sb.report_write);
+    close_fd(&ps->tty.child_sock);
     /* meanwhile a root cell's init builds its filesystem (see init.c) */
-    if ((ps.sb.userns && write_id_maps(&ps, err) < 0) || (ps.have_cgroup && cgroup_create_late(spec, &ps.cg, err) < 0))
+    if ((ps->sb.userns && write_id_maps(ps, err) < 0) ||
+        (ps->have_cgroup && cgroup_create_late(spec, &ps->cg, err) < 0))
         goto fail;
     /* a root cell's init joins its v1 cgroups itself (cheaper, see
      * cgroup_join_self); in a user namespace it may not, so we move it.
      * ESRCH: init already failed; its report, read below, says why */
-    if (ps.have_cgroup && ps.sb.userns && cgroup_attach(&ps.cg, ps.init_pid, err) < 0 && err->errnum != ESRCH)
+    if (ps->have_cgroup && ps->sb.userns && cgroup_attach(&ps->cg, ps->init_pid, err) < 0 && err->errnum != ESRCH)
         goto fail;
     /* init may have failed already: no SIGPIPE, its report says why */
-    if (send(ps.go_write, "g", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE) {
+    if (send(ps->go_write, "g", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE) {
         cell_err_set(err, errno, "start the cell");
         goto fail;
     }
     cell_log(CELL_LOG_DEBUG, "cell %s: maps and cgroups set, init released", spec->name);
-
     if (spec->tty)
-        tty_receive_master(&ps.tty);
-    int code = CELL_EXIT_SETUP;
-    if (wait_for_exec(&ps, &code, err) < 0) {
-        cell_err_prefix(err, "cell %s: ", spec->name);
-        supervise(&ps, result);
-        teardown(&ps);
-        result->exit_code = code;
-        return -1;
-    }
+        tty_receive_master(&ps->tty);
+    if (wait_for_exec(ps, code, err) < 0)
+        goto fail;
     cell_log(CELL_LOG_DEBUG, "cell %s: workload started", spec->name);
-    int status = supervise(&ps, result);
-    cell_log(CELL_LOG_DEBUG, "cell %s: init exited with %d", spec->name, status);
-    result->exit_code = status;
-    if (ps.have_cgroup)
-        result->oom_killed = cgroup_oom_killed(&ps.cg);
-    if (result->timed_out)
-        result->exit_code = CELL_EXIT_TIMEOUT;
-    teardown(&ps);
-    cell_log(CELL_LOG_DEBUG, "cell %s: torn down", spec->name);
     return 0;
 fail:
     cell_err_prefix(err, "cell %s: ", spec->name);
-    if (ps.pidfd >= 0) {
-        kill_cell(&ps);
+    if (ps->pidfd >= 0) {
+        kill_cell(ps);
         siginfo_t info;
-        waitid(P_PIDFD, (id_t)ps.pidfd, &info, WEXITED);
+        waitid(P_PIDFD, (id_t)ps->pidfd, &info, WEXITED);
     }
-    teardown(&ps);
+    teardown(ps);
     return -1;
+}
+
+/* Steps 6-7 after init exited: its status, OOM, cgroups removed. */
+static void collect(struct cell_instance *ps, struct cell_result *result)
+{
+    int status = reap(ps, result);
+    cell_log(CELL_LOG_DEBUG, "cell %s: init exited with %d", ps->sb.spec->name, status);
+    result->exit_code = status;
+    if (ps->have_cgroup)
+        result->oom_killed = cgroup_oom_killed(&ps->cg);
+    if (result->timed_out)
+        result->exit_code = CELL_EXIT_TIMEOUT;
+    teardown(ps);
+    cell_log(CELL_LOG_DEBUG, "cell %s: torn down", ps->sb.spec->name);
+}
+
+static void result_init(struct cell_result *result)
+{
+    memset(result, 0, sizeof *result);
+    result->exit_code = CELL_EXIT_SETUP;
+    result->exit_status = -1;
+}
+
+int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, struct cell_result *result,
+             struct cell_err *err)
+{
+    (void)opts;
+    result_init(result);
+    struct cell_instance *ps = instance_new(spec, NULL);
+    if (ps == NULL)
+        return cell_err_set(err, ENOMEM, "cell %s: start", spec->name);
+    int code;
+    if (prepare_interactive(ps, err) < 0) {
+        cell_err_prefix(err, "cell %s: ", spec->name);
+        teardown(ps);
+        free(ps);
+        return -1;
+    }
+    if (launch(ps, &code, err) < 0) {
+        result->exit_code = code;
+        free(ps);
+        return -1;
+    }
+    relay(ps, result);
+    collect(ps, result);
+    free(ps);
+    return 0;
+}
+
+int cell_start(const struct cell_spec *spec, const struct cell_start_opts *opts, struct cell_instance **out,
+               struct cell_err *err)
+{
+    *out = NULL;
+    struct cell_instance *ps = instance_new(spec, opts);
+    if (ps == NULL)
+        return cell_err_set(err, ENOMEM, "cell %s: start", spec->name);
+    int code;
+    if (launch(ps, &code, err) < 0) {
+        free(ps);
+        return -1;
+    }
+    *out = ps;
+    return 0;
+}
+
+int cell_instance_pidfd(const struct cell_instance *inst)
+{
+    return inst->pidfd;
+}
+
+pid_t cell_instance_pid(const struct cell_instance *inst)
+{
+    return inst->init_pid;
+}
+
+int cell_instance_signal(struct cell_instance *inst, int sig)
+{
+    return (int)syscall(SYS_pidfd_send_signal, inst->pidfd, sig, NULL, 0);
+}
+
+void cell_instance_kill(struct cell_instance *inst)
+{
+    kill_cell(inst);
+}
+
+void cell_instance_finish(struct cell_instance *inst, struct cell_result *result)
+{
+    result_init(result);
+    collect(inst, result);
+    free(inst);
 }

@@ -16,7 +16,8 @@ struct sandbox {
     int go_read;                      /* init's end of the control socket: "go" arrives on it (maps and
                                        * cgroups set); the workload's wait status leaves on it */
     int report_write;                 /* child reports setup errors here; EOF means exec'd */
-    int parent_pidfd;                 /* the `cell run` process: die with it */
+    int parent_pidfd;                 /* the `cell run` process: die with it; -1 when detached */
+    int stdio[3];                     /* the workload's stdin/out/err; -1: the starter's own */
     int tty_sock;                     /* --tty: init passes the terminal's master here; else -1 */
     const struct cell_cgroup *cgroup; /* v1 leaves a root cell's init joins itself; or NULL */
 };
