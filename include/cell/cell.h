@@ -102,6 +102,21 @@ struct cell_rlimit {
 #define CELL_MAX_GROUPS 32
 #define CELL_MAX_PRESERVED_FDS 16
 
+/* How celld supervises a detached cell (`cell run -d`). Times in ms. */
+enum cell_restart_policy { CELL_RESTART_ON_FAILURE, CELL_RESTART_ALWAYS, CELL_RESTART_NEVER };
+
+struct cell_supervision {
+    bool detach;                      /* hand the cell to celld instead of waiting for it */
+    enum cell_restart_policy restart; /* default on-failure */
+    unsigned stop_timeout_ms;         /* SIGTERM, then SIGKILL after this (default 5 s) */
+    unsigned restart_delay_ms;        /* first delay after a quick death (default 1 s) */
+    unsigned restart_max_delay_ms;    /* the doubling stops here (default 10 s) */
+    unsigned stable_after_ms;         /* up this long: restart at once (default 10 s) */
+    unsigned reset_after_ms;          /* up this long: the delay starts over (default 30 s) */
+    unsigned crash_limit;             /* this many exits ... (default 5) */
+    unsigned crash_window_ms;         /* ... within this window: failed (default 60 s) */
+};
+
 struct cell_spec {
     char *name;  /* [A-Za-z0-9][A-Za-z0-9_.-]{0,62} */
     char **argv; /* NULL-terminated; argv[0] is looked up in the cell's PATH */
@@ -125,7 +140,14 @@ struct cell_spec {
     bool tty;
     int preserved_fds[CELL_MAX_PRESERVED_FDS];
     size_t npreserved_fds;
+    struct cell_supervision supervise;
 };
+
+/* The `cell run` command line (after "run") into `spec`: options up to "--"
+ * or the first word that is not one. Returns the index of the command's
+ * first word, 0 when --help was asked for, or -1 with err filled in. The
+ * caller then sets argv and validates. */
+int cell_spec_from_args(int argc, char **argv, struct cell_spec *spec, struct cell_err *err);
 
 /* Initialise with defaults (profile high, net none, cwd "/", uid/gid 0). */
 void cell_spec_init(struct cell_spec *spec);
@@ -160,6 +182,12 @@ int cell_parse_bind(const char *text, struct cell_mount *m, struct cell_err *err
 int cell_parse_user(const char *text, uid_t *uid, gid_t *gid, struct cell_err *err);
 /* A non-negative decimal integer that fits `max`. `what` names it in errors. */
 int cell_parse_uint(const char *text, uint64_t max, const char *what, uint64_t *out, struct cell_err *err);
+/* "1.5", "1.5s", "250ms", "2m": a duration up to one day, in milliseconds;
+ * `what` names the option in errors. */
+int cell_parse_duration(const char *text, const char *what, unsigned *ms, struct cell_err *err);
+/* "always" | "on-failure" | "never" */
+int cell_parse_restart(const char *text, enum cell_restart_policy *policy, struct cell_err *err);
+const char *cell_restart_label(enum cell_restart_policy policy);
 /* "high" | "medium" | "low" */
 int cell_parse_profile(const char *text, enum cell_profile *profile, struct cell_err *err);
 /* "none" | "host" */

@@ -19,11 +19,22 @@ struct cli_command {
 
 int cmd_run(int argc, char **argv, const struct cli_globals *g);
 void cmd_run_help(void);
-
-/* Parse `cell run` options into spec (everything before "--" or the first
- * non-option). Returns the index of the command's first word, 0 when --help
- * was asked for, or -1 with err filled in. */
-int options_parse_run(int argc, char **argv, struct cell_spec *spec, struct cell_err *err);
+/* cmd_cells.c: the supervised cells, through celld */
+int cmd_run_detached(int argc, char **argv, int first, const struct cli_globals *g);
+int cmd_status(int argc, char **argv, const struct cli_globals *g);
+void cmd_status_help(void);
+int cmd_start(int argc, char **argv, const struct cli_globals *g);
+void cmd_start_help(void);
+int cmd_stop(int argc, char **argv, const struct cli_globals *g);
+void cmd_stop_help(void);
+int cmd_restart(int argc, char **argv, const struct cli_globals *g);
+void cmd_restart_help(void);
+int cmd_delete(int argc, char **argv, const struct cli_globals *g);
+void cmd_delete_help(void);
+int cmd_down(int argc, char **argv, const struct cli_globals *g);
+void cmd_down_help(void);
+int cmd_logs(int argc, char **argv, const struct cli_globals *g);
+void cmd_logs_help(void);
 
 /* Print "cell: MESSAGE" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

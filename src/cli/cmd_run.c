@@ -41,7 +41,16 @@ void cmd_run_help(void)
            "  --env-clear            start from an empty environment, not PATH and HOME\n"
            "  --preserve-fd N        pass fd N into the cell (nothing above 2 is otherwise)\n"
            "  -t, --tty              give the cell a terminal\n"
-           "  -h, --help             show this help\n");
+           "  -h, --help             show this help\n"
+           "supervised (celld keeps the cell running; cell run returns once it started):\n"
+           "  -d, --detach           hand the cell to celld (started if needed)\n"
+           "  --restart POLICY       on-failure (default), always or never\n"
+           "  --stop-timeout T       SIGKILL this long after SIGTERM on stop (default 5s)\n"
+           "  --restart-delay T      wait after a quick death (default 1s), doubling ...\n"
+           "  --restart-max-delay T  ... up to this (default 10s)\n"
+           "  --crash-limit N        N exits within --crash-window (default 5 in 60s) ...\n"
+           "  --crash-window T       ... mark the cell failed until cell start\n"
+           "  (T: 1.5, 250ms, 2s, 1m)\n");
 }
 
 int cmd_run(int argc, char **argv, const struct cli_globals *g)
@@ -49,7 +58,7 @@ int cmd_run(int argc, char **argv, const struct cli_globals *g)
     struct cell_spec spec;
     struct cell_err err = {0};
     cell_spec_init(&spec);
-    int first = options_parse_run(argc, argv, &spec, &err);
+    int first = cell_spec_from_args(argc, argv, &spec, &err);
     if (first == 0) {
         cmd_run_help();
         cell_spec_free(&spec);
@@ -59,6 +68,10 @@ int cmd_run(int argc, char **argv, const struct cli_globals *g)
         cli_error("%s", err.msg);
         cell_spec_free(&spec);
         return CELL_EXIT_SETUP;
+    }
+    if (spec.supervise.detach) { /* checked here, started by celld */
+        cell_spec_free(&spec);
+        return cmd_run_detached(argc, argv, first, g);
     }
     struct cell_run_opts opts = {.root = g->root};
     struct cell_result result;

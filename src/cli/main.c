@@ -11,7 +11,15 @@ static int cmd_help(int argc, char **argv, const struct cli_globals *g);
 static void cmd_help_help(void);
 
 static const struct cli_command commands[] = {
-    {"run", cmd_run, cmd_run_help, "run a command in a new cell and wait for it"},
+    {"run", cmd_run, cmd_run_help, "run a command in a new cell (-d: supervised by celld)"},
+    {"status", cmd_status, cmd_status_help, "show the supervised cells"},
+    {"start", cmd_start, cmd_start_help, "start stopped supervised cells"},
+    {"stop", cmd_stop, cmd_stop_help, "stop supervised cells"},
+    {"restart", cmd_restart, cmd_restart_help, "stop, then start supervised cells"},
+    {"delete", cmd_delete, cmd_delete_help, "stop and forget supervised cells"},
+    {"rm", cmd_delete, cmd_delete_help, "the same as delete"},
+    {"logs", cmd_logs, cmd_logs_help, "show a supervised cell's output"},
+    {"down", cmd_down, cmd_down_help, "stop every supervised cell, then celld"},
     {"help", cmd_help, cmd_help_help, "show help for cell or one of its commands"},
 };
 

@@ -328,3 +328,62 @@ int cell_parse_capability(const char *text, int *cap, struct cell_err *err)
     *cap = (int)v;
     return 0;
 }
+
+int cell_parse_duration(const char *text, const char *what, unsigned *ms, struct cell_err *err)
+{
+    const uint64_t day_ms = 24ULL * 3600 * 1000;
+    const char *p = text;
+    uint64_t whole = 0, frac = 0, frac_scale = 1;
+    if (!isdigit((unsigned char)*p))
+        return cell_err_set(err, 0, "%s \"%s\": not a duration (e.g. 1.5, 250ms, 2s, 1m)", what, text);
+    for (; isdigit((unsigned char)*p); p++) {
+        whole = whole * 10 + (uint64_t)(*p - '0');
+        if (whole > day_ms)
+            return cell_err_set(err, 0, "%s \"%s\": longer than a day", what, text);
+    }
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return cell_err_set(err, 0, "%s \"%s\": not a duration (e.g. 1.5, 250ms, 2s, 1m)", what, text);
+        for (; isdigit((unsigned char)*p); p++)
+            if (frac_scale < 1000000) {
+                frac = frac * 10 + (uint64_t)(*p - '0');
+                frac_scale *= 10;
+            }
+    }
+    uint64_t unit;
+    if (strcmp(p, "") == 0 || strcmp(p, "s") == 0)
+        unit = 1000;
+    else if (strcmp(p, "ms") == 0)
+        unit = 1;
+    else if (strcmp(p, "m") == 0)
+        unit = 60000;
+    else
+        return cell_err_set(err, 0, "%s \"%s\": unknown unit \"%s\" (use ms, s or m)", what, text, p);
+    uint64_t total = whole * unit + frac * unit / frac_scale;
+    if (total > day_ms)
+        return cell_err_set(err, 0, "%s \"%s\": longer than a day", what, text);
+    *ms = (unsigned)total;
+    return 0;
+}
+
+static const char *const restart_labels[] = {
+    [CELL_RESTART_ON_FAILURE] = "on-failure",
+    [CELL_RESTART_ALWAYS] = "always",
+    [CELL_RESTART_NEVER] = "never",
+};
+
+const char *cell_restart_label(enum cell_restart_policy policy)
+{
+    return (unsigned)policy < ARRAY_SIZE(restart_labels) ? restart_labels[policy] : "?";
+}
+
+int cell_parse_restart(const char *text, enum cell_restart_policy *policy, struct cell_err *err)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(restart_labels); i++)
+        if (strcmp(text, restart_labels[i]) == 0) {
+            *policy = (enum cell_restart_policy)i;
+            return 0;
+        }
+    return cell_err_set(err, 0, "--restart \"%s\": not a policy (always, on-failure or never)", text);
+}

@@ -18,6 +18,16 @@ void cell_spec_init(struct cell_spec *spec)
     memset(spec, 0, sizeof *spec);
     spec->profile = CELL_PROFILE_HIGH;
     spec->net_mode = CELL_NET_NONE;
+    spec->supervise = (struct cell_supervision){
+        .restart = CELL_RESTART_ON_FAILURE,
+        .stop_timeout_ms = 5000,
+        .restart_delay_ms = 1000,
+        .restart_max_delay_ms = 10000,
+        .stable_after_ms = 10000,
+        .reset_after_ms = 30000,
+        .crash_limit = 5,
+        .crash_window_ms = 60000,
+    };
 }
 
 static void free_strv(char **v)

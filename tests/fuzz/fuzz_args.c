@@ -1,11 +1,11 @@
 /* fuzz_args.c - libFuzzer target for the `cell run` command line: the input,
  * split at NUL bytes, becomes the arguments after "run"; they go through
- * options_parse_run() (src/cli/options.c) into a cell_spec, then the command
+ * cell_spec_from_args() (src/lib/spec_args.c) into a cell_spec, then the command
  * is set and cell_spec_validate() checks the whole spec, as `cell run` does.
  * Besides crashes and sanitizer reports it checks that every failure leaves
  * a non-empty message and every success a spec with a command.
  * Build and run: see tests/fuzz/README.md. */
-#include "cli.h"
+#include "cell/cell.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cell_spec spec;
     struct cell_err err = {0};
     cell_spec_init(&spec);
-    int first = options_parse_run(argc, argv, &spec, &err);
+    int first = cell_spec_from_args(argc, argv, &spec, &err);
     if (first < 0) {
         check(err.msg[0] != '\0', "a failed parse has a message");
     } else if (first > 0) {

@@ -299,6 +299,11 @@ setup() {
 }
 
 teardown() {
+    _residue_teardown
+}
+
+# The residue check every test file's teardown ends with.
+_residue_teardown() {
     local failed=0 p leftover
 
     # Host helpers this test started (listeners, background cells), by pid.

@@ -1004,6 +1004,73 @@ static void capability_error_too_long(void **state)
     cap_bad("CAP_NET_RAW_NET_RAW_NET_RAW_NET_RAW_NET_RAW_NET_RAW_NET_RAW_NET_RAW_NET_RAW");
 }
 
+/* ---- cell_parse_duration, cell_parse_restart ------------------------------- */
+
+static unsigned duration_ok(const char *text)
+{
+    struct cell_err err = fresh_err();
+    unsigned ms = 0;
+    if (cell_parse_duration(text, "--stop-timeout", &ms, &err) != 0)
+        fail_msg("cell_parse_duration(\"%s\") failed: %s", text, err.msg);
+    return ms;
+}
+
+static void duration_bad(const char *text, const char *needle)
+{
+    struct cell_err err = fresh_err();
+    unsigned ms = 777;
+    assert_int_equal(cell_parse_duration(text, "--stop-timeout", &ms, &err), -1);
+    assert_int_equal(ms, 777);
+    assert_msg_contains(err, "--stop-timeout");
+    assert_msg_contains(err, text);
+    assert_msg_contains(err, needle);
+}
+
+static void duration_forms(void **state)
+{
+    (void)state;
+    assert_int_equal(duration_ok("5"), 5000);
+    assert_int_equal(duration_ok("1.5"), 1500);
+    assert_int_equal(duration_ok("2s"), 2000);
+    assert_int_equal(duration_ok("250ms"), 250);
+    assert_int_equal(duration_ok("0.1"), 100);
+    assert_int_equal(duration_ok("2m"), 120000);
+    assert_int_equal(duration_ok("0"), 0);
+    assert_int_equal(duration_ok("1.23456789"), 1234);
+    assert_int_equal(duration_ok("1440m"), 86400000);
+}
+
+static void duration_errors(void **state)
+{
+    (void)state;
+    duration_bad("", "not a duration");
+    duration_bad("soon", "not a duration");
+    duration_bad("-1", "not a duration");
+    duration_bad("1.", "not a duration");
+    duration_bad(".5", "not a duration");
+    duration_bad("5h", "unknown unit");
+    duration_bad("5 s", "unknown unit");
+    duration_bad("1441m", "longer than a day");
+    duration_bad("99999999999999999999", "longer than a day");
+}
+
+static void restart_policies(void **state)
+{
+    (void)state;
+    struct cell_err err = fresh_err();
+    enum cell_restart_policy p = CELL_RESTART_NEVER;
+    assert_int_equal(cell_parse_restart("always", &p, &err), 0);
+    assert_int_equal(p, CELL_RESTART_ALWAYS);
+    assert_int_equal(cell_parse_restart("on-failure", &p, &err), 0);
+    assert_int_equal(p, CELL_RESTART_ON_FAILURE);
+    assert_int_equal(cell_parse_restart("never", &p, &err), 0);
+    assert_int_equal(p, CELL_RESTART_NEVER);
+    assert_string_equal(cell_restart_label(CELL_RESTART_ON_FAILURE), "on-failure");
+    assert_int_equal(cell_parse_restart("sometimes", &p, &err), -1);
+    assert_msg_contains(err, "\"sometimes\"");
+    assert_msg_contains(err, "always, on-failure or never");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1113,6 +1180,10 @@ int main(void)
         cmocka_unit_test(capability_error_unknown),
         cmocka_unit_test(capability_error_empty),
         cmocka_unit_test(capability_error_too_long),
+        /* durations, restart policies */
+        cmocka_unit_test(duration_forms),
+        cmocka_unit_test(duration_errors),
+        cmocka_unit_test(restart_policies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

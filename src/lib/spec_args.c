@@ -1,11 +1,14 @@
-/* options.c - `cell run` flags into a struct cell_spec. Values are parsed by
- * libcell's parsers and the whole spec is checked by cell_spec_validate();
- * what is checked here is only what the flag syntax itself says (an explicit
- * --pids 0 or --timeout 0 means nothing, as 0 is "none" in the spec; the
- * fixed-size group and fd lists). */
-#include "cli.h"
+/* spec_args.c - the command-line front end: `cell run` flags into a struct
+ * cell_spec. The CLI uses it for `cell run`, celld for the arguments a
+ * client declares a supervised cell with. Values are parsed by libcell's
+ * parsers and the whole spec is checked by cell_spec_validate(); what is
+ * checked here is only what the flag syntax itself says (an explicit --pids 0
+ * or --timeout 0 means nothing, as 0 is "none" in the spec; the fixed-size
+ * group and fd lists; supervision flags without -d). */
+#include "cell/cell.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +35,12 @@ enum {
     OPT_CWD,
     OPT_PRESERVE_FD,
     OPT_TIMEOUT,
+    OPT_RESTART,
+    OPT_STOP_TIMEOUT,
+    OPT_RESTART_DELAY,
+    OPT_RESTART_MAX_DELAY,
+    OPT_CRASH_LIMIT,
+    OPT_CRASH_WINDOW,
 };
 
 static const struct option run_options[] = {
@@ -56,6 +65,13 @@ static const struct option run_options[] = {
     {"preserve-fd", required_argument, NULL, OPT_PRESERVE_FD},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"tty", no_argument, NULL, 't'},
+    {"detach", no_argument, NULL, 'd'},
+    {"restart", required_argument, NULL, OPT_RESTART},
+    {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+    {"restart-delay", required_argument, NULL, OPT_RESTART_DELAY},
+    {"restart-max-delay", required_argument, NULL, OPT_RESTART_MAX_DELAY},
+    {"crash-limit", required_argument, NULL, OPT_CRASH_LIMIT},
+    {"crash-window", required_argument, NULL, OPT_CRASH_WINDOW},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -193,12 +209,55 @@ static int apply_option(struct cell_spec *spec, int opt, const char *arg, const 
     case 't':
         spec->tty = true;
         return 0;
+    case 'd':
+        spec->supervise.detach = true;
+        return 0;
+    case OPT_RESTART:
+        return cell_parse_restart(arg, &spec->supervise.restart, err);
+    case OPT_STOP_TIMEOUT:
+        return cell_parse_duration(arg, "--stop-timeout", &spec->supervise.stop_timeout_ms, err);
+    case OPT_RESTART_DELAY:
+        return cell_parse_duration(arg, "--restart-delay", &spec->supervise.restart_delay_ms, err);
+    case OPT_RESTART_MAX_DELAY:
+        return cell_parse_duration(arg, "--restart-max-delay", &spec->supervise.restart_max_delay_ms, err);
+    case OPT_CRASH_WINDOW:
+        return cell_parse_duration(arg, "--crash-window", &spec->supervise.crash_window_ms, err);
+    case OPT_CRASH_LIMIT:
+        if (cell_parse_uint(arg, 1000, "--crash-limit", &n, err) < 0)
+            return -1;
+        if (n == 0)
+            return cell_err_set(err, 0, "--crash-limit 0: give a number of exits above zero");
+        spec->supervise.crash_limit = (unsigned)n;
+        return 0;
     }
     return cell_err_set(err, 0, "%s: not handled", flag);
 }
 
-int options_parse_run(int argc, char **argv, struct cell_spec *spec, struct cell_err *err)
+/* Supervision flags mean something only for a supervised cell, and a
+ * supervised cell has no terminal or caller to time it out. */
+static int check_supervision_flags(const struct cell_spec *spec, const bool *seen, struct cell_err *err)
 {
+    static const int supervision_only[] = {OPT_RESTART,           OPT_STOP_TIMEOUT, OPT_RESTART_DELAY,
+                                           OPT_RESTART_MAX_DELAY, OPT_CRASH_LIMIT,  OPT_CRASH_WINDOW};
+    if (!spec->supervise.detach) {
+        for (size_t i = 0; i < sizeof supervision_only / sizeof supervision_only[0]; i++)
+            if (seen[supervision_only[i]])
+                return cell_err_set(err, 0, "run: --%s: only for a supervised cell (add -d)",
+                                    option_name(supervision_only[i]));
+        return 0;
+    }
+    if (spec->tty)
+        return cell_err_set(err, 0, "run: -d and --tty conflict: a supervised cell has no terminal");
+    if (spec->timeout_sec)
+        return cell_err_set(err, 0, "run: -d and --timeout conflict: celld stops a supervised cell (cell stop)");
+    if (spec->supervise.restart_max_delay_ms < spec->supervise.restart_delay_ms)
+        return cell_err_set(err, 0, "run: --restart-max-delay is below --restart-delay");
+    return 0;
+}
+
+int cell_spec_from_args(int argc, char **argv, struct cell_spec *spec, struct cell_err *err)
+{
+    bool seen[OPT_CRASH_WINDOW + 1] = {false};
     bool env_clear = false;
     char **envs = NULL;
     size_t nenvs = 0;
@@ -207,7 +266,7 @@ int options_parse_run(int argc, char **argv, struct cell_spec *spec, struct cell
     opterr = 0;
     for (;;) {
         int before = optind ? optind : 1; /* optind 0 means "reset": argv[1] comes first */
-        int opt = getopt_long(argc, argv, "+:th", run_options, NULL);
+        int opt = getopt_long(argc, argv, "+:thd", run_options, NULL);
         if (opt == -1)
             break;
         const char *flag = argv[before] ? argv[before] : "?";
@@ -223,6 +282,8 @@ int options_parse_run(int argc, char **argv, struct cell_spec *spec, struct cell
             cell_err_set(err, 0, "run: option \"%s\" needs a value (see cell run --help)", flag);
             goto out;
         }
+        if (opt >= 0 && opt <= OPT_CRASH_WINDOW)
+            seen[opt] = true;
         if (apply_option(spec, opt, optarg, flag, &env_clear, &envs, &nenvs, err) < 0) {
             if (strncmp(err->msg, "--", 2) != 0)
                 cell_err_prefix(err, "run: --%s: ", option_name(opt));
@@ -231,6 +292,8 @@ int options_parse_run(int argc, char **argv, struct cell_spec *spec, struct cell
             goto out;
         }
     }
+    if (check_supervision_flags(spec, seen, err) < 0)
+        goto out;
     if (!env_clear && cell_spec_add_default_env(spec, err) < 0)
         goto out;
     for (size_t i = 0; i < nenvs; i++)

@@ -1,0 +1,119 @@
+/* celld.h - the supervisor daemon's shared types: the cells it keeps, its
+ * control clients, and what its event loop watches. One thread, one epoll
+ * loop (main.c); the supervision state machine is in cells.c, the control
+ * protocol in control.c, log capture in logs.c. */
+#ifndef CELLD_H
+#define CELLD_H
+
+#include "cell/cell.h"
+#include "cell/control.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* What an epoll event belongs to. */
+enum watch_kind { W_SIGNAL, W_LISTEN, W_CLIENT, W_PIDFD, W_TIMER, W_LOG };
+
+struct watch {
+    enum watch_kind kind;
+    void *owner; /* struct cell or struct client */
+    int stream;  /* W_LOG: 0 stdout, 1 stderr */
+};
+
+enum cell_state { ST_RUNNING, ST_STOPPING, ST_BACKOFF, ST_EXITED, ST_FAILED, ST_COUNT };
+enum cell_event { EV_START, EV_STOP, EV_EXIT, EV_TIMER, EV_COUNT };
+
+#define CELL_EXIT_HISTORY 64
+#define CELL_MAX_WAITERS 8
+#define LOG_LINE_MAX 511
+
+struct client;
+
+struct cell {
+    char *name;
+    json_t *args; /* the `cell run` arguments it was declared with */
+    struct cell_spec spec;
+    enum cell_state state;
+    struct cell_instance *inst; /* while running or stopping */
+    struct watch pidfd_watch, timer_watch, log_watch[2];
+    int timerfd;
+    int log_pipe[2][2]; /* [stdout, stderr][read, write]: held across restarts */
+    char log_buf[2][LOG_LINE_MAX + 1];
+    size_t log_len[2];
+    int log_fd;
+    unsigned restarts;
+    uint64_t started_ms;                  /* monotonic */
+    uint64_t exits_ms[CELL_EXIT_HISTORY]; /* recent exits, for the crash-loop rule */
+    unsigned nexits;
+    unsigned delay_ms; /* the next backoff delay */
+    int last_exit_code;
+    char last_error[256];
+    bool dead;                                /* removed; freed after this batch of events */
+    bool removing;                            /* deleted: goes away once stopped */
+    bool restarting;                          /* restart: starts again once stopped */
+    struct client *waiters[CELL_MAX_WAITERS]; /* answered when the cell stops */
+    struct cell *next;
+};
+
+struct client {
+    int fd;
+    struct watch watch;
+    char buf[CELL_CONTROL_MAX_LINE];
+    size_t len;
+    struct client *next;
+};
+
+struct celld {
+    struct cell_paths paths;
+    int epoll;
+    int listen_fd;
+    int signal_fd;
+    struct watch signal_watch, listen_watch;
+    struct cell *cells;
+    struct client *clients;
+    bool shutting_down;
+    struct client *down_waiter;
+    /* freed after each batch of events, which may still point at them */
+    struct cell *dead_cells;
+    struct client *dead_clients;
+};
+
+extern struct celld celld;
+
+uint64_t now_ms(void);
+int watch_add(int fd, struct watch *w);
+void watch_del(int fd);
+
+void celld_shutdown(void);
+
+/* cells.c */
+struct cell *cell_find(const char *name);
+int cell_declare(json_t *args, struct cell **out, struct cell_err *err);
+/* Start a just-declared cell; on failure it is removed again. */
+int cell_first_start(struct cell *c, struct cell_err *err);
+/* Remove a cell (stopping it first); true while it is still stopping. */
+bool cell_delete(struct cell *c);
+void cell_event(struct cell *c, enum cell_event ev);
+json_t *cell_status_json(const struct cell *c);
+const char *cell_state_name(enum cell_state s);
+bool cell_wait_stopped(struct cell *c, struct client *cl); /* false: already stopped */
+void cells_forget_client(struct client *cl);
+bool cells_all_stopped(void);
+void cells_free_dead(void);
+
+/* control.c */
+void client_accept(void);
+void client_readable(struct client *cl);
+void client_answer(struct client *cl, json_t *answer);
+void client_close(struct client *cl);
+void clients_free_dead(void);
+json_t *answer_ok(void);
+json_t *answer_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* logs.c */
+int logs_open(struct cell *c, struct cell_err *err);
+void logs_readable(struct cell *c, int stream);
+void logs_close(struct cell *c);
+
+#endif

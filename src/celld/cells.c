@@ -1,0 +1,401 @@
+/* cells.c - the cells celld supervises and their state machine. Each cell is
+ * in one state; each event (a start or stop request, the cell's exit, its
+ * timer) has one handler per state in `transitions`, so what celld does is
+ * read off one table, as in s6-supervise:
+ *
+ *              START        STOP              EXIT               TIMER
+ *   running    (nothing)    SIGTERM, arm      restart/backoff/   -
+ *                           stop timer ->     exited/failed
+ *                           stopping
+ *   stopping   (nothing)    (nothing)         -> exited          SIGKILL all
+ *   backoff    start now    -> exited         -                  start
+ *   exited     start        (nothing)         -                  -
+ *   failed     start        (nothing)         -                  -
+ *
+ * Restart policy: a cell that was up at least stable_after is started again
+ * at once; one that died sooner waits delay_ms, which doubles up to
+ * restart_max_delay and starts over after reset_after of uptime. crash_limit
+ * exits within crash_window make it `failed` until `cell start`. */
+#include "celld.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+typedef void (*handler)(struct cell *c);
+
+static const char *const state_names[ST_COUNT] = {
+    [ST_RUNNING] = "running", [ST_STOPPING] = "stopping", [ST_BACKOFF] = "backoff",
+    [ST_EXITED] = "exited",   [ST_FAILED] = "failed",
+};
+
+const char *cell_state_name(enum cell_state s)
+{
+    return (unsigned)s < ST_COUNT ? state_names[s] : "?";
+}
+
+struct cell *cell_find(const char *name)
+{
+    for (struct cell *c = celld.cells; c; c = c->next)
+        if (!c->dead && strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+static void arm_timer(struct cell *c, unsigned ms)
+{
+    struct itimerspec its = {.it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000}};
+    if (ms == 0)
+        its.it_value.tv_nsec = 1; /* 0 would disarm */
+    timerfd_settime(c->timerfd, 0, &its, NULL);
+}
+
+static void disarm_timer(struct cell *c)
+{
+    struct itimerspec its = {0};
+    timerfd_settime(c->timerfd, 0, &its, NULL);
+}
+
+static void answer_waiters(struct cell *c)
+{
+    for (int i = 0; i < CELL_MAX_WAITERS; i++)
+        if (c->waiters[i]) {
+            json_t *a = answer_ok();
+            json_object_set_new(a, "cell", cell_status_json(c));
+            client_answer(c->waiters[i], a);
+            c->waiters[i] = NULL;
+        }
+}
+
+static void set_state_quietly(struct cell *c, enum cell_state s)
+{
+    cell_log(CELL_LOG_DEBUG, "celld: cell %s: %s -> %s", c->name, cell_state_name(c->state), cell_state_name(s));
+    c->state = s;
+}
+
+static void set_state(struct cell *c, enum cell_state s)
+{
+    set_state_quietly(c, s);
+    if (s == ST_EXITED || s == ST_FAILED)
+        answer_waiters(c);
+}
+
+/* Free a stopped cell's resources and hand it to the graveyard. */
+static void cell_remove(struct cell *c)
+{
+    struct cell **pp = &celld.cells;
+    while (*pp != c)
+        pp = &(*pp)->next;
+    *pp = c->next;
+    logs_close(c);
+    c->dead = true;
+    watch_del(c->timerfd);
+    close(c->timerfd);
+    c->next = celld.dead_cells;
+    celld.dead_cells = c;
+}
+
+void cells_free_dead(void)
+{
+    while (celld.dead_cells) {
+        struct cell *c = celld.dead_cells;
+        celld.dead_cells = c->next;
+        cell_spec_free(&c->spec);
+        json_decref(c->args);
+        free(c->name);
+        free(c);
+    }
+}
+
+/* Start an instance; on failure the cell counts as having exited 125. */
+static void do_start(struct cell *c)
+{
+    disarm_timer(c);
+    struct cell_start_opts opts = {.stdio = {-1, c->log_pipe[0][1], c->log_pipe[1][1]}};
+    struct cell_err err = {0};
+    c->started_ms = now_ms();
+    if (cell_start(&c->spec, &opts, &c->inst, &err) < 0) {
+        snprintf(c->last_error, sizeof c->last_error, "%s", err.msg);
+        cell_log(CELL_LOG_WARN, "celld: %s", err.msg);
+        c->inst = NULL;
+        c->last_exit_code = CELL_EXIT_SETUP;
+        c->state = ST_RUNNING; /* and it ended at once */
+        cell_event(c, EV_EXIT);
+        return;
+    }
+    c->last_error[0] = '\0';
+    c->pidfd_watch = (struct watch){.kind = W_PIDFD, .owner = c};
+    watch_add(cell_instance_pidfd(c->inst), &c->pidfd_watch);
+    set_state(c, ST_RUNNING);
+}
+
+/* Reap the instance that ended; record the exit. */
+static void collect_exit(struct cell *c)
+{
+    if (c->inst) {
+        watch_del(cell_instance_pidfd(c->inst));
+        struct cell_result r;
+        cell_instance_finish(c->inst, &r);
+        c->inst = NULL;
+        c->last_exit_code = r.exit_code;
+    }
+    c->exits_ms[c->nexits++ % CELL_EXIT_HISTORY] = now_ms();
+}
+
+static bool crash_looping(const struct cell *c)
+{
+    const struct cell_supervision *s = &c->spec.supervise;
+    uint64_t now = now_ms();
+    unsigned recent = 0;
+    unsigned n = c->nexits < CELL_EXIT_HISTORY ? c->nexits : CELL_EXIT_HISTORY;
+    for (unsigned i = 0; i < n; i++)
+        if (now - c->exits_ms[i] <= s->crash_window_ms)
+            recent++;
+    return recent >= s->crash_limit;
+}
+
+/* The cell has stopped: remove it, start it again, or leave it exited; then
+ * answer whoever waited for this. */
+static void stopped(struct cell *c)
+{
+    set_state_quietly(c, ST_EXITED);
+    if (c->restarting && !c->removing && !celld.shutting_down) {
+        c->restarting = false;
+        c->delay_ms = c->spec.supervise.restart_delay_ms;
+        do_start(c);
+    }
+    answer_waiters(c);
+    if (c->removing)
+        cell_remove(c);
+}
+
+/* running + EXIT: restart now, later, or not at all. */
+static void on_exit_running(struct cell *c)
+{
+    const struct cell_supervision *s = &c->spec.supervise;
+    uint64_t uptime = now_ms() - c->started_ms;
+    collect_exit(c);
+    bool again = s->restart == CELL_RESTART_ALWAYS || (s->restart == CELL_RESTART_ON_FAILURE && c->last_exit_code != 0);
+    if (!again || celld.shutting_down) {
+        stopped(c);
+        return;
+    }
+    if (crash_looping(c)) {
+        cell_log(CELL_LOG_WARN, "celld: cell %s: %u exits within %u ms: failed (cell start %s to retry)", c->name,
+                 s->crash_limit, s->crash_window_ms, c->name);
+        set_state(c, ST_FAILED);
+        return;
+    }
+    c->restarts++;
+    if (uptime >= s->reset_after_ms)
+        c->delay_ms = s->restart_delay_ms;
+    if (uptime >= s->stable_after_ms) {
+        do_start(c);
+        return;
+    }
+    set_state(c, ST_BACKOFF);
+    arm_timer(c, c->delay_ms);
+    unsigned next = c->delay_ms * 2;
+    c->delay_ms = next > s->restart_max_delay_ms ? s->restart_max_delay_ms : next;
+}
+
+/* running + STOP: SIGTERM, then SIGKILL after the stop timeout. */
+static void on_stop_running(struct cell *c)
+{
+    cell_instance_signal(c->inst, SIGTERM);
+    arm_timer(c, c->spec.supervise.stop_timeout_ms);
+    set_state(c, ST_STOPPING);
+}
+
+static void on_exit_stopping(struct cell *c)
+{
+    disarm_timer(c);
+    collect_exit(c);
+    stopped(c);
+}
+
+static void on_timer_stopping(struct cell *c)
+{
+    cell_log(CELL_LOG_INFO, "celld: cell %s: not stopped after %u ms: killing it", c->name,
+             c->spec.supervise.stop_timeout_ms);
+    cell_instance_kill(c->inst);
+}
+
+static void on_stop_idle(struct cell *c)
+{
+    disarm_timer(c);
+    stopped(c);
+}
+
+static void on_start_idle(struct cell *c)
+{
+    c->nexits = 0; /* a fresh start forgets the crash loop */
+    c->delay_ms = c->spec.supervise.restart_delay_ms;
+    do_start(c);
+}
+
+static void ignore(struct cell *c)
+{
+    (void)c;
+}
+
+static const handler transitions[ST_COUNT][EV_COUNT] = {
+    [ST_RUNNING] = {[EV_START] = ignore, [EV_STOP] = on_stop_running, [EV_EXIT] = on_exit_running},
+    [ST_STOPPING] =
+        {[EV_START] = ignore, [EV_STOP] = ignore, [EV_EXIT] = on_exit_stopping, [EV_TIMER] = on_timer_stopping},
+    [ST_BACKOFF] = {[EV_START] = do_start, [EV_STOP] = on_stop_idle, [EV_TIMER] = do_start},
+    [ST_EXITED] = {[EV_START] = on_start_idle, [EV_STOP] = on_stop_idle},
+    [ST_FAILED] = {[EV_START] = on_start_idle, [EV_STOP] = on_stop_idle},
+};
+
+void cell_event(struct cell *c, enum cell_event ev)
+{
+    if (c->dead)
+        return;
+    if (ev == EV_TIMER) { /* consume the expiry */
+        uint64_t n;
+        (void)!read(c->timerfd, &n, sizeof n);
+    }
+    handler h = transitions[c->state][ev];
+    if (h)
+        h(c);
+}
+
+int cell_declare(json_t *args, struct cell **out, struct cell_err *err)
+{
+    size_t n = json_array_size(args);
+    if (n == 0 || n > 4096)
+        return cell_err_set(err, 0, "run: the request has no arguments");
+    char **argv = calloc(n + 2, sizeof *argv);
+    struct cell *c = calloc(1, sizeof *c);
+    if (argv == NULL || c == NULL) {
+        free(argv);
+        free(c);
+        return cell_err_set(err, ENOMEM, "run");
+    }
+    argv[0] = "run";
+    for (size_t i = 0; i < n; i++) {
+        argv[i + 1] = (char *)json_string_value(json_array_get(args, i));
+        if (argv[i + 1] == NULL) {
+            free(argv);
+            free(c);
+            return cell_err_set(err, 0, "run: argument %zu is not a string", i);
+        }
+    }
+    cell_spec_init(&c->spec);
+    int first = cell_spec_from_args((int)n + 1, argv, &c->spec, err);
+    if (first == 0)
+        cell_err_set(err, 0, "run: --help is for the command line");
+    if (first <= 0 || cell_spec_set_argv(&c->spec, argv + first, err) < 0 || cell_spec_validate(&c->spec, err) < 0)
+        goto fail;
+    if (!c->spec.supervise.detach) {
+        cell_err_set(err, 0, "run: celld runs supervised cells only (-d)");
+        goto fail;
+    }
+    if (cell_find(c->spec.name)) {
+        cell_err_set(err, 0, "cell %s: already exists (cell rm %s, or another --name)", c->spec.name, c->spec.name);
+        goto fail;
+    }
+    c->name = strdup(c->spec.name);
+    c->args = json_incref(args);
+    c->state = ST_EXITED;
+    c->delay_ms = c->spec.supervise.restart_delay_ms;
+    c->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    c->timer_watch = (struct watch){.kind = W_TIMER, .owner = c};
+    if (c->name == NULL || c->timerfd < 0 || watch_add(c->timerfd, &c->timer_watch) < 0) {
+        cell_err_set(err, errno, "cell %s: timer", c->spec.name);
+        goto fail;
+    }
+    if (logs_open(c, err) < 0) {
+        watch_del(c->timerfd);
+        goto fail;
+    }
+    free(argv);
+    c->next = celld.cells;
+    celld.cells = c;
+    *out = c;
+    return 0;
+fail:
+    if (c->timerfd > 0)
+        close(c->timerfd);
+    free(c->name);
+    json_decref(c->args);
+    cell_spec_free(&c->spec);
+    free(c);
+    free(argv);
+    return -1;
+}
+
+json_t *cell_status_json(const struct cell *c)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(c->name));
+    json_object_set_new(o, "state", json_string(cell_state_name(c->state)));
+    json_object_set_new(o, "pid", json_integer(c->inst ? cell_instance_pid(c->inst) : 0));
+    json_object_set_new(o, "restarts", json_integer(c->restarts));
+    bool up = c->state == ST_RUNNING || c->state == ST_STOPPING;
+    json_object_set_new(o, "uptime_ms", json_integer(up ? (json_int_t)(now_ms() - c->started_ms) : 0));
+    json_object_set_new(o, "exit_code", c->nexits ? json_integer(c->last_exit_code) : json_null());
+    json_object_set_new(o, "restart", json_string(cell_restart_label(c->spec.supervise.restart)));
+    if (c->last_error[0])
+        json_object_set_new(o, "error", json_string(c->last_error));
+    return o;
+}
+
+bool cell_wait_stopped(struct cell *c, struct client *cl)
+{
+    if (c->state == ST_EXITED || c->state == ST_FAILED)
+        return false;
+    for (int i = 0; i < CELL_MAX_WAITERS; i++)
+        if (c->waiters[i] == NULL) {
+            c->waiters[i] = cl;
+            return true;
+        }
+    return false; /* too many waiters: answered at once */
+}
+
+void cells_forget_client(struct client *cl)
+{
+    for (struct cell *c = celld.cells; c; c = c->next)
+        for (int i = 0; i < CELL_MAX_WAITERS; i++)
+            if (c->waiters[i] == cl)
+                c->waiters[i] = NULL;
+    if (celld.down_waiter == cl)
+        celld.down_waiter = NULL;
+}
+
+bool cells_all_stopped(void)
+{
+    return celld.cells == NULL;
+}
+
+int cell_first_start(struct cell *c, struct cell_err *err)
+{
+    struct cell_start_opts opts = {.stdio = {-1, c->log_pipe[0][1], c->log_pipe[1][1]}};
+    c->started_ms = now_ms();
+    if (cell_start(&c->spec, &opts, &c->inst, err) < 0) {
+        c->inst = NULL;
+        cell_remove(c);
+        return -1;
+    }
+    c->pidfd_watch = (struct watch){.kind = W_PIDFD, .owner = c};
+    watch_add(cell_instance_pidfd(c->inst), &c->pidfd_watch);
+    set_state(c, ST_RUNNING);
+    return 0;
+}
+
+/* delete: a stopped cell goes at once; a running one once it has stopped */
+bool cell_delete(struct cell *c)
+{
+    c->removing = true;
+    if (c->state == ST_EXITED || c->state == ST_FAILED) {
+        cell_remove(c);
+        return false;
+    }
+    cell_event(c, EV_STOP);
+    return !c->dead;
+}

@@ -1,0 +1,262 @@
+/* control.c - celld's control socket: clients send one JSON request per line
+ * and get one answer per request (see cell/control.h). A malformed request
+ * gets an error answer and the client stays connected; celld keeps serving
+ * everyone else. Operations: ping, run, status, start, stop, restart,
+ * delete, down. stop, restart, delete and down answer once done. */
+#include "celld.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+json_t *answer_ok(void)
+{
+    json_t *a = json_object();
+    json_object_set_new(a, "ok", json_true());
+    return a;
+}
+
+json_t *answer_error(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *a = json_object();
+    json_object_set_new(a, "ok", json_false());
+    json_object_set_new(a, "error", json_string(msg));
+    return a;
+}
+
+void client_accept(void)
+{
+    int fd = accept4(celld.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0)
+        return;
+    struct client *cl = calloc(1, sizeof *cl);
+    if (cl == NULL) {
+        close(fd);
+        return;
+    }
+    cl->fd = fd;
+    cl->watch = (struct watch){.kind = W_CLIENT, .owner = cl};
+    watch_add(fd, &cl->watch);
+    cl->next = celld.clients;
+    celld.clients = cl;
+}
+
+void client_close(struct client *cl)
+{
+    if (cl->fd < 0)
+        return;
+    cells_forget_client(cl);
+    watch_del(cl->fd);
+    close(cl->fd);
+    cl->fd = -1;
+}
+
+void clients_free_dead(void)
+{
+    for (struct client **pp = &celld.clients; *pp;) {
+        struct client *cl = *pp;
+        if (cl->fd < 0) {
+            *pp = cl->next;
+            free(cl);
+        } else {
+            pp = &cl->next;
+        }
+    }
+}
+
+void client_answer(struct client *cl, json_t *answer)
+{
+    if (cl->fd >= 0) {
+        struct cell_err err;
+        /* a blocking write of one line; a client that stops reading is dropped */
+        if (cell_control_send(cl->fd, answer, &err) < 0)
+            client_close(cl);
+    }
+    json_decref(answer);
+}
+
+static struct cell *named_cell(json_t *req, struct client *cl)
+{
+    const char *name = json_string_value(json_object_get(req, "name"));
+    if (name == NULL) {
+        client_answer(cl, answer_error("the request needs a \"name\""));
+        return NULL;
+    }
+    struct cell *c = cell_find(name);
+    if (c == NULL)
+        client_answer(cl, answer_error("cell %s: no such cell (see cell status)", name));
+    return c;
+}
+
+static void op_run(json_t *req, struct client *cl)
+{
+    struct cell_err err = {0};
+    struct cell *c;
+    json_t *args = json_object_get(req, "args");
+    if (!json_is_array(args)) {
+        client_answer(cl, answer_error("run: the request needs \"args\", an array of strings"));
+        return;
+    }
+    if (cell_declare(args, &c, &err) < 0 || cell_first_start(c, &err) < 0) {
+        client_answer(cl, answer_error("%s", err.msg));
+        return;
+    }
+    json_t *a = answer_ok();
+    json_object_set_new(a, "cell", cell_status_json(c));
+    client_answer(cl, a);
+}
+
+static void op_status(json_t *req, struct client *cl)
+{
+    json_t *names = json_object_get(req, "names");
+    json_t *list = json_array();
+    if (json_is_array(names) && json_array_size(names) > 0) {
+        size_t i;
+        json_t *n;
+        json_array_foreach(names, i, n)
+        {
+            struct cell *c = json_is_string(n) ? cell_find(json_string_value(n)) : NULL;
+            if (c == NULL) {
+                json_decref(list);
+                client_answer(cl,
+                              answer_error("cell %s: no such cell", json_is_string(n) ? json_string_value(n) : "?"));
+                return;
+            }
+            json_array_append_new(list, cell_status_json(c));
+        }
+    } else {
+        for (struct cell *c = celld.cells; c; c = c->next)
+            json_array_append_new(list, cell_status_json(c));
+    }
+    json_t *a = answer_ok();
+    json_object_set_new(a, "cells", list);
+    client_answer(cl, a);
+}
+
+static void answer_cell(struct client *cl, struct cell *c)
+{
+    json_t *a = answer_ok();
+    if (c)
+        json_object_set_new(a, "cell", cell_status_json(c));
+    client_answer(cl, a);
+}
+
+static void op_start(json_t *req, struct client *cl)
+{
+    struct cell *c = named_cell(req, cl);
+    if (c == NULL)
+        return;
+    cell_event(c, EV_START);
+    if (c->state == ST_RUNNING)
+        answer_cell(cl, c);
+    else
+        client_answer(cl, answer_error("cell %s: did not start: %s", c->name,
+                                       c->last_error[0] ? c->last_error : cell_state_name(c->state)));
+}
+
+static void op_stop(json_t *req, struct client *cl, bool restart)
+{
+    struct cell *c = named_cell(req, cl);
+    if (c == NULL)
+        return;
+    if (restart && (c->state == ST_EXITED || c->state == ST_FAILED)) {
+        cell_event(c, EV_START);
+        answer_cell(cl, c);
+        return;
+    }
+    c->restarting = restart;
+    cell_event(c, EV_STOP);
+    if (restart && c->state == ST_RUNNING) { /* stopped and started again already */
+        answer_cell(cl, c);
+        return;
+    }
+    if (!cell_wait_stopped(c, cl))
+        answer_cell(cl, c);
+}
+
+static void op_delete(json_t *req, struct client *cl)
+{
+    struct cell *c = named_cell(req, cl);
+    if (c == NULL)
+        return;
+    if (cell_delete(c))
+        cell_wait_stopped(c, cl);
+    else
+        answer_cell(cl, NULL);
+}
+
+static void dispatch(json_t *req, struct client *cl)
+{
+    const char *op = json_string_value(json_object_get(req, "op"));
+    if (op == NULL) {
+        client_answer(cl, answer_error("the request needs an \"op\""));
+    } else if (strcmp(op, "ping") == 0) {
+        json_t *a = answer_ok();
+        json_object_set_new(a, "pid", json_integer(getpid()));
+        json_object_set_new(a, "version", json_string(CELL_VERSION));
+        client_answer(cl, a);
+    } else if (strcmp(op, "run") == 0) {
+        op_run(req, cl);
+    } else if (strcmp(op, "status") == 0) {
+        op_status(req, cl);
+    } else if (strcmp(op, "start") == 0) {
+        op_start(req, cl);
+    } else if (strcmp(op, "stop") == 0) {
+        op_stop(req, cl, false);
+    } else if (strcmp(op, "restart") == 0) {
+        op_stop(req, cl, true);
+    } else if (strcmp(op, "delete") == 0) {
+        op_delete(req, cl);
+    } else if (strcmp(op, "down") == 0) {
+        celld.down_waiter = cl;
+        celld_shutdown();
+    } else {
+        client_answer(cl, answer_error("unknown op \"%.64s\"", op));
+    }
+}
+
+static void handle_line(struct client *cl, char *line)
+{
+    json_error_t jerr;
+    json_t *req = json_loads(line, 0, &jerr);
+    if (req == NULL || !json_is_object(req))
+        client_answer(cl, answer_error("not a JSON object: %s", req ? "another JSON value" : jerr.text));
+    else
+        dispatch(req, cl);
+    json_decref(req);
+}
+
+void client_readable(struct client *cl)
+{
+    ssize_t n = read(cl->fd, cl->buf + cl->len, sizeof cl->buf - 1 - cl->len);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) { /* gone, perhaps mid-request: forget it */
+        client_close(cl);
+        return;
+    }
+    cl->len += (size_t)n;
+    char *start = cl->buf, *nl;
+    while (cl->fd >= 0 && (nl = memchr(start, '\n', cl->len - (size_t)(start - cl->buf))) != NULL) {
+        *nl = '\0';
+        handle_line(cl, start);
+        start = nl + 1;
+    }
+    if (cl->fd < 0)
+        return;
+    cl->len -= (size_t)(start - cl->buf);
+    memmove(cl->buf, start, cl->len);
+    if (cl->len == sizeof cl->buf - 1) {
+        client_answer(cl, answer_error("a request longer than %d bytes", CELL_CONTROL_MAX_LINE));
+        client_close(cl);
+    }
+}

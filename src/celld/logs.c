@@ -1,0 +1,122 @@
+/* logs.c - a cell's stdout and stderr. celld holds both pipes for the cell's
+ * whole declared life, so a restart loses no line; each line goes to the
+ * cell's log file <data>/logs/NAME.log as "TIME stdout: LINE", split at 511
+ * bytes. At 1 MiB the file is rotated to NAME.log.1 (one old file kept). */
+#include "celld.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOG_ROTATE_BYTES (1024 * 1024)
+
+static const char *const stream_names[2] = {"stdout", "stderr"};
+
+static int open_log_file(struct cell *c, struct cell_err *err)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s.log", celld.paths.logs, c->name);
+    c->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (c->log_fd < 0)
+        return cell_err_set(err, errno, "cell %s: open log %s", c->name, path);
+    return 0;
+}
+
+int logs_open(struct cell *c, struct cell_err *err)
+{
+    c->log_fd = -1;
+    for (int s = 0; s < 2; s++)
+        c->log_pipe[s][0] = c->log_pipe[s][1] = -1;
+    if (open_log_file(c, err) < 0)
+        return -1;
+    for (int s = 0; s < 2; s++) {
+        if (pipe2(c->log_pipe[s], O_CLOEXEC) < 0) {
+            cell_err_set(err, errno, "cell %s: log pipe", c->name);
+            logs_close(c);
+            return -1;
+        }
+        fcntl(c->log_pipe[s][0], F_SETFL, O_NONBLOCK);
+        c->log_watch[s] = (struct watch){.kind = W_LOG, .owner = c, .stream = s};
+        watch_add(c->log_pipe[s][0], &c->log_watch[s]);
+    }
+    return 0;
+}
+
+static void rotate_if_big(struct cell *c)
+{
+    off_t size = lseek(c->log_fd, 0, SEEK_END);
+    if (size < LOG_ROTATE_BYTES)
+        return;
+    char path[PATH_MAX], old[PATH_MAX + 8];
+    snprintf(path, sizeof path, "%s/%s.log", celld.paths.logs, c->name);
+    snprintf(old, sizeof old, "%s.1", path);
+    rename(path, old);
+    close(c->log_fd);
+    struct cell_err err;
+    if (open_log_file(c, &err) < 0)
+        cell_log(CELL_LOG_WARN, "celld: %s", err.msg);
+}
+
+static void write_line(struct cell *c, int stream, const char *line, size_t len)
+{
+    if (c->log_fd < 0)
+        return;
+    char stamp[32];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    char out[LOG_LINE_MAX + 64];
+    int n = snprintf(out, sizeof out, "%s.%03ldZ %s: %.*s\n", stamp, ts.tv_nsec / 1000000, stream_names[stream],
+                     (int)len, line);
+    if (n > 0)
+        (void)!write(c->log_fd, out, (size_t)n < sizeof out ? (size_t)n : sizeof out - 1);
+    rotate_if_big(c);
+}
+
+void logs_readable(struct cell *c, int stream)
+{
+    if (c->dead)
+        return;
+    char chunk[4096];
+    ssize_t n = read(c->log_pipe[stream][0], chunk, sizeof chunk);
+    if (n <= 0)
+        return;
+    char *buf = c->log_buf[stream];
+    size_t *len = &c->log_len[stream];
+    for (ssize_t i = 0; i < n; i++) {
+        if (chunk[i] == '\n') {
+            write_line(c, stream, buf, *len);
+            *len = 0;
+        } else {
+            buf[(*len)++] = chunk[i];
+            if (*len == LOG_LINE_MAX) { /* split long lines */
+                write_line(c, stream, buf, *len);
+                *len = 0;
+            }
+        }
+    }
+}
+
+void logs_close(struct cell *c)
+{
+    for (int s = 0; s < 2; s++) {
+        if (c->log_pipe[s][0] >= 0) {
+            logs_readable(c, s); /* what is still in the pipe */
+            if (c->log_len[s])
+                write_line(c, s, c->log_buf[s], c->log_len[s]);
+            watch_del(c->log_pipe[s][0]);
+            close(c->log_pipe[s][0]);
+        }
+        if (c->log_pipe[s][1] >= 0)
+            close(c->log_pipe[s][1]);
+        c->log_pipe[s][0] = c->log_pipe[s][1] = -1;
+    }
+    if (c->log_fd >= 0)
+        close(c->log_fd);
+    c->log_fd = -1;
+}

@@ -1,0 +1,189 @@
+/* main.c - celld, the supervisor: one root (--root), one lock, one control
+ * socket, one epoll loop over a signalfd, the control clients, and each
+ * cell's pidfd, timer and log pipes. It never waits on a child except to reap
+ * one whose pidfd said it ended. SIGTERM/SIGINT stop every cell, then celld.
+ * Usage: celld [--root DIR] [--ready-fd N] [--debug] */
+#include "celld.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+struct celld celld = {.epoll = -1, .listen_fd = -1, .signal_fd = -1};
+
+uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int watch_add(int fd, struct watch *w)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
+    return epoll_ctl(celld.epoll, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void watch_del(int fd)
+{
+    if (fd >= 0)
+        epoll_ctl(celld.epoll, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static void die(const struct cell_err *err)
+{
+    fprintf(stderr, "celld: %s\n", err->msg);
+    exit(1);
+}
+
+/* One celld per root: an flock held for celld's life. */
+static void take_lock(void)
+{
+    struct cell_err err;
+    int fd = open(celld.paths.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        cell_err_set(&err, errno, "open %s", celld.paths.lock);
+        die(&err);
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        cell_err_set(&err, 0, "another celld already serves %s (lock %s)", celld.paths.run, celld.paths.lock);
+        die(&err);
+    }
+}
+
+static void listen_control(void)
+{
+    struct cell_err err;
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    snprintf(sun.sun_path, sizeof sun.sun_path, "%s", celld.paths.socket);
+    unlink(celld.paths.socket); /* a stale one: we hold the lock */
+    celld.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    mode_t old = umask(0177); /* 0600: only our user may talk to celld */
+    int rc = celld.listen_fd < 0 ? -1 : bind(celld.listen_fd, (struct sockaddr *)&sun, sizeof sun);
+    umask(old);
+    if (rc < 0 || listen(celld.listen_fd, 64) < 0) {
+        cell_err_set(&err, errno, "listen on %s", celld.paths.socket);
+        die(&err);
+    }
+    celld.listen_watch = (struct watch){.kind = W_LISTEN};
+    watch_add(celld.listen_fd, &celld.listen_watch);
+}
+
+static void setup_signals(void)
+{
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    celld.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    celld.signal_watch = (struct watch){.kind = W_SIGNAL};
+    watch_add(celld.signal_fd, &celld.signal_watch);
+}
+
+/* Stop every cell; celld exits once they all have. */
+void celld_shutdown(void)
+{
+    celld.shutting_down = true;
+    for (struct cell *c = celld.cells, *next; c; c = next) {
+        next = c->next; /* a stopped cell leaves the list at once */
+        c->removing = true;
+        cell_event(c, EV_STOP);
+    }
+}
+
+static void on_signal(void)
+{
+    struct signalfd_siginfo si;
+    while (read(celld.signal_fd, &si, sizeof si) == (ssize_t)sizeof si)
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+            celld_shutdown();
+}
+
+int main(int argc, char **argv)
+{
+    const char *root = getenv("CELL_ROOT");
+    int ready_fd = -1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
+            root = argv[++i];
+        } else if (strcmp(argv[i], "--ready-fd") == 0 && i + 1 < argc) {
+            ready_fd = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--debug") == 0) {
+            cell_log_set_level(CELL_LOG_DEBUG);
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("celld %s\n", CELL_VERSION);
+            return 0;
+        } else {
+            fprintf(stderr, "celld: unknown option \"%s\"\nusage: celld [--root DIR] [--ready-fd N] [--debug]\n",
+                    argv[i]);
+            return 2;
+        }
+    }
+    struct cell_err err = {0};
+    if (cell_paths_init(root, &celld.paths, &err) < 0 || cell_mkdirs(celld.paths.run, 0700, &err) < 0 ||
+        cell_mkdirs(celld.paths.logs, 0700, &err) < 0)
+        die(&err);
+    take_lock();
+    celld.epoll = epoll_create1(EPOLL_CLOEXEC);
+    setup_signals();
+    listen_control();
+    if (ready_fd >= 0) { /* the CLI that started us waits for this byte */
+        (void)!write(ready_fd, "r", 1);
+        close(ready_fd);
+    }
+    cell_log(CELL_LOG_INFO, "celld: serving %s", celld.paths.socket);
+
+    for (;;) {
+        if (celld.shutting_down && cells_all_stopped())
+            break;
+        struct epoll_event evs[64];
+        int n = epoll_wait(celld.epoll, evs, 64, -1);
+        if (n < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < n; i++) {
+            struct watch *w = evs[i].data.ptr;
+            switch (w->kind) {
+            case W_SIGNAL:
+                on_signal();
+                break;
+            case W_LISTEN:
+                client_accept();
+                break;
+            case W_CLIENT:
+                if (((struct client *)w->owner)->fd >= 0)
+                    client_readable(w->owner);
+                break;
+            case W_PIDFD:
+                cell_event(w->owner, EV_EXIT);
+                break;
+            case W_TIMER:
+                cell_event(w->owner, EV_TIMER);
+                break;
+            case W_LOG:
+                logs_readable(w->owner, w->stream);
+                break;
+            }
+        }
+        cells_free_dead();
+        clients_free_dead();
+    }
+    if (celld.down_waiter)
+        client_answer(celld.down_waiter, answer_ok());
+    unlink(celld.paths.socket);
+    unlink(celld.paths.lock); /* we still hold it: nobody else can be using it */
+    return 0;
+}

@@ -1,0 +1,390 @@
+/* cmd_cells.c - the commands that talk to celld: `cell run -d` (declare a
+ * supervised cell), status, start, stop, restart, delete (rm), down, and
+ * logs (which reads the log file itself). A command that needs celld starts
+ * it when it is not running and waits for its "ready" byte: no polling. */
+#include "cli.h"
+#include "cell/control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* celld lives next to the cell binary (build/ or PREFIX/bin). */
+static int celld_path(char *out, size_t len)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0)
+        return -1;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash == NULL)
+        return -1;
+    *slash = '\0';
+    return snprintf(out, len, "%s/celld", self) < (int)len ? 0 : -1;
+}
+
+/* Start celld in the background for this root and wait until it listens. */
+static int start_celld(const struct cell_paths *p, const char *root, struct cell_err *err)
+{
+    char exe[PATH_MAX];
+    if (celld_path(exe, sizeof exe) < 0 || access(exe, X_OK) < 0)
+        return cell_err_set(err, 0, "celld is not running and %s cannot be started (is it built/installed?)", exe);
+    if (cell_mkdirs(p->logs, 0700, err) < 0)
+        return -1;
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) < 0)
+        return cell_err_set(err, errno, "start celld: pipe");
+    pid_t pid = fork();
+    if (pid < 0)
+        return cell_err_set(err, errno, "start celld: fork");
+    if (pid == 0) {
+        setsid();
+        char log[PATH_MAX + 16], fdtext[16];
+        snprintf(log, sizeof log, "%s/celld.log", p->logs);
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (null >= 0)
+            dup2(null, 0);
+        if (out >= 0) {
+            dup2(out, 1);
+            dup2(out, 2);
+        }
+        /* celld keeps nothing of ours but the ready pipe (as fd 3): a test
+         * harness or a shell must not wait on a pipe a daemon holds */
+        if (dup2(ready[1], 3) < 0)
+            _exit(127);
+        syscall(SYS_close_range, 4, ~0U, 0);
+        snprintf(fdtext, sizeof fdtext, "%d", 3);
+        if (root)
+            execl(exe, "celld", "--root", root, "--ready-fd", fdtext, (char *)NULL);
+        else
+            execl(exe, "celld", "--ready-fd", fdtext, (char *)NULL);
+        _exit(127);
+    }
+    close(ready[1]);
+    char byte;
+    ssize_t n;
+    do
+        n = read(ready[0], &byte, 1);
+    while (n < 0 && errno == EINTR);
+    close(ready[0]);
+    if (n != 1) {
+        int status = 0;
+        waitpid(pid, &status, 0);
+        return cell_err_set(err, 0, "celld did not start (exit %d); see %s/celld.log", WEXITSTATUS(status), p->logs);
+    }
+    return 0;
+}
+
+/* A connection to celld for this root; starts celld when `start` and it is
+ * not running. */
+static int connect_celld(const struct cli_globals *g, bool start, struct cell_err *err)
+{
+    struct cell_paths p;
+    if (cell_paths_init(g->root, &p, err) < 0)
+        return -1;
+    int fd = cell_control_connect(&p, err);
+    if (fd >= 0 || !start || (err->errnum != ENOENT && err->errnum != ECONNREFUSED))
+        return fd;
+    if (start_celld(&p, g->root, err) < 0)
+        return -1;
+    return cell_control_connect(&p, err);
+}
+
+/* One request, one answer; NULL after printing the error. */
+static json_t *call(const struct cli_globals *g, json_t *req, bool start)
+{
+    struct cell_err err = {0};
+    int fd = connect_celld(g, start, &err);
+    json_t *answer = fd < 0 ? NULL : cell_control_call(fd, req, &err);
+    if (fd >= 0)
+        close(fd);
+    json_decref(req);
+    if (answer == NULL)
+        cli_error("%s", err.msg);
+    return answer;
+}
+
+static json_t *request(const char *op)
+{
+    json_t *r = json_object();
+    json_object_set_new(r, "op", json_string(op));
+    return r;
+}
+
+/* `cell run -d ...`: the arguments go to celld as given, except that
+ * `--env K` (the caller's value of K) is resolved here, where it is set. */
+int cmd_run_detached(int argc, char **argv, int first, const struct cli_globals *g)
+{
+    json_t *args = json_array();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        char *resolved = NULL;
+        if (i < first && strcmp(a, "--env") == 0 && i + 1 < first && strchr(argv[i + 1], '=') == NULL) {
+            json_array_append_new(args, json_string(a));
+            a = argv[++i];
+            const char *v = getenv(a);
+            if (v && asprintf(&resolved, "%s=%s", a, v) > 0)
+                a = resolved;
+        } else if (i < first && strncmp(a, "--env=", 6) == 0 && strchr(a + 6, '=') == NULL) {
+            const char *v = getenv(a + 6);
+            if (v && asprintf(&resolved, "--env=%s=%s", a + 6, v) > 0)
+                a = resolved;
+        }
+        json_array_append_new(args, json_string(a));
+        free(resolved);
+    }
+    json_t *req = request("run");
+    json_object_set_new(req, "args", args);
+    json_t *answer = call(g, req, true);
+    if (answer == NULL)
+        return CELL_EXIT_SETUP;
+    json_t *cell = json_object_get(answer, "cell");
+    printf("%s\n", json_string_value(json_object_get(cell, "name")));
+    json_decref(answer);
+    return 0;
+}
+
+static void print_status_table(json_t *cells)
+{
+    printf("%-20s %-9s %8s %8s %10s %5s\n", "NAME", "STATE", "PID", "RESTARTS", "UPTIME", "EXIT");
+    size_t i;
+    json_t *c;
+    json_array_foreach(cells, i, c)
+    {
+        json_t *exit = json_object_get(c, "exit_code");
+        char exit_text[16] = "-";
+        if (json_is_integer(exit))
+            snprintf(exit_text, sizeof exit_text, "%d", (int)json_integer_value(exit));
+        double up = (double)json_integer_value(json_object_get(c, "uptime_ms")) / 1000.0;
+        printf("%-20s %-9s %8d %8d %9.1fs %5s\n", json_string_value(json_object_get(c, "name")),
+               json_string_value(json_object_get(c, "state")), (int)json_integer_value(json_object_get(c, "pid")),
+               (int)json_integer_value(json_object_get(c, "restarts")), up, exit_text);
+    }
+}
+
+void cmd_status_help(void)
+{
+    printf("usage: cell status [--json] [NAME...]\n\n"
+           "Show the supervised cells: name, state (running, stopping, backoff, exited,\n"
+           "failed), pid of the cell's init, restarts, uptime, last exit code.\n"
+           "  --json   one JSON array, as celld gives it\n");
+}
+
+int cmd_status(int argc, char **argv, const struct cli_globals *g)
+{
+    bool as_json = false;
+    json_t *names = json_array();
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            as_json = true;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            json_decref(names);
+            cmd_status_help();
+            return 0;
+        } else if (argv[i][0] == '-') {
+            json_decref(names);
+            cli_error("status: unknown option \"%s\" (see cell status --help)", argv[i]);
+            return 2;
+        } else {
+            json_array_append_new(names, json_string(argv[i]));
+        }
+    }
+    json_t *req = request("status");
+    json_object_set_new(req, "names", names);
+    /* no celld: no cells; do not start one just to say so */
+    struct cell_err err = {0};
+    int fd = connect_celld(g, false, &err);
+    if (fd < 0 && (err.errnum == ENOENT || err.errnum == ECONNREFUSED) && json_array_size(names) == 0) {
+        json_decref(req);
+        if (as_json)
+            printf("[]\n");
+        else
+            print_status_table(NULL);
+        return 0;
+    }
+    if (fd >= 0)
+        close(fd);
+    json_t *answer = call(g, req, false);
+    if (answer == NULL)
+        return 1;
+    json_t *cells = json_object_get(answer, "cells");
+    if (as_json) {
+        char *text = json_dumps(cells, JSON_COMPACT);
+        printf("%s\n", text ? text : "[]");
+        free(text);
+    } else {
+        print_status_table(cells);
+    }
+    json_decref(answer);
+    return 0;
+}
+
+/* start, stop, restart, delete: NAME... one request each. */
+static int named_op(int argc, char **argv, const struct cli_globals *g, const char *op, void (*help)(void))
+{
+    if (argc < 2) {
+        help();
+        return 2;
+    }
+    int rc = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            help();
+            return 0;
+        }
+        json_t *req = request(op);
+        json_object_set_new(req, "name", json_string(argv[i]));
+        json_t *answer = call(g, req, false);
+        if (answer == NULL)
+            rc = 1;
+        json_decref(answer);
+    }
+    return rc;
+}
+
+void cmd_start_help(void)
+{
+    printf("usage: cell start NAME...\n\nStart stopped or failed supervised cells again.\n");
+}
+void cmd_stop_help(void)
+{
+    printf("usage: cell stop NAME...\n\nStop supervised cells: SIGTERM, then SIGKILL to every process after the\n"
+           "cell's --stop-timeout. They stay declared (cell start brings them back).\n");
+}
+void cmd_restart_help(void)
+{
+    printf("usage: cell restart NAME...\n\nStop, then start supervised cells.\n");
+}
+void cmd_delete_help(void)
+{
+    printf("usage: cell delete NAME...   (alias: rm)\n\nStop supervised cells and forget them.\n");
+}
+int cmd_start(int argc, char **argv, const struct cli_globals *g)
+{
+    return named_op(argc, argv, g, "start", cmd_start_help);
+}
+int cmd_stop(int argc, char **argv, const struct cli_globals *g)
+{
+    return named_op(argc, argv, g, "stop", cmd_stop_help);
+}
+int cmd_restart(int argc, char **argv, const struct cli_globals *g)
+{
+    return named_op(argc, argv, g, "restart", cmd_restart_help);
+}
+int cmd_delete(int argc, char **argv, const struct cli_globals *g)
+{
+    return named_op(argc, argv, g, "delete", cmd_delete_help);
+}
+
+void cmd_down_help(void)
+{
+    printf("usage: cell down\n\nStop every supervised cell gracefully, then celld.\n");
+}
+
+int cmd_down(int argc, char **argv, const struct cli_globals *g)
+{
+    if (argc > 1) {
+        if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+            cmd_down_help();
+            return 0;
+        }
+        cli_error("down: takes no arguments");
+        return 2;
+    }
+    struct cell_err err = {0};
+    int fd = connect_celld(g, false, &err);
+    if (fd < 0)
+        return (err.errnum == ENOENT || err.errnum == ECONNREFUSED) ? 0 : (cli_error("%s", err.msg), 1);
+    json_t *req = request("down");
+    json_t *answer = cell_control_call(fd, req, &err);
+    json_decref(req);
+    /* celld answers once every cell has stopped, then exits */
+    char byte;
+    while (answer && read(fd, &byte, 1) > 0)
+        ;
+    close(fd);
+    if (answer == NULL) {
+        cli_error("%s", err.msg);
+        return 1;
+    }
+    json_decref(answer);
+    return 0;
+}
+
+void cmd_logs_help(void)
+{
+    printf("usage: cell logs [-n N] NAME\n\nShow a supervised cell's captured stdout and stderr (the last N lines).\n");
+}
+
+int cmd_logs(int argc, char **argv, const struct cli_globals *g)
+{
+    long lines = -1;
+    const char *name = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
+            char *end;
+            lines = strtol(argv[++i], &end, 10);
+            if (*end || lines < 0) {
+                cli_error("logs: -n \"%s\": not a number of lines", argv[i]);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            cmd_logs_help();
+            return 0;
+        } else if (argv[i][0] == '-' || name) {
+            cli_error("logs: unexpected \"%s\" (see cell logs --help)", argv[i]);
+            return 2;
+        } else {
+            name = argv[i];
+        }
+    }
+    if (name == NULL) {
+        cmd_logs_help();
+        return 2;
+    }
+    struct cell_paths p;
+    struct cell_err err = {0};
+    if (cell_paths_init(g->root, &p, &err) < 0) {
+        cli_error("%s", err.msg);
+        return 1;
+    }
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s.log", p.logs, name);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        cli_error("logs: cell %s: no log (%s: %s)", name, path, strerror(errno));
+        return 1;
+    }
+    /* keep the last N lines in a ring */
+    size_t cap = lines < 0 ? 0 : (size_t)lines;
+    char **ring = cap ? calloc(cap, sizeof *ring) : NULL;
+    size_t count = 0;
+    char *line = NULL;
+    size_t len = 0;
+    while (getline(&line, &len, f) >= 0) {
+        if (lines < 0) {
+            fputs(line, stdout);
+        } else if (cap) {
+            free(ring[count % cap]);
+            ring[count % cap] = strdup(line);
+            count++;
+        }
+    }
+    for (size_t i = count > cap ? count - cap : 0; cap && i < count; i++) {
+        fputs(ring[i % cap], stdout);
+        free(ring[i % cap]);
+    }
+    free(ring);
+    free(line);
+    fclose(f);
+    return 0;
+}

@@ -1,0 +1,201 @@
+# celld.bats - supervised cells: `cell run -d` hands a cell to celld, which
+# restarts it by policy with backoff, marks a crash loop failed, stops with
+# SIGTERM then SIGKILL, captures its output across restarts, answers bad
+# requests with errors while serving others, and leaves nothing after
+# `cell down`.
+
+load helpers
+
+setup() {
+    _common_setup
+}
+
+# celld's pid is recorded, so the residue check also covers its cells' cgroups
+# (named cell.NAME.<celld pid>); then celld is stopped with `cell down`.
+teardown() {
+    local pid
+    pid=$(pgrep -f "celld --root $CELL_ROOT" | head -n 1 || true)
+    [[ -n $pid ]] && echo "$pid" >>"$CELL_TEST_PIDS"
+    "$CELL" --root "$CELL_ROOT" down >/dev/null 2>&1 || true
+    # celld's own files: its logs and the cells' (checked by the tests)
+    rm -rf "$CELL_ROOT/var/logs"
+    [[ -S $CELL_ROOT/run/celld.sock ]] && { echo "residue: celld.sock"; return 1; }
+    rmdir "$CELL_ROOT/run" "$CELL_ROOT/var" 2>/dev/null || true
+    _residue_teardown
+}
+
+# c ARGS...: `cell --root $CELL_ROOT ARGS...`, tracked (in a subshell: tracked execs)
+c() {
+    (tracked "$CELL" --root "$CELL_ROOT" "$@")
+}
+
+state_of() {
+    "$CELL" --root "$CELL_ROOT" status --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])'
+}
+
+field_of() {
+    "$CELL" --root "$CELL_ROOT" status --json "$1" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)[0][sys.argv[1]])' "$2"
+}
+
+state_is() {
+    [[ $(state_of "$1") == "$2" ]]
+}
+
+@test "celld: run -d starts a supervised cell; status, logs, stop, start, rm" {
+    run --separate-stderr c run -d --name web -- /bin/sh -c 'echo hello from web; exec sleep 1000'
+    expect_status 0
+    [[ $output == web ]] || { show; false; }
+    state_is web running
+    [[ $(field_of web pid) -gt 0 ]]
+    wait_until 10 eval '"$CELL" --root "$CELL_ROOT" logs web | grep -q "stdout: hello from web"'
+
+    run --separate-stderr c stop web
+    expect_status 0
+    state_is web exited
+    [[ $(field_of web exit_code) == 143 ]]
+
+    run --separate-stderr c start web
+    expect_status 0
+    state_is web running
+
+    run --separate-stderr c rm web
+    expect_status 0
+    run --separate-stderr c status web
+    expect_status 1
+    expect_err "cell web: no such cell"
+}
+
+@test "celld: a cell that keeps dying is restarted with growing delays" {
+    local d
+    d=$(world_tmpdir)
+    run --separate-stderr c run -d --name flaky --bind "$d:/state:rw" --restart-delay 100ms \
+        --restart-max-delay 5s --crash-limit 50 -- /bin/sh -c 'date +%s%N >>/state/starts; exit 1'
+    expect_status 0
+    wait_until 30 eval '[[ $(wc -l <"$d/starts") -ge 5 ]]'
+    c stop flaky
+    mapfile -t t <"$d/starts"
+    local i prev=0 gap
+    for ((i = 1; i < 5; i++)); do
+        gap=$(((t[i] - t[i - 1]) / 1000000))
+        # each wait at least as long as the one before (order, not absolute time)
+        [[ $gap -ge $prev ]] || { echo "gap $i: ${gap}ms after ${prev}ms"; printf '%s\n' "${t[@]}"; false; }
+        prev=$gap
+    done
+    [[ $(field_of flaky restarts) -ge 4 ]]
+}
+
+@test "celld: a crash loop marks the cell failed until cell start" {
+    run --separate-stderr c run -d --name loop --restart-delay 10ms --crash-limit 3 --crash-window 60s \
+        -- /bin/sh -c 'exit 7'
+    expect_status 0
+    wait_until 20 state_is loop failed
+    [[ $(field_of loop exit_code) == 7 ]]
+    [[ $(field_of loop restarts) == 2 ]]
+    # it stays failed: nothing restarts it
+    run --separate-stderr c status loop
+    expect_out "failed"
+    # cell start tries again (and it fails again, into the same state)
+    c start loop || true
+    wait_until 20 state_is loop failed
+}
+
+@test "celld: restart policies never and on-failure leave a clean exit alone" {
+    c run -d --name once --restart never -- /bin/sh -c 'exit 1'
+    c run -d --name fine -- /bin/sh -c 'exit 0'
+    wait_until 10 state_is once exited
+    wait_until 10 state_is fine exited
+    [[ $(field_of once restarts) == 0 && $(field_of fine restarts) == 0 ]]
+    # control: always restarts even a clean exit
+    c run -d --name again --restart always --restart-delay 10ms --crash-limit 3 -- /bin/sh -c 'exit 0'
+    wait_until 10 state_is again failed
+    [[ $(field_of again restarts) == 2 ]]
+}
+
+@test "celld: stop escalates to SIGKILL when the cell ignores SIGTERM" {
+    c run -d --name stubborn --stop-timeout 300ms -- /bin/sh -c 'trap "" TERM; while :; do sleep 1; done'
+    state_is stubborn running
+    run --separate-stderr c stop stubborn
+    expect_status 0
+    state_is stubborn exited
+    [[ $(field_of stubborn exit_code) == 137 ]]
+    wait_until 10 _no_new_processes_but_celld
+}
+
+# every process of this test's cells is gone; celld itself may still run
+_no_new_processes_but_celld() {
+    ! _new_processes | grep -v ' celld ' | grep -q .
+}
+
+@test "celld: output is captured across restarts, no line lost" {
+    local d
+    d=$(world_tmpdir)
+    c run -d --name talker --bind "$d:/state:rw" --restart-delay 10ms --crash-limit 50 -- \
+        /bin/sh -c 'n=$(cat /state/n 2>/dev/null || echo 0); n=$((n+1)); echo $n >/state/n;
+                    echo "run $n out"; echo "run $n err" >&2; [ $n -ge 3 ] && exec sleep 1000; exit 1'
+    wait_until 20 eval '[[ $(cat "$d/n" 2>/dev/null) == 3 ]]'
+    wait_until 10 eval '"$CELL" --root "$CELL_ROOT" logs talker | grep -q "stderr: run 3 err"'
+    run --separate-stderr c logs talker
+    local n
+    for n in 1 2 3; do
+        expect_out "stdout: run $n out"
+        expect_out "stderr: run $n err"
+    done
+    run --separate-stderr c logs -n 1 talker
+    [[ ${#lines[@]} -eq 1 ]] || { show; false; }
+}
+
+@test "celld: bad requests get one clear error and celld keeps serving" {
+    c run -d --name one -- /bin/sleep 1000
+    run --separate-stderr c run -d --name one -- /bin/true
+    expect_status 125
+    expect_err "cell one: already exists"
+    run --separate-stderr c stop nosuch
+    expect_status 1
+    expect_err "cell nosuch: no such cell"
+    run --separate-stderr c run --restart always -- /bin/true
+    expect_status 125
+    expect_err "--restart: only for a supervised cell (add -d)"
+    run --separate-stderr c run -d -t -- /bin/true
+    expect_status 125
+    expect_err "-d and --tty conflict"
+    run --separate-stderr c run -d --name bad -- /nonexistent/program
+    expect_status 125
+    expect_err "not found in the cell"
+
+    # garbage, an unknown op, a half request then a hang-up; then a ping
+    run python3 - "$CELL_ROOT/run/celld.sock" <<'PY'
+import json, socket, sys
+def conn():
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); return s, s.makefile("r")
+s, f = conn()
+for req in [b"garbage\n", b"[1,2]\n", b'{"op":"explode"}\n', b'{"op":"stop"}\n']:
+    s.sendall(req)
+    a = json.loads(f.readline())
+    assert a["ok"] is False and a["error"], a
+    print("error:", a["error"])
+h, _ = conn(); h.sendall(b'{"op":"sta'); h.close()
+s.sendall(b'{"op":"ping"}\n')
+a = json.loads(f.readline()); assert a["ok"] is True, a
+print("ping ok")
+PY
+    [[ $status -eq 0 ]] || { echo "$output"; false; }
+    [[ $output == *"not a JSON object"* && $output == *'unknown op "explode"'* && $output == *"ping ok"* ]] ||
+        { echo "$output"; false; }
+    state_is one running
+}
+
+@test "celld: one celld per root, and cell down stops everything" {
+    c run -d --name a -- /bin/sleep 1000
+    c run -d --name b --stop-timeout 500ms -- /bin/sh -c 'trap "" TERM; while :; do sleep 1; done'
+    run --separate-stderr "$REPO/build/celld" --root "$CELL_ROOT"
+    expect_status 1
+    expect_err "another celld already serves"
+    run --separate-stderr c down
+    expect_status 0
+    [[ ! -S $CELL_ROOT/run/celld.sock ]]
+    ! pgrep -f "celld --root $CELL_ROOT" >/dev/null
+    run --separate-stderr c status
+    expect_status 0
+    [[ ${#lines[@]} -eq 1 ]] || { show; false; } # the header only
+}
