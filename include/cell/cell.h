@@ -115,6 +115,7 @@ struct cell_supervision {
     unsigned reset_after_ms;          /* up this long: the delay starts over (default 30 s) */
     unsigned crash_limit;             /* this many exits ... (default 5) */
     unsigned crash_window_ms;         /* ... within this window: failed (default 60 s) */
+    unsigned ttl_ms;                  /* stopped for good this long after it was started; 0: no limit */
 };
 
 struct cell_spec {

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 /* What an epoll event belongs to. */
-enum watch_kind { W_SIGNAL, W_LISTEN, W_CLIENT, W_PIDFD, W_TIMER, W_LOG };
+enum watch_kind { W_SIGNAL, W_LISTEN, W_CLIENT, W_PIDFD, W_TIMER, W_TTL, W_LOG };
 
 struct watch {
     enum watch_kind kind;
@@ -22,7 +22,7 @@ struct watch {
 };
 
 enum cell_state { ST_RUNNING, ST_STOPPING, ST_BACKOFF, ST_EXITED, ST_FAILED, ST_COUNT };
-enum cell_event { EV_START, EV_STOP, EV_EXIT, EV_TIMER, EV_COUNT };
+enum cell_event { EV_START, EV_STOP, EV_EXIT, EV_TIMER, EV_EXPIRE, EV_COUNT };
 
 #define CELL_EXIT_HISTORY 64
 #define CELL_MAX_WAITERS 8
@@ -36,8 +36,10 @@ struct cell {
     struct cell_spec spec;
     enum cell_state state;
     struct cell_instance *inst; /* while running or stopping */
-    struct watch pidfd_watch, timer_watch, log_watch[2];
+    struct watch pidfd_watch, timer_watch, ttl_watch, log_watch[2];
     int timerfd;
+    int ttl_timerfd; /* --ttl: the cell's lifetime */
+    bool expired;
     int log_pipe[2][2]; /* [stdout, stderr][read, write]: held across restarts */
     char log_buf[2][LOG_LINE_MAX + 1];
     size_t log_len[2];

@@ -12,6 +12,9 @@
  *   exited     start        (nothing)         -                  -
  *   failed     start        (nothing)         -                  -
  *
+ * EXPIRE (the --ttl lifetime, counted from `cell run -d` or `cell start`)
+ * is a STOP after which the cell is not restarted.
+ *
  * Restart policy: a cell that was up at least stable_after is started again
  * at once; one that died sooner waits delay_ms, which doubles up to
  * restart_max_delay and starts over after reset_after of uptime. crash_limit
@@ -60,6 +63,15 @@ static void disarm_timer(struct cell *c)
     timerfd_settime(c->timerfd, 0, &its, NULL);
 }
 
+/* A lifetime starts at the cell's declaration and at each `cell start`. */
+static void start_lifetime(struct cell *c)
+{
+    c->expired = false;
+    unsigned ms = c->spec.supervise.ttl_ms;
+    struct itimerspec its = {.it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000}};
+    timerfd_settime(c->ttl_timerfd, 0, &its, NULL); /* 0: disarmed */
+}
+
 static void answer_waiters(struct cell *c)
 {
     for (int i = 0; i < CELL_MAX_WAITERS; i++)
@@ -95,6 +107,8 @@ static void cell_remove(struct cell *c)
     c->dead = true;
     watch_del(c->timerfd);
     close(c->timerfd);
+    watch_del(c->ttl_timerfd);
+    close(c->ttl_timerfd);
     c->next = celld.dead_cells;
     celld.dead_cells = c;
 }
@@ -180,7 +194,7 @@ static void on_exit_running(struct cell *c)
     uint64_t uptime = now_ms() - c->started_ms;
     collect_exit(c);
     bool again = s->restart == CELL_RESTART_ALWAYS || (s->restart == CELL_RESTART_ON_FAILURE && c->last_exit_code != 0);
-    if (!again || celld.shutting_down) {
+    if (!again || celld.shutting_down || c->expired) {
         stopped(c);
         return;
     }
@@ -231,8 +245,19 @@ static void on_stop_idle(struct cell *c)
     stopped(c);
 }
 
+/* EXPIRE: the lifetime is over; stop, and do not come back. */
+static void on_expire(struct cell *c)
+{
+    cell_log(CELL_LOG_INFO, "celld: cell %s: its --ttl of %u ms is over: stopping it", c->name,
+             c->spec.supervise.ttl_ms);
+    c->expired = true;
+    c->restarting = false;
+    cell_event(c, EV_STOP);
+}
+
 static void on_start_idle(struct cell *c)
 {
+    start_lifetime(c);
     c->nexits = 0; /* a fresh start forgets the crash loop */
     c->delay_ms = c->spec.supervise.restart_delay_ms;
     do_start(c);
@@ -244,10 +269,14 @@ static void ignore(struct cell *c)
 }
 
 static const handler transitions[ST_COUNT][EV_COUNT] = {
-    [ST_RUNNING] = {[EV_START] = ignore, [EV_STOP] = on_stop_running, [EV_EXIT] = on_exit_running},
-    [ST_STOPPING] =
-        {[EV_START] = ignore, [EV_STOP] = ignore, [EV_EXIT] = on_exit_stopping, [EV_TIMER] = on_timer_stopping},
-    [ST_BACKOFF] = {[EV_START] = do_start, [EV_STOP] = on_stop_idle, [EV_TIMER] = do_start},
+    [ST_RUNNING] =
+        {[EV_START] = ignore, [EV_STOP] = on_stop_running, [EV_EXIT] = on_exit_running, [EV_EXPIRE] = on_expire},
+    [ST_STOPPING] = {[EV_START] = ignore,
+                     [EV_STOP] = ignore,
+                     [EV_EXIT] = on_exit_stopping,
+                     [EV_TIMER] = on_timer_stopping,
+                     [EV_EXPIRE] = ignore},
+    [ST_BACKOFF] = {[EV_START] = do_start, [EV_STOP] = on_stop_idle, [EV_TIMER] = do_start, [EV_EXPIRE] = on_expire},
     [ST_EXITED] = {[EV_START] = on_start_idle, [EV_STOP] = on_stop_idle},
     [ST_FAILED] = {[EV_START] = on_start_idle, [EV_STOP] = on_stop_idle},
 };
@@ -256,9 +285,9 @@ void cell_event(struct cell *c, enum cell_event ev)
 {
     if (c->dead)
         return;
-    if (ev == EV_TIMER) { /* consume the expiry */
+    if (ev == EV_TIMER || ev == EV_EXPIRE) { /* consume the expiry */
         uint64_t n;
-        (void)!read(c->timerfd, &n, sizeof n);
+        (void)!read(ev == EV_TIMER ? c->timerfd : c->ttl_timerfd, &n, sizeof n);
     }
     handler h = transitions[c->state][ev];
     if (h)
@@ -305,13 +334,18 @@ int cell_declare(json_t *args, struct cell **out, struct cell_err *err)
     c->state = ST_EXITED;
     c->delay_ms = c->spec.supervise.restart_delay_ms;
     c->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    c->ttl_timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     c->timer_watch = (struct watch){.kind = W_TIMER, .owner = c};
-    if (c->name == NULL || c->timerfd < 0 || watch_add(c->timerfd, &c->timer_watch) < 0) {
+    c->ttl_watch = (struct watch){.kind = W_TTL, .owner = c};
+    if (c->name == NULL || c->timerfd < 0 || c->ttl_timerfd < 0 || watch_add(c->timerfd, &c->timer_watch) < 0 ||
+        watch_add(c->ttl_timerfd, &c->ttl_watch) < 0) {
         cell_err_set(err, errno, "cell %s: timer", c->spec.name);
+        watch_del(c->timerfd);
         goto fail;
     }
     if (logs_open(c, err) < 0) {
         watch_del(c->timerfd);
+        watch_del(c->ttl_timerfd);
         goto fail;
     }
     free(argv);
@@ -322,6 +356,8 @@ int cell_declare(json_t *args, struct cell **out, struct cell_err *err)
 fail:
     if (c->timerfd > 0)
         close(c->timerfd);
+    if (c->ttl_timerfd > 0)
+        close(c->ttl_timerfd);
     free(c->name);
     json_decref(c->args);
     cell_spec_free(&c->spec);
@@ -341,6 +377,7 @@ json_t *cell_status_json(const struct cell *c)
     json_object_set_new(o, "uptime_ms", json_integer(up ? (json_int_t)(now_ms() - c->started_ms) : 0));
     json_object_set_new(o, "exit_code", c->nexits ? json_integer(c->last_exit_code) : json_null());
     json_object_set_new(o, "restart", json_string(cell_restart_label(c->spec.supervise.restart)));
+    json_object_set_new(o, "expired", json_boolean(c->expired));
     if (c->last_error[0])
         json_object_set_new(o, "error", json_string(c->last_error));
     return o;
@@ -385,6 +422,7 @@ int cell_first_start(struct cell *c, struct cell_err *err)
     c->pidfd_watch = (struct watch){.kind = W_PIDFD, .owner = c};
     watch_add(cell_instance_pidfd(c->inst), &c->pidfd_watch);
     set_state(c, ST_RUNNING);
+    start_lifetime(c);
     return 0;
 }
 

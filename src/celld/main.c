@@ -173,6 +173,9 @@ int main(int argc, char **argv)
             case W_TIMER:
                 cell_event(w->owner, EV_TIMER);
                 break;
+            case W_TTL:
+                cell_event(w->owner, EV_EXPIRE);
+                break;
             case W_LOG:
                 logs_readable(w->owner, w->stream);
                 break;

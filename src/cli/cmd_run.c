@@ -50,6 +50,7 @@ void cmd_run_help(void)
            "  --restart-max-delay T  ... up to this (default 10s)\n"
            "  --crash-limit N        N exits within --crash-window (default 5 in 60s) ...\n"
            "  --crash-window T       ... mark the cell failed until cell start\n"
+           "  --ttl T                stop the cell for good this long after it started\n"
            "  (T: 1.5, 250ms, 2s, 1m)\n");
 }
 

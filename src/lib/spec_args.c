@@ -41,6 +41,7 @@ enum {
     OPT_RESTART_MAX_DELAY,
     OPT_CRASH_LIMIT,
     OPT_CRASH_WINDOW,
+    OPT_TTL,
 };
 
 static const struct option run_options[] = {
@@ -72,6 +73,7 @@ static const struct option run_options[] = {
     {"restart-max-delay", required_argument, NULL, OPT_RESTART_MAX_DELAY},
     {"crash-limit", required_argument, NULL, OPT_CRASH_LIMIT},
     {"crash-window", required_argument, NULL, OPT_CRASH_WINDOW},
+    {"ttl", required_argument, NULL, OPT_TTL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -222,6 +224,12 @@ static int apply_option(struct cell_spec *spec, int opt, const char *arg, const 
         return cell_parse_duration(arg, "--restart-max-delay", &spec->supervise.restart_max_delay_ms, err);
     case OPT_CRASH_WINDOW:
         return cell_parse_duration(arg, "--crash-window", &spec->supervise.crash_window_ms, err);
+    case OPT_TTL:
+        if (cell_parse_duration(arg, "--ttl", &spec->supervise.ttl_ms, err) < 0)
+            return -1;
+        if (spec->supervise.ttl_ms == 0)
+            return cell_err_set(err, 0, "--ttl 0: give a lifetime above zero");
+        return 0;
     case OPT_CRASH_LIMIT:
         if (cell_parse_uint(arg, 1000, "--crash-limit", &n, err) < 0)
             return -1;
@@ -237,8 +245,9 @@ static int apply_option(struct cell_spec *spec, int opt, const char *arg, const 
  * supervised cell has no terminal or caller to time it out. */
 static int check_supervision_flags(const struct cell_spec *spec, const bool *seen, struct cell_err *err)
 {
-    static const int supervision_only[] = {OPT_RESTART,           OPT_STOP_TIMEOUT, OPT_RESTART_DELAY,
-                                           OPT_RESTART_MAX_DELAY, OPT_CRASH_LIMIT,  OPT_CRASH_WINDOW};
+    static const int supervision_only[] = {
+        OPT_RESTART,      OPT_STOP_TIMEOUT, OPT_RESTART_DELAY, OPT_RESTART_MAX_DELAY, OPT_CRASH_LIMIT,
+        OPT_CRASH_WINDOW, OPT_TTL};
     if (!spec->supervise.detach) {
         for (size_t i = 0; i < sizeof supervision_only / sizeof supervision_only[0]; i++)
             if (seen[supervision_only[i]])
@@ -257,7 +266,7 @@ static int check_supervision_flags(const struct cell_spec *spec, const bool *see
 
 int cell_spec_from_args(int argc, char **argv, struct cell_spec *spec, struct cell_err *err)
 {
-    bool seen[OPT_CRASH_WINDOW + 1] = {false};
+    bool seen[OPT_TTL + 1] = {false};
     bool env_clear = false;
     char **envs = NULL;
     size_t nenvs = 0;
@@ -282,7 +291,7 @@ int cell_spec_from_args(int argc, char **argv, struct cell_spec *spec, struct ce
             cell_err_set(err, 0, "run: option \"%s\" needs a value (see cell run --help)", flag);
             goto out;
         }
-        if (opt >= 0 && opt <= OPT_CRASH_WINDOW)
+        if (opt >= 0 && opt <= OPT_TTL)
             seen[opt] = true;
         if (apply_option(spec, opt, optarg, flag, &env_clear, &envs, &nenvs, err) < 0) {
             if (strncmp(err->msg, "--", 2) != 0)

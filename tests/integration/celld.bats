@@ -199,3 +199,36 @@ PY
     expect_status 0
     [[ ${#lines[@]} -eq 1 ]] || { show; false; } # the header only
 }
+
+@test "celld: --ttl stops a cell for good when its lifetime is over" {
+    c run -d --name brief --ttl 500ms --restart always -- /bin/sleep 1000
+    state_is brief running
+    wait_until 20 state_is brief exited
+    [[ $(field_of brief expired) == True ]]
+    [[ $(field_of brief restarts) == 0 ]]
+    # control: without --ttl a cell keeps running
+    c run -d --name lasting -- /bin/sleep 1000
+    state_is lasting running
+    run --separate-stderr c run --ttl 1s -- /bin/true
+    expect_status 125
+    expect_err "--ttl: only for a supervised cell (add -d)"
+}
+
+@test "celld: kill -9 celld leaves no process and no cgroup behind" {
+    c run -d --name victim --memory 64M -- /bin/sleep 1000
+    c run -d --name other -- /bin/sh -c 'while :; do sleep 1; done'
+    local pid
+    pid=$(pgrep -f "celld --root $CELL_ROOT" | head -n 1)
+    [[ -n $pid ]]
+    echo "$pid" >>"$CELL_TEST_PIDS" # its cells' cgroups are cell.NAME.$pid
+    [[ -n $(cell_cgroups victim "$pid") ]]
+    kill -9 "$pid"
+    # the cells die with celld and their keepers remove the cgroups
+    wait_until 20 _no_new_processes
+    wait_until 20 eval '[[ -z $(cell_cgroups victim "$pid") && -z $(cell_cgroups other "$pid") ]]'
+    # a new celld starts on the same root (the stale socket is replaced)
+    run --separate-stderr c status
+    expect_status 0
+    c run -d --name again -- /bin/sleep 1000
+    state_is again running
+}
