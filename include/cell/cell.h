@@ -116,6 +116,8 @@ struct cell_supervision {
     unsigned crash_limit;             /* this many exits ... (default 5) */
     unsigned crash_window_ms;         /* ... within this window: failed (default 60 s) */
     unsigned ttl_ms;                  /* stopped for good this long after it was started; 0: no limit */
+    bool listen;                      /* socket activation: started on the first connection */
+    char *listen_path;                /* its socket; NULL: <run>/sockets/NAME.sock */
 };
 
 struct cell_spec {
@@ -245,6 +247,9 @@ struct cell_start_opts {
     bool detached;
     /* The workload's stdin, stdout, stderr; -1 keeps the starter's own. */
     int stdio[3];
+    /* Socket activation: a listening socket the workload gets as fd 3, with
+     * LISTEN_FDS=1, LISTEN_PID and LISTEN_FDNAMES=NAME; 0 or -1 for none. */
+    int listen_fd;
 };
 
 /* Start `spec` (validated; it must outlive the instance) and return once the

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 /* What an epoll event belongs to. */
-enum watch_kind { W_SIGNAL, W_LISTEN, W_CLIENT, W_PIDFD, W_TIMER, W_TTL, W_LOG };
+enum watch_kind { W_SIGNAL, W_LISTEN, W_CLIENT, W_PIDFD, W_TIMER, W_TTL, W_LOG, W_ACTIVATE };
 
 struct watch {
     enum watch_kind kind;
@@ -21,7 +21,7 @@ struct watch {
     int stream;  /* W_LOG: 0 stdout, 1 stderr */
 };
 
-enum cell_state { ST_RUNNING, ST_STOPPING, ST_BACKOFF, ST_EXITED, ST_FAILED, ST_COUNT };
+enum cell_state { ST_RUNNING, ST_STOPPING, ST_BACKOFF, ST_EXITED, ST_FAILED, ST_WAITING, ST_COUNT };
 enum cell_event { EV_START, EV_STOP, EV_EXIT, EV_TIMER, EV_EXPIRE, EV_COUNT };
 
 #define CELL_EXIT_HISTORY 64
@@ -39,6 +39,10 @@ struct cell {
     struct watch pidfd_watch, timer_watch, ttl_watch, log_watch[2];
     int timerfd;
     int ttl_timerfd; /* --ttl: the cell's lifetime */
+    int listen_fd;   /* --listen: the socket celld holds for the cell; or -1 */
+    char listen_path[PATH_MAX];
+    struct watch activate_watch;
+    bool activate_watched;
     bool expired;
     int log_pipe[2][2]; /* [stdout, stderr][read, write]: held across restarts */
     char log_buf[2][LOG_LINE_MAX + 1];

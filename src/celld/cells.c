@@ -12,6 +12,9 @@
  *   exited     start        (nothing)         -                  -
  *   failed     start        (nothing)         -                  -
  *
+ *   waiting    start        -> exited         -                  -
+ *   (--listen: started by the first connection to its socket, a START)
+ *
  * EXPIRE (the --ttl lifetime, counted from `cell run -d` or `cell start`)
  * is a STOP after which the cell is not restarted.
  *
@@ -26,15 +29,74 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 typedef void (*handler)(struct cell *c);
 
 static const char *const state_names[ST_COUNT] = {
     [ST_RUNNING] = "running", [ST_STOPPING] = "stopping", [ST_BACKOFF] = "backoff",
-    [ST_EXITED] = "exited",   [ST_FAILED] = "failed",
+    [ST_EXITED] = "exited",   [ST_FAILED] = "failed",     [ST_WAITING] = "waiting",
 };
+
+/* --listen: celld watches the socket only while nothing runs to accept. */
+static void watch_activation(struct cell *c, bool on)
+{
+    if (c->listen_fd < 0 || c->activate_watched == on)
+        return;
+    if (on)
+        watch_add(c->listen_fd, &c->activate_watch);
+    else
+        watch_del(c->listen_fd);
+    c->activate_watched = on;
+}
+
+/* Bind and listen on the cell's socket, before the cell exists: a client's
+ * connect() succeeds at once and waits in the backlog. */
+static int open_listen_socket(struct cell *c, struct cell_err *err)
+{
+    c->listen_fd = -1;
+    if (!c->spec.supervise.listen)
+        return 0;
+    if (c->spec.supervise.listen_path) {
+        snprintf(c->listen_path, sizeof c->listen_path, "%s", c->spec.supervise.listen_path);
+    } else {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/sockets", celld.paths.run);
+        if (cell_mkdirs(dir, 0755, err) < 0)
+            return -1;
+        snprintf(c->listen_path, sizeof c->listen_path, "%s/%s.sock", dir, c->name);
+    }
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    if (strlen(c->listen_path) >= sizeof sun.sun_path)
+        return cell_err_set(err, ENAMETOOLONG, "cell %s: --listen socket %s", c->name, c->listen_path);
+    snprintf(sun.sun_path, sizeof sun.sun_path, "%s", c->listen_path);
+    unlink(c->listen_path);
+    c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c->listen_fd < 0 || bind(c->listen_fd, (struct sockaddr *)&sun, sizeof sun) < 0 ||
+        chmod(c->listen_path, 0666) < 0 || listen(c->listen_fd, 128) < 0) {
+        cell_err_set(err, errno, "cell %s: listen on %s", c->name, c->listen_path);
+        if (c->listen_fd >= 0)
+            close(c->listen_fd);
+        c->listen_fd = -1;
+        return -1;
+    }
+    c->activate_watch = (struct watch){.kind = W_ACTIVATE, .owner = c};
+    return 0;
+}
+
+static void close_listen_socket(struct cell *c)
+{
+    if (c->listen_fd < 0)
+        return;
+    watch_activation(c, false);
+    close(c->listen_fd);
+    unlink(c->listen_path);
+    c->listen_fd = -1;
+}
 
 const char *cell_state_name(enum cell_state s)
 {
@@ -105,6 +167,7 @@ static void cell_remove(struct cell *c)
     *pp = c->next;
     logs_close(c);
     c->dead = true;
+    close_listen_socket(c);
     watch_del(c->timerfd);
     close(c->timerfd);
     watch_del(c->ttl_timerfd);
@@ -129,7 +192,8 @@ void cells_free_dead(void)
 static void do_start(struct cell *c)
 {
     disarm_timer(c);
-    struct cell_start_opts opts = {.stdio = {-1, c->log_pipe[0][1], c->log_pipe[1][1]}};
+    watch_activation(c, false); /* the cell accepts from now on */
+    struct cell_start_opts opts = {.stdio = {-1, c->log_pipe[0][1], c->log_pipe[1][1]}, .listen_fd = c->listen_fd};
     struct cell_err err = {0};
     c->started_ms = now_ms();
     if (cell_start(&c->spec, &opts, &c->inst, &err) < 0) {
@@ -195,6 +259,11 @@ static void on_exit_running(struct cell *c)
     collect_exit(c);
     bool again = s->restart == CELL_RESTART_ALWAYS || (s->restart == CELL_RESTART_ON_FAILURE && c->last_exit_code != 0);
     if (!again || celld.shutting_down || c->expired) {
+        if (c->listen_fd >= 0 && !celld.shutting_down && !c->expired) {
+            set_state(c, ST_WAITING); /* the next connection starts it again */
+            watch_activation(c, true);
+            return;
+        }
         stopped(c);
         return;
     }
@@ -242,6 +311,7 @@ static void on_timer_stopping(struct cell *c)
 static void on_stop_idle(struct cell *c)
 {
     disarm_timer(c);
+    watch_activation(c, false);
     stopped(c);
 }
 
@@ -279,6 +349,7 @@ static const handler transitions[ST_COUNT][EV_COUNT] = {
     [ST_BACKOFF] = {[EV_START] = do_start, [EV_STOP] = on_stop_idle, [EV_TIMER] = do_start, [EV_EXPIRE] = on_expire},
     [ST_EXITED] = {[EV_START] = on_start_idle, [EV_STOP] = on_stop_idle},
     [ST_FAILED] = {[EV_START] = on_start_idle, [EV_STOP] = on_stop_idle},
+    [ST_WAITING] = {[EV_START] = do_start, [EV_STOP] = on_stop_idle, [EV_EXPIRE] = on_expire},
 };
 
 void cell_event(struct cell *c, enum cell_event ev)
@@ -306,6 +377,7 @@ int cell_declare(json_t *args, struct cell **out, struct cell_err *err)
         free(c);
         return cell_err_set(err, ENOMEM, "run");
     }
+    c->listen_fd = -1;
     argv[0] = "run";
     for (size_t i = 0; i < n; i++) {
         argv[i + 1] = (char *)json_string_value(json_array_get(args, i));
@@ -378,6 +450,8 @@ json_t *cell_status_json(const struct cell *c)
     json_object_set_new(o, "exit_code", c->nexits ? json_integer(c->last_exit_code) : json_null());
     json_object_set_new(o, "restart", json_string(cell_restart_label(c->spec.supervise.restart)));
     json_object_set_new(o, "expired", json_boolean(c->expired));
+    if (c->listen_fd >= 0)
+        json_object_set_new(o, "listen", json_string(c->listen_path));
     if (c->last_error[0])
         json_object_set_new(o, "error", json_string(c->last_error));
     return o;
@@ -412,6 +486,16 @@ bool cells_all_stopped(void)
 
 int cell_first_start(struct cell *c, struct cell_err *err)
 {
+    if (open_listen_socket(c, err) < 0) {
+        cell_remove(c);
+        return -1;
+    }
+    if (c->listen_fd >= 0) { /* started by its first client */
+        set_state(c, ST_WAITING);
+        watch_activation(c, true);
+        start_lifetime(c);
+        return 0;
+    }
     struct cell_start_opts opts = {.stdio = {-1, c->log_pipe[0][1], c->log_pipe[1][1]}};
     c->started_ms = now_ms();
     if (cell_start(&c->spec, &opts, &c->inst, err) < 0) {

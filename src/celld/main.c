@@ -176,6 +176,9 @@ int main(int argc, char **argv)
             case W_TTL:
                 cell_event(w->owner, EV_EXPIRE);
                 break;
+            case W_ACTIVATE: /* a client connected to a waiting cell's socket */
+                cell_event(w->owner, EV_START);
+                break;
             case W_LOG:
                 logs_readable(w->owner, w->stream);
                 break;

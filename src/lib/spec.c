@@ -47,6 +47,7 @@ void cell_spec_free(struct cell_spec *spec)
     free(spec->cwd);
     free(spec->hostname);
     free(spec->rootfs);
+    free(spec->supervise.listen_path);
     for (size_t i = 0; i < spec->nmounts; i++) {
         free(spec->mounts[i].source);
         free(spec->mounts[i].destination);

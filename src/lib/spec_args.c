@@ -42,6 +42,7 @@ enum {
     OPT_CRASH_LIMIT,
     OPT_CRASH_WINDOW,
     OPT_TTL,
+    OPT_LISTEN,
 };
 
 static const struct option run_options[] = {
@@ -74,6 +75,7 @@ static const struct option run_options[] = {
     {"crash-limit", required_argument, NULL, OPT_CRASH_LIMIT},
     {"crash-window", required_argument, NULL, OPT_CRASH_WINDOW},
     {"ttl", required_argument, NULL, OPT_TTL},
+    {"listen", optional_argument, NULL, OPT_LISTEN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -224,6 +226,13 @@ static int apply_option(struct cell_spec *spec, int opt, const char *arg, const 
         return cell_parse_duration(arg, "--restart-max-delay", &spec->supervise.restart_max_delay_ms, err);
     case OPT_CRASH_WINDOW:
         return cell_parse_duration(arg, "--crash-window", &spec->supervise.crash_window_ms, err);
+    case OPT_LISTEN:
+        spec->supervise.listen = true;
+        if (arg == NULL)
+            return 0;
+        if (arg[0] != '/')
+            return cell_err_set(err, 0, "--listen=%s: not an absolute path", arg);
+        return replace_string(&spec->supervise.listen_path, arg, err);
     case OPT_TTL:
         if (cell_parse_duration(arg, "--ttl", &spec->supervise.ttl_ms, err) < 0)
             return -1;
@@ -245,9 +254,8 @@ static int apply_option(struct cell_spec *spec, int opt, const char *arg, const 
  * supervised cell has no terminal or caller to time it out. */
 static int check_supervision_flags(const struct cell_spec *spec, const bool *seen, struct cell_err *err)
 {
-    static const int supervision_only[] = {
-        OPT_RESTART,      OPT_STOP_TIMEOUT, OPT_RESTART_DELAY, OPT_RESTART_MAX_DELAY, OPT_CRASH_LIMIT,
-        OPT_CRASH_WINDOW, OPT_TTL};
+    static const int supervision_only[] = {OPT_RESTART,     OPT_STOP_TIMEOUT, OPT_RESTART_DELAY, OPT_RESTART_MAX_DELAY,
+                                           OPT_CRASH_LIMIT, OPT_CRASH_WINDOW, OPT_TTL,           OPT_LISTEN};
     if (!spec->supervise.detach) {
         for (size_t i = 0; i < sizeof supervision_only / sizeof supervision_only[0]; i++)
             if (seen[supervision_only[i]])
@@ -259,6 +267,9 @@ static int check_supervision_flags(const struct cell_spec *spec, const bool *see
         return cell_err_set(err, 0, "run: -d and --tty conflict: a supervised cell has no terminal");
     if (spec->timeout_sec)
         return cell_err_set(err, 0, "run: -d and --timeout conflict: celld stops a supervised cell (cell stop)");
+    for (size_t i = 0; spec->supervise.listen && i < spec->npreserved_fds; i++)
+        if (spec->preserved_fds[i] == 3)
+            return cell_err_set(err, 0, "run: --listen and --preserve-fd 3 conflict: the socket is fd 3");
     if (spec->supervise.restart_max_delay_ms < spec->supervise.restart_delay_ms)
         return cell_err_set(err, 0, "run: --restart-max-delay is below --restart-delay");
     return 0;
@@ -266,7 +277,7 @@ static int check_supervision_flags(const struct cell_spec *spec, const bool *see
 
 int cell_spec_from_args(int argc, char **argv, struct cell_spec *spec, struct cell_err *err)
 {
-    bool seen[OPT_TTL + 1] = {false};
+    bool seen[OPT_LISTEN + 1] = {false};
     bool env_clear = false;
     char **envs = NULL;
     size_t nenvs = 0;
@@ -291,7 +302,7 @@ int cell_spec_from_args(int argc, char **argv, struct cell_spec *spec, struct ce
             cell_err_set(err, 0, "run: option \"%s\" needs a value (see cell run --help)", flag);
             goto out;
         }
-        if (opt >= 0 && opt <= OPT_TTL)
+        if (opt >= 0 && opt <= OPT_LISTEN)
             seen[opt] = true;
         if (apply_option(spec, opt, optarg, flag, &env_clear, &envs, &nenvs, err) < 0) {
             if (strncmp(err->msg, "--", 2) != 0)

@@ -232,3 +232,59 @@ PY
     c run -d --name again -- /bin/sleep 1000
     state_is again running
 }
+
+# A server for socket activation: answers each connection on fd 3 with
+# "pong DATA from NAME pid PID"; with ONE=1 it exits after one connection.
+SERVER='
+import os, socket, sys
+assert os.environ["LISTEN_FDS"] == "1" and os.environ["LISTEN_PID"] == str(os.getpid()), dict(os.environ)
+s = socket.socket(fileno=3)
+while True:
+    c, _ = s.accept()
+    data = c.recv(100)
+    c.sendall(b"pong %s from %s" % (data, os.environ["LISTEN_FDNAMES"].encode()))
+    c.close()
+    if os.environ.get("ONE") == "1":
+        sys.exit(1)
+'
+
+# ask SOCKET N: N clients, one after another, each sends "ping I"; prints answers
+ask() {
+    python3 - "$1" "$2" <<'PY'
+import socket, sys
+for i in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(b"ping %d" % i)
+    print(s.recv(100).decode())
+PY
+}
+
+@test "celld: --listen starts the cell on the first connection, which succeeds at once" {
+    c run -d --name echo --listen -- /usr/bin/python3 -c "$SERVER"
+    # declared, not started: nothing runs until a client comes
+    state_is echo waiting
+    [[ $(field_of echo pid) == 0 ]]
+    local sock=$CELL_ROOT/run/sockets/echo.sock
+    [[ -S $sock ]]
+    run ask "$sock" 1
+    [[ $status -eq 0 && $output == "pong ping 0 from echo" ]] || { echo "$output"; false; }
+    state_is echo running
+    run ask "$sock" 3
+    [[ ${#lines[@]} -eq 3 && ${lines[2]} == "pong ping 2 from echo" ]] || { echo "$output"; false; }
+    c rm echo
+    [[ ! -e $sock ]]
+}
+
+@test "celld: --listen keeps every connection across restarts of the cell" {
+    # the server exits after each connection; celld restarts it on the socket
+    c run -d --name once --listen --env ONE=1 --restart-delay 10ms --crash-limit 100 \
+        -- /usr/bin/python3 -c "$SERVER"
+    run ask "$CELL_ROOT/run/sockets/once.sock" 10
+    [[ $status -eq 0 && ${#lines[@]} -eq 10 ]] || { echo "$output"; false; }
+    local i
+    for i in 0 9; do
+        [[ $output == *"pong ping $i from once"* ]] || { echo "$output"; false; }
+    done
+    [[ $(field_of once restarts) -ge 9 ]]
+}

@@ -122,13 +122,26 @@ static void close_range_except(const int *keep, size_t n, unsigned flags)
     }
 }
 
-/* Close every fd above 2 on exec, except the ones declared with --preserve-fd. */
-static void close_inherited_fds(const struct cell_spec *spec)
+/* Close every fd above 2 on exec, except the ones declared with --preserve-fd
+ * and, with socket activation, the listening socket at fd 3. */
+static void close_inherited_fds(const struct sandbox *sb)
 {
-    close_range_except(spec->preserved_fds, spec->npreserved_fds, CLOSE_RANGE_CLOEXEC);
+    const struct cell_spec *spec = sb->spec;
+    int keep[1 + CELL_MAX_PRESERVED_FDS];
+    size_t n = 0;
+    if (sb->listen_fd >= 0)
+        keep[n++] = SD_LISTEN_FDS_START;
     for (size_t i = 0; i < spec->npreserved_fds; i++)
-        fcntl(spec->preserved_fds[i], F_SETFD, 0); /* preserved: keep open across exec */
+        keep[n++] = spec->preserved_fds[i];
+    close_range_except(keep, n, CLOSE_RANGE_CLOEXEC);
+    for (size_t i = 0; i < n; i++)
+        fcntl(keep[i], F_SETFD, 0); /* kept: open across exec */
 }
+
+/* The environment for exec: the spec's, plus LISTEN_FDS, LISTEN_PID and
+ * LISTEN_FDNAMES with socket activation (systemd's convention). Built on the
+ * stack: the workload shares init's memory until exec. */
+#define LISTEN_ENV_COUNT 3
 
 __attribute__((noreturn)) static void workload_exec(struct sandbox *sb, int tty_slave)
 {
@@ -154,11 +167,26 @@ __attribute__((noreturn)) static void workload_exec(struct sandbox *sb, int tty_
         sandbox_fail(sb, CELL_EXIT_SETUP, errno, "working directory %s", spec->cwd);
     char path[PATH_MAX];
     resolve_command(sb, path, sizeof path);
-    close_inherited_fds(spec);
+    close_inherited_fds(sb);
+    size_t nenv = 0;
+    while (spec->env && spec->env[nenv])
+        nenv++;
+    char *env[nenv + LISTEN_ENV_COUNT + 1];
+    char listen_env[LISTEN_ENV_COUNT][96];
+    for (size_t i = 0; i < nenv; i++)
+        env[i] = spec->env[i];
+    if (sb->listen_fd >= 0) {
+        snprintf(listen_env[0], sizeof listen_env[0], "LISTEN_FDS=1");
+        snprintf(listen_env[1], sizeof listen_env[1], "LISTEN_PID=%d", (int)getpid());
+        snprintf(listen_env[2], sizeof listen_env[2], "LISTEN_FDNAMES=%s", spec->name);
+        for (int i = 0; i < LISTEN_ENV_COUNT; i++)
+            env[nenv++] = listen_env[i];
+    }
+    env[nenv] = NULL;
     cell_log(CELL_LOG_DEBUG, "cell %s: workload: exec %s", spec->name, path);
     if (seccomp_profile_load(spec->profile, &err) < 0)
         fail_with(sb, &err);
-    execve(path, spec->argv, spec->env ? spec->env : (char *[]){NULL});
+    execve(path, spec->argv, env);
     int e = errno;
     sandbox_fail(sb, e == ENOENT ? CELL_EXIT_NOTFOUND : CELL_EXIT_NOEXEC, e, "execute %s", path);
 }
@@ -242,11 +270,32 @@ __attribute__((noreturn)) static void init_loop(struct sandbox *sb, pid_t worklo
     }
 }
 
+/* Socket activation: the listening socket goes to fd 3; init's own fds that
+ * sit there move out of the way first. */
+static void place_listen_fd(struct sandbox *sb)
+{
+    int *own[] = {&sb->go_read, &sb->report_write, &sb->parent_pidfd, &sb->tty_sock};
+    for (size_t i = 0; i < ARRAY_SIZE(own); i++)
+        if (*own[i] == SD_LISTEN_FDS_START) {
+            int moved = fcntl(*own[i], F_DUPFD_CLOEXEC, SD_LISTEN_FDS_START + 1);
+            if (moved < 0)
+                _exit(CELL_EXIT_SETUP);
+            close(*own[i]);
+            *own[i] = moved;
+        }
+    if (sb->listen_fd != SD_LISTEN_FDS_START) {
+        if (dup2(sb->listen_fd, SD_LISTEN_FDS_START) < 0)
+            sandbox_fail(sb, CELL_EXIT_SETUP, errno, "socket activation: place the socket at fd 3");
+        sb->listen_fd = SD_LISTEN_FDS_START;
+    }
+}
+
 /* Close every fd above 2 except init's own and the ones the spec preserves. */
 static void close_starter_fds(const struct sandbox *sb)
 {
-    int keep[4 + CELL_MAX_PRESERVED_FDS] = {sb->go_read, sb->report_write, sb->parent_pidfd, sb->tty_sock};
-    size_t n = 4;
+    int keep[5 + CELL_MAX_PRESERVED_FDS] = {sb->go_read, sb->report_write, sb->parent_pidfd, sb->tty_sock,
+                                            sb->listen_fd};
+    size_t n = 5;
     for (size_t i = 0; i < sb->spec->npreserved_fds; i++)
         keep[n++] = sb->spec->preserved_fds[i];
     close_range_except(keep, n, 0);
@@ -283,6 +332,8 @@ void sandbox_init_main(struct sandbox *sb)
     for (int fd = 0; fd < 3; fd++)
         if (sb->stdio[fd] >= 0 && dup2(sb->stdio[fd], fd) < 0)
             sandbox_fail(sb, CELL_EXIT_SETUP, errno, "set up fd %d", fd);
+    if (sb->listen_fd >= 0)
+        place_listen_fd(sb);
     close_starter_fds(sb);
     /* 1. In a user namespace nothing can be created before the parent has
      * written our id maps (and joined us to the cgroups): wait for it first,

@@ -358,7 +358,8 @@ static struct cell_instance *instance_new(const struct cell_spec *spec, const st
                .report_write = -1,
                .parent_pidfd = -1,
                .tty_sock = -1,
-               .stdio = {-1, -1, -1}},
+               .stdio = {-1, -1, -1},
+               .listen_fd = -1},
         .detached = opts && opts->detached,
         .keeper_fd = -1,
         .go_write = -1,
@@ -368,9 +369,11 @@ static struct cell_instance *instance_new(const struct cell_spec *spec, const st
         .pidfd = -1,
         .tty = {.master = -1, .parent_sock = -1, .child_sock = -1},
     };
-    if (opts)
+    if (opts) {
         for (int i = 0; i < 3; i++)
             ps->sb.stdio[i] = opts->stdio[i];
+        ps->sb.listen_fd = opts->listen_fd > 0 ? opts->listen_fd : -1;
+    }
     ps->sb.rootless = geteuid() != 0;
     ps->sb.userns = ps->sb.rootless || spec->ns.userns;
     sigprocmask(SIG_SETMASK, NULL, &ps->old_mask);

@@ -9,6 +9,9 @@
 
 #include <stdbool.h>
 
+/* Where socket activation puts the listening socket (systemd's convention). */
+#define SD_LISTEN_FDS_START 3
+
 struct sandbox {
     const struct cell_spec *spec;
     bool userns;                      /* the cell gets a new user namespace */
@@ -18,6 +21,7 @@ struct sandbox {
     int report_write;                 /* child reports setup errors here; EOF means exec'd */
     int parent_pidfd;                 /* the `cell run` process: die with it; -1 when detached */
     int stdio[3];                     /* the workload's stdin/out/err; -1: the starter's own */
+    int listen_fd;                    /* socket activation: becomes fd 3 (LISTEN_FDS=1); or -1 */
     int tty_sock;                     /* --tty: init passes the terminal's master here; else -1 */
     const struct cell_cgroup *cgroup; /* v1 leaves a root cell's init joins itself; or NULL */
 };
