@@ -250,6 +250,9 @@ struct cell_start_opts {
     /* Socket activation: a listening socket the workload gets as fd 3, with
      * LISTEN_FDS=1, LISTEN_PID and LISTEN_FDNAMES=NAME; 0 or -1 for none. */
     int listen_fd;
+    /* Nonzero for a second instance of the same cell running alongside the
+     * first (a swap): it then gets cgroups of its own, cell.NAME.gN.PID. */
+    unsigned generation;
 };
 
 /* Start `spec` (validated; it must outlive the instance) and return once the

@@ -13,7 +13,18 @@
 #include <stdint.h>
 
 /* What an epoll event belongs to. */
-enum watch_kind { W_SIGNAL, W_LISTEN, W_CLIENT, W_PIDFD, W_TIMER, W_TTL, W_LOG, W_ACTIVATE };
+enum watch_kind {
+    W_SIGNAL,
+    W_LISTEN,
+    W_CLIENT,
+    W_PIDFD,
+    W_TIMER,
+    W_TTL,
+    W_LOG,
+    W_ACTIVATE,
+    W_RETIRE_PIDFD,
+    W_RETIRE_TIMER
+};
 
 struct watch {
     enum watch_kind kind;
@@ -43,6 +54,13 @@ struct cell {
     char listen_path[PATH_MAX];
     struct watch activate_watch;
     bool activate_watched;
+    /* swap: the old instance, stopping while the new one serves */
+    struct cell_instance *retiring;
+    struct watch retire_pidfd_watch, retire_timer_watch;
+    int retire_timerfd;
+    unsigned generation; /* of the running instance: 0 or 1, alternating */
+    unsigned swaps;
+    struct client *swap_waiter;
     bool expired;
     int log_pipe[2][2]; /* [stdout, stderr][read, write]: held across restarts */
     char log_buf[2][LOG_LINE_MAX + 1];
@@ -106,6 +124,9 @@ const char *cell_state_name(enum cell_state s);
 bool cell_wait_stopped(struct cell *c, struct client *cl); /* false: already stopped */
 void cells_forget_client(struct client *cl);
 bool cells_all_stopped(void);
+/* swap: a new instance on the same --listen socket, then the old one stops */
+int cell_swap(struct cell *c, struct client *waiter, struct cell_err *err);
+void cell_retire_event(struct cell *c, bool timer);
 void cells_free_dead(void);
 
 /* control.c */

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -158,6 +159,8 @@ static void set_state(struct cell *c, enum cell_state s)
         answer_waiters(c);
 }
 
+static void retire_finish(struct cell *c);
+
 /* Free a stopped cell's resources and hand it to the graveyard. */
 static void cell_remove(struct cell *c)
 {
@@ -165,6 +168,14 @@ static void cell_remove(struct cell *c)
     while (*pp != c)
         pp = &(*pp)->next;
     *pp = c->next;
+    if (c->retiring) { /* mid-swap: the old instance goes too */
+        cell_instance_kill(c->retiring);
+        retire_finish(c);
+    }
+    if (c->retire_timerfd > 0) {
+        watch_del(c->retire_timerfd);
+        close(c->retire_timerfd);
+    }
     logs_close(c);
     c->dead = true;
     close_listen_socket(c);
@@ -289,6 +300,8 @@ static void on_exit_running(struct cell *c)
 /* running + STOP: SIGTERM, then SIGKILL after the stop timeout. */
 static void on_stop_running(struct cell *c)
 {
+    if (c->retiring)
+        cell_instance_signal(c->retiring, SIGTERM);
     cell_instance_signal(c->inst, SIGTERM);
     arm_timer(c, c->spec.supervise.stop_timeout_ms);
     set_state(c, ST_STOPPING);
@@ -450,6 +463,7 @@ json_t *cell_status_json(const struct cell *c)
     json_object_set_new(o, "exit_code", c->nexits ? json_integer(c->last_exit_code) : json_null());
     json_object_set_new(o, "restart", json_string(cell_restart_label(c->spec.supervise.restart)));
     json_object_set_new(o, "expired", json_boolean(c->expired));
+    json_object_set_new(o, "swaps", json_integer(c->swaps));
     if (c->listen_fd >= 0)
         json_object_set_new(o, "listen", json_string(c->listen_path));
     if (c->last_error[0])
@@ -471,10 +485,13 @@ bool cell_wait_stopped(struct cell *c, struct client *cl)
 
 void cells_forget_client(struct client *cl)
 {
-    for (struct cell *c = celld.cells; c; c = c->next)
+    for (struct cell *c = celld.cells; c; c = c->next) {
         for (int i = 0; i < CELL_MAX_WAITERS; i++)
             if (c->waiters[i] == cl)
                 c->waiters[i] = NULL;
+        if (c->swap_waiter == cl)
+            c->swap_waiter = NULL;
+    }
     if (celld.down_waiter == cl)
         celld.down_waiter = NULL;
 }
@@ -520,4 +537,82 @@ bool cell_delete(struct cell *c)
     }
     cell_event(c, EV_STOP);
     return !c->dead;
+}
+
+/* ---- swap ------------------------------------------------------------------
+ * Beside the state table: while running, a cell with a --listen socket can
+ * get a second instance on the same socket. The new one becomes the cell's
+ * instance at once (connections queue in the shared backlog until it
+ * accepts); the old one, `retiring`, gets SIGTERM, and SIGKILL after the stop
+ * timeout. The swap is answered when the old one is gone. */
+
+static void retire_finish(struct cell *c)
+{
+    if (c->retiring == NULL)
+        return;
+    watch_del(cell_instance_pidfd(c->retiring));
+    struct itimerspec off = {0};
+    timerfd_settime(c->retire_timerfd, 0, &off, NULL);
+    struct cell_result r;
+    cell_instance_finish(c->retiring, &r);
+    c->retiring = NULL;
+    if (c->swap_waiter) {
+        json_t *a = answer_ok();
+        json_object_set_new(a, "cell", cell_status_json(c));
+        client_answer(c->swap_waiter, a);
+        c->swap_waiter = NULL;
+    }
+}
+
+void cell_retire_event(struct cell *c, bool timer)
+{
+    if (c->dead || c->retiring == NULL)
+        return;
+    if (timer) {
+        uint64_t n;
+        (void)!read(c->retire_timerfd, &n, sizeof n);
+        cell_log(CELL_LOG_INFO, "celld: cell %s: the swapped-out instance did not stop: killing it", c->name);
+        cell_instance_kill(c->retiring);
+        return;
+    }
+    retire_finish(c);
+}
+
+int cell_swap(struct cell *c, struct client *waiter, struct cell_err *err)
+{
+    if (c->listen_fd < 0)
+        return cell_err_set(err, 0, "cell %s: swap needs a --listen socket to hand over (use cell restart)", c->name);
+    if (c->state != ST_RUNNING)
+        return cell_err_set(err, 0, "cell %s: swap needs a running cell (it is %s)", c->name,
+                            cell_state_name(c->state));
+    if (c->retiring)
+        return cell_err_set(err, 0, "cell %s: a swap is already in progress", c->name);
+    if (c->retire_timerfd <= 0) {
+        c->retire_timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        c->retire_timer_watch = (struct watch){.kind = W_RETIRE_TIMER, .owner = c};
+        if (c->retire_timerfd < 0 || watch_add(c->retire_timerfd, &c->retire_timer_watch) < 0)
+            return cell_err_set(err, errno, "cell %s: swap timer", c->name);
+    }
+    struct cell_start_opts opts = {.stdio = {-1, c->log_pipe[0][1], c->log_pipe[1][1]},
+                                   .listen_fd = c->listen_fd,
+                                   .generation = c->generation ^ 1};
+    struct cell_instance *fresh;
+    if (cell_start(&c->spec, &opts, &fresh, err) < 0)
+        return -1; /* the old instance keeps serving */
+    /* the old instance's pidfd now reports to the retiring watch */
+    c->retiring = c->inst;
+    c->retire_pidfd_watch = (struct watch){.kind = W_RETIRE_PIDFD, .owner = c};
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &c->retire_pidfd_watch};
+    epoll_ctl(celld.epoll, EPOLL_CTL_MOD, cell_instance_pidfd(c->retiring), &ev);
+    c->inst = fresh;
+    c->generation ^= 1;
+    c->started_ms = now_ms();
+    c->swaps++;
+    watch_add(cell_instance_pidfd(c->inst), &c->pidfd_watch);
+    c->swap_waiter = waiter;
+    cell_instance_signal(c->retiring, SIGTERM);
+    unsigned ms = c->spec.supervise.stop_timeout_ms;
+    struct itimerspec its = {.it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 + 1}};
+    timerfd_settime(c->retire_timerfd, 0, &its, NULL);
+    return 0;
 }

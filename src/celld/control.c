@@ -2,7 +2,7 @@
  * and get one answer per request (see cell/control.h). A malformed request
  * gets an error answer and the client stays connected; celld keeps serving
  * everyone else. Operations: ping, run, status, start, stop, restart,
- * delete, down. stop, restart, delete and down answer once done. */
+ * swap, delete, down. stop, restart, swap, delete and down answer once done. */
 #include "celld.h"
 
 #include <errno.h>
@@ -216,6 +216,11 @@ static void dispatch(json_t *req, struct client *cl)
         op_stop(req, cl, true);
     } else if (strcmp(op, "delete") == 0) {
         op_delete(req, cl);
+    } else if (strcmp(op, "swap") == 0) {
+        struct cell *c = named_cell(req, cl);
+        struct cell_err err = {0};
+        if (c && cell_swap(c, cl, &err) < 0)
+            client_answer(cl, answer_error("%s", err.msg));
     } else if (strcmp(op, "down") == 0) {
         celld.down_waiter = cl;
         celld_shutdown();

@@ -179,6 +179,12 @@ int main(int argc, char **argv)
             case W_ACTIVATE: /* a client connected to a waiting cell's socket */
                 cell_event(w->owner, EV_START);
                 break;
+            case W_RETIRE_PIDFD:
+                cell_retire_event(w->owner, false);
+                break;
+            case W_RETIRE_TIMER:
+                cell_retire_event(w->owner, true);
+                break;
             case W_LOG:
                 logs_readable(w->owner, w->stream);
                 break;

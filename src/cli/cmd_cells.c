@@ -388,3 +388,17 @@ int cmd_logs(int argc, char **argv, const struct cli_globals *g)
     fclose(f);
     return 0;
 }
+
+void cmd_swap_help(void)
+{
+    printf("usage: cell swap NAME...\n\n"
+           "Replace a running cell declared with --listen without dropping a connection:\n"
+           "a new instance starts on the same socket (clients queue in its backlog), then\n"
+           "the old one gets SIGTERM (SIGKILL after --stop-timeout). Returns once the old\n"
+           "instance is gone.\n");
+}
+
+int cmd_swap(int argc, char **argv, const struct cli_globals *g)
+{
+    return named_op(argc, argv, g, "swap", cmd_swap_help);
+}

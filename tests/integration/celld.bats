@@ -288,3 +288,76 @@ PY
     done
     [[ $(field_of once restarts) -ge 9 ]]
 }
+
+# A server that stops gracefully: on SIGTERM it finishes every connection it
+# accepted, then exits; what is still queued stays for the next instance.
+GRACEFUL='
+import os, select, signal, socket
+token = os.urandom(4).hex()
+r, w = os.pipe()
+os.set_blocking(w, False)
+signal.set_wakeup_fd(w)
+signal.signal(signal.SIGTERM, lambda *a: None)
+s = socket.socket(fileno=3)
+while True:
+    ready, _, _ = select.select([s, r], [], [])
+    if s in ready:
+        c, _ = s.accept()
+        data = c.recv(100)
+        c.sendall(b"pong %s from %s" % (data, token.encode()))
+        c.close()
+    elif r in ready:
+        os._exit(0)
+'
+
+@test "celld: swap replaces a --listen cell while clients keep connecting, and none fails" {
+    c run -d --name svc --listen --stop-timeout 5s -- /usr/bin/python3 -c "$GRACEFUL"
+    local sock=$CELL_ROOT/run/sockets/svc.sock out=$BATS_TEST_TMPDIR/clients
+    # clients: connect, ask, read the answer, again and again, until told to stop
+    python3 - "$sock" "$BATS_TEST_TMPDIR/stop" >"$out" 2>&1 <<'PY' &
+import os, socket, sys
+ok = failed = 0
+tokens = set()
+while not os.path.exists(sys.argv[2]) or ok < 20:
+    try:
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(sys.argv[1])
+        s.sendall(b"ping %d" % ok)
+        answer = s.recv(100).decode()
+        assert answer.startswith("pong ping %d from " % ok), answer
+        tokens.add(answer.rsplit(" ", 1)[1])
+        ok += 1
+    except Exception as e:
+        failed += 1
+        print("failed:", repr(e))
+    finally:
+        s.close()
+print("ok", ok, "failed", failed, "instances", len(tokens))
+PY
+    local clients=$!
+    track_pid "$clients"
+    wait_until 20 state_is svc running
+    local i
+    for i in 1 2 3; do
+        run --separate-stderr c swap svc
+        expect_status 0
+    done
+    touch "$BATS_TEST_TMPDIR/stop"
+    wait "$clients"
+    cat "$out"
+    grep -q "failed 0 " "$out"
+    # every instance answered some: the first and the three swapped in
+    [[ $(awk '/^ok/ {print $6}' "$out") -ge 2 ]]
+    [[ $(field_of svc swaps) == 3 ]]
+    state_is svc running
+}
+
+@test "celld: swap refuses a cell without --listen, and an unknown one" {
+    c run -d --name plain -- /bin/sleep 1000
+    run --separate-stderr c swap plain
+    expect_status 1
+    expect_err "cell plain: swap needs a --listen socket"
+    run --separate-stderr c swap nosuch
+    expect_status 1
+    expect_err "cell nosuch: no such cell"
+}

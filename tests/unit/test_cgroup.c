@@ -873,7 +873,7 @@ static void hybrid_early_makes_v2_plans_v1(void **state)
     make_hybrid(fx, true);
     set_limits(fx, 64 << 20, 50, 0);
     struct cell_err err = {0};
-    assert_int_equal(cgroup_create_early(&fx->layout, &fx->spec, OWNER, &fx->cg, &err), 0);
+    assert_int_equal(cgroup_create_early(&fx->layout, &fx->spec, OWNER, 0, &fx->cg, &err), 0);
     fx->created = true;
     /* what clone3 needs exists; the v1 leaves are known but not made yet */
     assert_true(is_dir(fx->cg.v2_path));
@@ -894,7 +894,7 @@ static void hybrid_destroy_after_early_only_removes_what_exists(void **state)
     int before = tree_size(fx->fs);
     set_limits(fx, 64 << 20, 50, 500);
     struct cell_err err = {0};
-    assert_int_equal(cgroup_create_early(&fx->layout, &fx->spec, OWNER, &fx->cg, &err), 0);
+    assert_int_equal(cgroup_create_early(&fx->layout, &fx->spec, OWNER, 0, &fx->cg, &err), 0);
     /* a keeper's copy of cg, taken after _early, cleans up even so */
     assert_int_equal(cgroup_destroy(&fx->cg, &err), 0);
     assert_int_equal(tree_size(fx->fs), before);
@@ -907,7 +907,7 @@ static void hybrid_early_missing_controller_fails_before_anything(void **state)
     int before = tree_size(fx->fs);
     set_limits(fx, 64 << 20, 0, 500);
     struct cell_err err = {0};
-    assert_int_equal(cgroup_create_early(&fx->layout, &fx->spec, OWNER, &fx->cg, &err), -1);
+    assert_int_equal(cgroup_create_early(&fx->layout, &fx->spec, OWNER, 0, &fx->cg, &err), -1);
     assert_non_null(strstr(err.msg, "--cpus"));
     assert_int_equal(tree_size(fx->fs), before);
 }
@@ -926,6 +926,19 @@ static void hybrid_join_self_writes_zero_to_v1_tasks(void **state)
     /* under a prefix that does not hold the tree, it fails naming the path */
     assert_int_equal(cgroup_join_self(&fx->cg, "/nonexistent-prefix", &err), -1);
     assert_non_null(strstr(err.msg, "/nonexistent-prefix"));
+}
+
+static void generation_names_a_second_instance(void **state)
+{
+    struct fixture *fx = *state;
+    make_hybrid(fx, true);
+    set_limits(fx, 64 << 20, 0, 0);
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_create_early(&fx->layout, &fx->spec, OWNER, 3, &fx->cg, &err), 0);
+    fx->created = true;
+    assert_string_equal(fx->cg.name, "cell.web.g3.4321");
+    assert_non_null(strstr(fx->cg.v2_path, "/cell.web.g3.4321"));
+    assert_non_null(strstr(fx->cg.v1_path[CGROUP_V1_MEMORY], "/cell.web.g3.4321"));
 }
 
 int main(void)
@@ -963,6 +976,7 @@ int main(void)
         T(hybrid_only_wanted_v1_leaves),
         T(hybrid_destroy_removes_every_leaf),
         T(hybrid_early_makes_v2_plans_v1),
+        T(generation_names_a_second_instance),
         T(hybrid_join_self_writes_zero_to_v1_tasks),
         T(hybrid_destroy_after_early_only_removes_what_exists),
         T(hybrid_early_missing_controller_fails_before_anything),

@@ -268,13 +268,16 @@ static bool limit_wanted(const struct cell_spec *spec, int c)
 }
 
 int cgroup_create_early(const struct cgroup_layout *layout, const struct cell_spec *spec, pid_t owner,
-                        struct cell_cgroup *cg, struct cell_err *err)
+                        unsigned generation, struct cell_cgroup *cg, struct cell_err *err)
 {
     memset(cg, 0, sizeof *cg);
     cg->fake = layout->fake;
     cg->v2_fd = -1;
     cg->memory_limit = spec->limits.memory_bytes;
-    snprintf(cg->name, sizeof cg->name, "cell.%s.%d", spec->name, (int)owner);
+    if (generation)
+        snprintf(cg->name, sizeof cg->name, "cell.%s.g%u.%d", spec->name, generation, (int)owner);
+    else
+        snprintf(cg->name, sizeof cg->name, "cell.%s.%d", spec->name, (int)owner);
 
     bool limits =
         limit_wanted(spec, CGROUP_V1_MEMORY) || limit_wanted(spec, CGROUP_V1_PIDS) || limit_wanted(spec, CGROUP_V1_CPU);
@@ -347,7 +350,7 @@ int cgroup_create_late(const struct cell_spec *spec, struct cell_cgroup *cg, str
 int cgroup_create(const struct cgroup_layout *layout, const struct cell_spec *spec, pid_t owner, struct cell_cgroup *cg,
                   struct cell_err *err)
 {
-    if (cgroup_create_early(layout, spec, owner, cg, err) < 0)
+    if (cgroup_create_early(layout, spec, owner, 0, cg, err) < 0)
         return -1;
     if (cgroup_create_late(spec, cg, err) < 0) {
         struct cell_err ignored;

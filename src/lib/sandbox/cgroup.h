@@ -2,7 +2,8 @@
  *
  * One interface, two backends. A cell's leaf directories are named
  * "cell.NAME.PID" (PID: the process that runs the cell) and created under the
- * caller's own cgroup in each hierarchy that is used:
+ * caller's own cgroup in each hierarchy that is used (a second instance of
+ * one cell, during a swap, is "cell.NAME.gN.PID"):
  *   - v2 (always, when a cgroup2 hierarchy is mounted): for CLONE_INTO_CGROUP,
  *     cgroup.kill, and, on a unified host, the limits (memory.max, pids.max,
  *     cpu.max) with the controllers enabled in the parent's subtree_control.
@@ -67,7 +68,7 @@ int cgroup_create(const struct cgroup_layout *layout, const struct cell_spec *sp
  * _late makes the v1 leaves and writes their limits. After a failure of
  * either, cgroup_destroy removes what exists. */
 int cgroup_create_early(const struct cgroup_layout *layout, const struct cell_spec *spec, pid_t owner,
-                        struct cell_cgroup *cg, struct cell_err *err);
+                        unsigned generation, struct cell_cgroup *cg, struct cell_err *err);
 int cgroup_create_late(const struct cell_spec *spec, struct cell_cgroup *cg, struct cell_err *err);
 /* Put `pid` into the v1 leaves (v2 is joined at clone time). */
 int cgroup_attach(const struct cell_cgroup *cg, pid_t pid, struct cell_err *err);

@@ -41,6 +41,7 @@ static const int relayed_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1,
 struct cell_instance {
     struct sandbox sb;
     bool detached;
+    unsigned generation; /* a cell's second instance (swap) needs other cgroup names */
     struct cgroup_layout layout;
     struct cell_cgroup cg;
     bool have_cgroup;
@@ -290,7 +291,7 @@ static int prepare(struct cell_instance *ps, struct cell_err *err)
         if (cgroup_layout_detect(&ps->layout, err) < 0)
             return -1;
         if (cgroup_layout_usable(&ps->layout)) {
-            if (cgroup_create_early(&ps->layout, spec, getpid(), &ps->cg, err) < 0)
+            if (cgroup_create_early(&ps->layout, spec, getpid(), ps->generation, &ps->cg, err) < 0)
                 return -1;
             ps->have_cgroup = true;
             ps->sb.cgroup = &ps->cg;
@@ -373,6 +374,7 @@ static struct cell_instance *instance_new(const struct cell_spec *spec, const st
         for (int i = 0; i < 3; i++)
             ps->sb.stdio[i] = opts->stdio[i];
         ps->sb.listen_fd = opts->listen_fd > 0 ? opts->listen_fd : -1;
+        ps->generation = opts->generation;
     }
     ps->sb.rootless = geteuid() != 0;
     ps->sb.userns = ps->sb.rootless || spec->ns.userns;
