@@ -268,6 +268,11 @@ pid_t cell_instance_pid(const struct cell_instance *inst);
 int cell_instance_signal(struct cell_instance *inst, int sig);
 /* SIGKILL every process of the cell. */
 void cell_instance_kill(struct cell_instance *inst);
+/* Run spec->argv inside the running cell whose init is `init_pid`: in its
+ * cgroups and namespaces, with spec's identity, limits, capabilities and
+ * seccomp profile (spec is the cell's own, with argv replaced). Waits for the
+ * command; stdio is the caller's. Needs root. */
+int cell_exec(pid_t init_pid, const struct cell_spec *spec, struct cell_result *result, struct cell_err *err);
 /* Reap the cell (waiting for it if it still runs), fill `result`, remove its
  * cgroups, and free the instance. */
 void cell_instance_finish(struct cell_instance *inst, struct cell_result *result);

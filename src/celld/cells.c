@@ -464,6 +464,7 @@ json_t *cell_status_json(const struct cell *c)
     json_object_set_new(o, "restart", json_string(cell_restart_label(c->spec.supervise.restart)));
     json_object_set_new(o, "expired", json_boolean(c->expired));
     json_object_set_new(o, "swaps", json_integer(c->swaps));
+    json_object_set(o, "args", c->args); /* what it was declared with (cell exec uses it) */
     if (c->listen_fd >= 0)
         json_object_set_new(o, "listen", json_string(c->listen_path));
     if (c->last_error[0])

@@ -402,3 +402,65 @@ int cmd_swap(int argc, char **argv, const struct cli_globals *g)
 {
     return named_op(argc, argv, g, "swap", cmd_swap_help);
 }
+
+void cmd_exec_help(void)
+{
+    printf("usage: cell exec NAME -- CMD [ARGS...]\n\n"
+           "Run CMD inside the running supervised cell NAME: in its namespaces and\n"
+           "cgroups, as its workload's user, with its limits, capabilities and seccomp\n"
+           "profile. Waits for CMD and exits with its status. Needs root.\n");
+}
+
+int cmd_exec(int argc, char **argv, const struct cli_globals *g)
+{
+    if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        cmd_exec_help();
+        return 0;
+    }
+    int cmd = 2;
+    if (cmd < argc && strcmp(argv[cmd], "--") == 0)
+        cmd++;
+    if (argc < 2 || argv[1][0] == '-' || cmd >= argc) {
+        cmd_exec_help();
+        return 2;
+    }
+    json_t *req = request("status");
+    json_t *names = json_array();
+    json_array_append_new(names, json_string(argv[1]));
+    json_object_set_new(req, "names", names);
+    json_t *answer = call(g, req, false);
+    if (answer == NULL)
+        return CELL_EXIT_SETUP;
+    json_t *cell = json_array_get(json_object_get(answer, "cells"), 0);
+    pid_t pid = (pid_t)json_integer_value(json_object_get(cell, "pid"));
+    json_t *args = json_object_get(cell, "args");
+    if (pid <= 0 || !json_is_array(args)) {
+        cli_error("exec: cell %s is not running (%s)", argv[1], json_string_value(json_object_get(cell, "state")));
+        json_decref(answer);
+        return CELL_EXIT_SETUP;
+    }
+    /* the cell's own spec, from the arguments it was declared with */
+    size_t n = json_array_size(args);
+    char **run_argv = calloc(n + 2, sizeof *run_argv);
+    struct cell_spec spec;
+    struct cell_err err = {0};
+    cell_spec_init(&spec);
+    run_argv[0] = "run";
+    for (size_t i = 0; i < n; i++)
+        run_argv[i + 1] = (char *)json_string_value(json_array_get(args, i));
+    int rc = CELL_EXIT_SETUP;
+    struct cell_result result;
+    if (cell_spec_from_args((int)n + 1, run_argv, &spec, &err) <= 0 ||
+        cell_spec_set_argv(&spec, argv + cmd, &err) < 0 || cell_spec_validate(&spec, &err) < 0) {
+        cli_error("exec: %s", err.msg);
+    } else if (cell_exec(pid, &spec, &result, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        rc = result.exit_code;
+    } else {
+        rc = result.exit_code;
+    }
+    cell_spec_free(&spec);
+    free(run_argv);
+    json_decref(answer);
+    return rc;
+}

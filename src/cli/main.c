@@ -18,6 +18,7 @@ static const struct cli_command commands[] = {
     {"restart", cmd_restart, cmd_restart_help, "stop, then start supervised cells"},
     {"delete", cmd_delete, cmd_delete_help, "stop and forget supervised cells"},
     {"rm", cmd_delete, cmd_delete_help, "the same as delete"},
+    {"exec", cmd_exec, cmd_exec_help, "run a command inside a running supervised cell"},
     {"swap", cmd_swap, cmd_swap_help, "replace a --listen cell without dropping a connection"},
     {"logs", cmd_logs, cmd_logs_help, "show a supervised cell's output"},
     {"down", cmd_down, cmd_down_help, "stop every supervised cell, then celld"},

@@ -361,3 +361,28 @@ PY
     expect_status 1
     expect_err "cell nosuch: no such cell"
 }
+
+@test "celld: cell exec runs a command inside the running cell, as its workload" {
+    c run -d --name box --memory 64M --user 1000:1000 --hostname boxhost -- /bin/sleep 1000
+    local pid
+    pid=$(field_of box pid)
+    run --separate-stderr c exec box -- /bin/sh -c 'id -u; hostname; grep -c . /proc/self/cgroup >/dev/null;
+        awk -F: "\$2==\"memory\" {print \$3}" /proc/self/cgroup; grep NoNewPrivs /proc/self/status;
+        touch /x 2>/dev/null || echo read-only; exit 5'
+    expect_status 5
+    [[ ${lines[0]} == 1000 && ${lines[1]} == boxhost && ${lines[2]} == / ]] || { show; false; }
+    expect_out "NoNewPrivs:	1"
+    expect_out "read-only"
+    # the command ran in the cell's own memory cgroup, seen from the host
+    local cg
+    cg=$(cell_cgroups box | grep /memory/ | head -n 1)
+    [[ -n $cg ]]
+    # a command that does not exist, and a cell that is not running
+    run -127 --separate-stderr c exec box -- /nonexistent
+    expect_status 127
+    expect_err "not found in the cell"
+    c stop box
+    run --separate-stderr c exec box -- /bin/true
+    expect_status 125
+    expect_err "cell box is not running"
+}

@@ -143,7 +143,7 @@ static void close_inherited_fds(const struct sandbox *sb)
  * stack: the workload shares init's memory until exec. */
 #define LISTEN_ENV_COUNT 3
 
-__attribute__((noreturn)) static void workload_exec(struct sandbox *sb, int tty_slave)
+__attribute__((noreturn)) void sandbox_workload_exec(struct sandbox *sb, int tty_slave)
 {
     const struct cell_spec *spec = sb->spec;
     struct cell_err err = {0};
@@ -199,7 +199,7 @@ struct workload_args {
 __attribute__((unused)) static int workload_main(void *arg)
 {
     struct workload_args *a = arg;
-    workload_exec(a->sb, a->tty_slave);
+    sandbox_workload_exec(a->sb, a->tty_slave);
 }
 
 /* Start the workload as posix_spawn does: the child shares init's memory and
@@ -213,7 +213,7 @@ static pid_t start_workload(struct sandbox *sb, int tty_slave)
     /* AddressSanitizer cannot follow a switch to a foreign stack: fork */
     pid_t pid = fork();
     if (pid == 0)
-        workload_exec(sb, tty_slave);
+        sandbox_workload_exec(sb, tty_slave);
     return pid;
 #else
     static char stack[256 * 1024] __attribute__((aligned(16)));

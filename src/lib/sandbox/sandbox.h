@@ -36,6 +36,9 @@ struct sandbox_report {
 /* init.c: the cell's pid 1. Sets up the filesystem, network and hostname,
  * starts the workload, then forwards signals and reaps. Never returns. */
 __attribute__((noreturn)) void sandbox_init_main(struct sandbox *sb);
+/* The workload's last steps (identity, limits, fds, seccomp) and exec; also
+ * used by cell_exec for a command run in an existing cell. */
+__attribute__((noreturn)) void sandbox_workload_exec(struct sandbox *sb, int tty_slave);
 /* Report a setup failure to the parent and exit with its code. */
 __attribute__((noreturn, format(printf, 4, 5))) void sandbox_fail(const struct sandbox *sb, int exit_code, int errnum,
                                                                   const char *fmt, ...);

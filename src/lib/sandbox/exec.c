@@ -1,0 +1,152 @@
+/* exec.c - cell_exec(): run one more command inside a running cell: in its
+ * cgroups and namespaces, under the same identity, limits, capabilities and
+ * seccomp profile as its workload. The cell is found by its init's pid.
+ *
+ *   caller ── fork ─► helper: joins the cell's cgroups (writing "0" to them,
+ *                     read from /proc/INIT/cgroup), setns() into the init's
+ *                     namespaces through its pidfd, forks again (a pid
+ *                     namespace takes effect for children) and waits ─►
+ *                     command: sandbox_workload_exec(), as a cell's workload.
+ */
+#include "sandbox/sandbox.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+/* Move the calling process into every cgroup /proc/PID/cgroup names (v1
+ * memory, pids, cpu and the v2 one). */
+static int join_cgroups_of(pid_t pid, struct cell_err *err)
+{
+    char path[64], text[4096];
+    snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
+    if (read_file_at(AT_FDCWD, path, text, sizeof text) < 0)
+        return cell_err_set(err, errno, "exec: read %s", path);
+    struct statfs st;
+    bool unified = statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char *ctrl = strchr(line, ':'), *cg = ctrl ? strchr(ctrl + 1, ':') : NULL;
+        if (cg == NULL)
+            continue;
+        *cg++ = '\0';
+        ctrl++;
+        char dir[PATH_MAX];
+        const char *file = "cgroup.procs";
+        if (*ctrl == '\0') {
+            snprintf(dir, sizeof dir, "/sys/fs/cgroup%s%s", unified ? "" : "/unified", cg);
+        } else if (strcmp(ctrl, "memory") == 0 || strcmp(ctrl, "pids") == 0 || strcmp(ctrl, "cpu,cpuacct") == 0 ||
+                   strcmp(ctrl, "cpu") == 0) {
+            snprintf(dir, sizeof dir, "/sys/fs/cgroup/%s%s", strcmp(ctrl, "cpu,cpuacct") == 0 ? "cpu" : ctrl, cg);
+            file = "tasks"; /* "0": the calling thread, without the global lock */
+        } else {
+            continue;
+        }
+        if (strcmp(cg, "/") == 0)
+            continue; /* the hierarchy's root: not the cell's own */
+        char target[PATH_MAX + 16];
+        snprintf(target, sizeof target, "%s/%s", dir, file);
+        if (write_file_at(AT_FDCWD, target, "0", 1) < 0)
+            return cell_err_set(err, errno, "exec: join the cell's cgroup %s", dir);
+    }
+    return 0;
+}
+
+static int status_code(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return CELL_EXIT_SETUP;
+}
+
+int cell_exec(pid_t init_pid, const struct cell_spec *spec, struct cell_result *result, struct cell_err *err)
+{
+    memset(result, 0, sizeof *result);
+    result->exit_code = CELL_EXIT_SETUP;
+    result->exit_status = -1;
+    if (geteuid() != 0)
+        return cell_err_set(err, 0, "cell %s: exec needs root", spec->name);
+    int pidfd = (int)syscall(SYS_pidfd_open, init_pid, 0);
+    if (pidfd < 0)
+        return cell_err_set(err, errno, "cell %s: exec: find its init (pid %d)", spec->name, (int)init_pid);
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) < 0) {
+        close(pidfd);
+        return cell_err_set(err, errno, "cell %s: exec: pipe", spec->name);
+    }
+    privilege_prepare();
+    pid_t helper = fork();
+    if (helper < 0) {
+        close(pidfd);
+        close(report[0]);
+        close(report[1]);
+        return cell_err_set(err, errno, "cell %s: exec: fork", spec->name);
+    }
+    if (helper == 0) {
+        struct sandbox sb = {.spec = spec,
+                             .go_read = -1,
+                             .report_write = report[1],
+                             .parent_pidfd = -1,
+                             .tty_sock = -1,
+                             .stdio = {-1, -1, -1},
+                             .listen_fd = -1};
+        struct cell_err e = {0};
+        if (join_cgroups_of(init_pid, &e) < 0)
+            sandbox_fail(&sb, CELL_EXIT_SETUP, e.errnum, "%s", e.msg);
+        int ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP;
+        if (setns(pidfd, ns) < 0)
+            sandbox_fail(&sb, CELL_EXIT_SETUP, errno, "exec: enter the cell's namespaces");
+        pid_t cmd = fork();
+        if (cmd < 0)
+            sandbox_fail(&sb, CELL_EXIT_SETUP, errno, "exec: fork");
+        if (cmd == 0)
+            sandbox_workload_exec(&sb, -1);
+        close(report[1]);
+        int status;
+        while (waitpid(cmd, &status, 0) < 0 && errno == EINTR)
+            ;
+        if (WIFSIGNALED(status)) { /* end the same way, so the caller sees the signal */
+            signal(WTERMSIG(status), SIG_DFL);
+            prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no second core */
+            kill(getpid(), WTERMSIG(status));
+        }
+        _exit(status_code(status));
+    }
+    close(report[1]);
+    close(pidfd);
+    struct sandbox_report r;
+    ssize_t n;
+    do
+        n = read(report[0], &r, sizeof r);
+    while (n < 0 && errno == EINTR);
+    close(report[0]);
+    int status;
+    while (waitpid(helper, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (n == (ssize_t)sizeof r) {
+        r.msg[sizeof r.msg - 1] = '\0';
+        result->exit_code = r.exit_code;
+        cell_err_set(err, 0, "cell %s: %s", spec->name, r.msg);
+        err->errnum = r.errnum;
+        return -1;
+    }
+    result->exit_code = status_code(status);
+    if (WIFSIGNALED(status))
+        result->term_signal = WTERMSIG(status);
+    else
+        result->exit_status = WEXITSTATUS(status);
+    return 0;
+}
