@@ -116,6 +116,10 @@ struct cell_supervision {
     unsigned crash_limit;             /* this many exits ... (default 5) */
     unsigned crash_window_ms;         /* ... within this window: failed (default 60 s) */
     unsigned ttl_ms;                  /* stopped for good this long after it was started; 0: no limit */
+    char *health;                     /* a shell command run in the cell; failing: unhealthy */
+    unsigned health_interval_ms;      /* default 10 s */
+    unsigned health_timeout_ms;       /* a check running longer fails (default 5 s) */
+    unsigned health_retries;          /* failures in a row before it counts (default 3) */
     bool listen;                      /* socket activation: started on the first connection */
     char *listen_path;                /* its socket; NULL: <run>/sockets/NAME.sock */
 };
@@ -271,7 +275,8 @@ void cell_instance_kill(struct cell_instance *inst);
 /* Run spec->argv inside the running cell whose init is `init_pid`: in its
  * cgroups and namespaces, with spec's identity, limits, capabilities and
  * seccomp profile (spec is the cell's own, with argv replaced). Waits for the
- * command; stdio is the caller's. Needs root. */
+ * command (killing it after spec->timeout_sec, if set: exit 124); stdio is
+ * the caller's. Needs root. */
 int cell_exec(pid_t init_pid, const struct cell_spec *spec, struct cell_result *result, struct cell_err *err);
 /* Reap the cell (waiting for it if it still runs), fill `result`, remove its
  * cgroups, and free the instance. */

@@ -23,7 +23,9 @@ enum watch_kind {
     W_LOG,
     W_ACTIVATE,
     W_RETIRE_PIDFD,
-    W_RETIRE_TIMER
+    W_RETIRE_TIMER,
+    W_HEALTH_TIMER,
+    W_HEALTH_DONE
 };
 
 struct watch {
@@ -61,6 +63,13 @@ struct cell {
     unsigned generation; /* of the running instance: 0 or 1, alternating */
     unsigned swaps;
     struct client *swap_waiter;
+    /* --health: a check every interval, run through cell_exec in a child */
+    int health_timerfd;
+    struct watch health_timer_watch, health_done_watch;
+    pid_t health_pid; /* the check in flight, or 0 */
+    int health_pidfd;
+    unsigned health_failures; /* in a row */
+    enum { HEALTH_NONE, HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEALTHY } health;
     bool expired;
     int log_pipe[2][2]; /* [stdout, stderr][read, write]: held across restarts */
     char log_buf[2][LOG_LINE_MAX + 1];
@@ -127,6 +136,8 @@ bool cells_all_stopped(void);
 /* swap: a new instance on the same --listen socket, then the old one stops */
 int cell_swap(struct cell *c, struct client *waiter, struct cell_err *err);
 void cell_retire_event(struct cell *c, bool timer);
+/* --health: the interval timer fired, or a check finished */
+void cell_health_event(struct cell *c, bool done);
 void cells_free_dead(void);
 
 /* control.c */

@@ -34,9 +34,16 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <sys/syscall.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 typedef void (*handler)(struct cell *c);
+
+static void health_arm(struct cell *c, bool on);
+static void health_cancel(struct cell *c);
+static const char *health_name(const struct cell *c);
 
 static const char *const state_names[ST_COUNT] = {
     [ST_RUNNING] = "running", [ST_STOPPING] = "stopping", [ST_BACKOFF] = "backoff",
@@ -149,6 +156,8 @@ static void answer_waiters(struct cell *c)
 static void set_state_quietly(struct cell *c, enum cell_state s)
 {
     cell_log(CELL_LOG_DEBUG, "celld: cell %s: %s -> %s", c->name, cell_state_name(c->state), cell_state_name(s));
+    if (s != ST_RUNNING && c->state == ST_RUNNING)
+        health_arm(c, false);
     c->state = s;
 }
 
@@ -175,6 +184,11 @@ static void cell_remove(struct cell *c)
     if (c->retire_timerfd > 0) {
         watch_del(c->retire_timerfd);
         close(c->retire_timerfd);
+    }
+    health_cancel(c);
+    if (c->health_timerfd > 0) {
+        watch_del(c->health_timerfd);
+        close(c->health_timerfd);
     }
     logs_close(c);
     c->dead = true;
@@ -220,6 +234,7 @@ static void do_start(struct cell *c)
     c->pidfd_watch = (struct watch){.kind = W_PIDFD, .owner = c};
     watch_add(cell_instance_pidfd(c->inst), &c->pidfd_watch);
     set_state(c, ST_RUNNING);
+    health_arm(c, true);
 }
 
 /* Reap the instance that ended; record the exit. */
@@ -464,6 +479,7 @@ json_t *cell_status_json(const struct cell *c)
     json_object_set_new(o, "restart", json_string(cell_restart_label(c->spec.supervise.restart)));
     json_object_set_new(o, "expired", json_boolean(c->expired));
     json_object_set_new(o, "swaps", json_integer(c->swaps));
+    json_object_set_new(o, "health", json_string(health_name(c)));
     json_object_set(o, "args", c->args); /* what it was declared with (cell exec uses it) */
     if (c->listen_fd >= 0)
         json_object_set_new(o, "listen", json_string(c->listen_path));
@@ -524,6 +540,7 @@ int cell_first_start(struct cell *c, struct cell_err *err)
     c->pidfd_watch = (struct watch){.kind = W_PIDFD, .owner = c};
     watch_add(cell_instance_pidfd(c->inst), &c->pidfd_watch);
     set_state(c, ST_RUNNING);
+    health_arm(c, true);
     start_lifetime(c);
     return 0;
 }
@@ -616,4 +633,117 @@ int cell_swap(struct cell *c, struct client *waiter, struct cell_err *err)
     struct itimerspec its = {.it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 + 1}};
     timerfd_settime(c->retire_timerfd, 0, &its, NULL);
     return 0;
+}
+
+/* ---- health ----------------------------------------------------------------
+ * Beside the state table too: while a --health cell runs, every interval a
+ * child of celld runs the check inside the cell (cell_exec, with the check's
+ * timeout), and celld learns the result from the child's pidfd; it never
+ * waits for it. --health-retries failures in a row make the cell unhealthy,
+ * and it is restarted unless its policy is never. */
+
+static void health_cancel(struct cell *c)
+{
+    if (c->health_pid > 0) {
+        watch_del(c->health_pidfd);
+        close(c->health_pidfd);
+        kill(c->health_pid, SIGKILL);
+        waitpid(c->health_pid, NULL, 0);
+        c->health_pid = 0;
+    }
+}
+
+static void health_arm(struct cell *c, bool on)
+{
+    if (c->spec.supervise.health == NULL)
+        return;
+    if (c->health_timerfd <= 0) {
+        c->health_timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        c->health_timer_watch = (struct watch){.kind = W_HEALTH_TIMER, .owner = c};
+        if (c->health_timerfd < 0 || watch_add(c->health_timerfd, &c->health_timer_watch) < 0)
+            return;
+    }
+    unsigned ms = on ? c->spec.supervise.health_interval_ms : 0;
+    struct itimerspec its = {.it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000},
+                             .it_interval = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000}};
+    timerfd_settime(c->health_timerfd, 0, &its, NULL);
+    if (on) {
+        c->health = HEALTH_STARTING;
+        c->health_failures = 0;
+    } else {
+        health_cancel(c);
+    }
+}
+
+static void health_start_check(struct cell *c)
+{
+    if (c->health_pid > 0 || c->inst == NULL || c->state != ST_RUNNING)
+        return; /* one check at a time, only while running */
+    pid_t init = cell_instance_pid(c->inst);
+    pid_t pid = fork();
+    if (pid < 0)
+        return;
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        for (int fd = 0; fd < 3 && null >= 0; fd++)
+            dup2(null, fd);
+        char *argv[] = {"/bin/sh", "-c", c->spec.supervise.health, NULL};
+        c->spec.argv = argv; /* this child's copy of the spec */
+        c->spec.timeout_sec = (c->spec.supervise.health_timeout_ms + 999) / 1000;
+        struct cell_result r;
+        struct cell_err err;
+        if (cell_exec(init, &c->spec, &r, &err) < 0)
+            _exit(r.exit_code ? r.exit_code : CELL_EXIT_SETUP);
+        _exit(r.exit_code);
+    }
+    c->health_pid = pid;
+    c->health_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    c->health_done_watch = (struct watch){.kind = W_HEALTH_DONE, .owner = c};
+    watch_add(c->health_pidfd, &c->health_done_watch);
+}
+
+static void health_finished(struct cell *c)
+{
+    int status = 0;
+    watch_del(c->health_pidfd);
+    close(c->health_pidfd);
+    waitpid(c->health_pid, &status, 0);
+    c->health_pid = 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        c->health = HEALTH_HEALTHY;
+        c->health_failures = 0;
+        return;
+    }
+    c->health_failures++;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    cell_log(CELL_LOG_INFO, "celld: cell %s: health check failed (exit %d), %u in a row", c->name, code,
+             c->health_failures);
+    if (c->health_failures < c->spec.supervise.health_retries || c->health == HEALTH_UNHEALTHY)
+        return;
+    c->health = HEALTH_UNHEALTHY;
+    cell_log(CELL_LOG_WARN, "celld: cell %s: unhealthy after %u failed checks", c->name, c->health_failures);
+    if (c->spec.supervise.restart != CELL_RESTART_NEVER && c->state == ST_RUNNING) {
+        c->restarting = true;
+        c->restarts++;
+        cell_event(c, EV_STOP);
+    }
+}
+
+void cell_health_event(struct cell *c, bool done)
+{
+    if (c->dead)
+        return;
+    if (done) {
+        health_finished(c);
+        return;
+    }
+    uint64_t n;
+    (void)!read(c->health_timerfd, &n, sizeof n);
+    health_start_check(c);
+}
+
+static const char *health_name(const struct cell *c)
+{
+    static const char *const names[] = {"none", "starting", "healthy", "unhealthy"};
+    return c->spec.supervise.health ? names[c->health] : "none";
 }

@@ -185,6 +185,12 @@ int main(int argc, char **argv)
             case W_RETIRE_TIMER:
                 cell_retire_event(w->owner, true);
                 break;
+            case W_HEALTH_TIMER:
+                cell_health_event(w->owner, false);
+                break;
+            case W_HEALTH_DONE:
+                cell_health_event(w->owner, true);
+                break;
             case W_LOG:
                 logs_readable(w->owner, w->stream);
                 break;

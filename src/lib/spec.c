@@ -27,6 +27,9 @@ void cell_spec_init(struct cell_spec *spec)
         .reset_after_ms = 30000,
         .crash_limit = 5,
         .crash_window_ms = 60000,
+        .health_interval_ms = 10000,
+        .health_timeout_ms = 5000,
+        .health_retries = 3,
     };
 }
 
@@ -48,6 +51,7 @@ void cell_spec_free(struct cell_spec *spec)
     free(spec->hostname);
     free(spec->rootfs);
     free(spec->supervise.listen_path);
+    free(spec->supervise.health);
     for (size_t i = 0; i < spec->nmounts; i++) {
         free(spec->mounts[i].source);
         free(spec->mounts[i].destination);

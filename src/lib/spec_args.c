@@ -43,6 +43,10 @@ enum {
     OPT_CRASH_WINDOW,
     OPT_TTL,
     OPT_LISTEN,
+    OPT_HEALTH,
+    OPT_HEALTH_INTERVAL,
+    OPT_HEALTH_TIMEOUT,
+    OPT_HEALTH_RETRIES,
 };
 
 static const struct option run_options[] = {
@@ -76,6 +80,10 @@ static const struct option run_options[] = {
     {"crash-window", required_argument, NULL, OPT_CRASH_WINDOW},
     {"ttl", required_argument, NULL, OPT_TTL},
     {"listen", optional_argument, NULL, OPT_LISTEN},
+    {"health", required_argument, NULL, OPT_HEALTH},
+    {"health-interval", required_argument, NULL, OPT_HEALTH_INTERVAL},
+    {"health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT},
+    {"health-retries", required_argument, NULL, OPT_HEALTH_RETRIES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -226,6 +234,29 @@ static int apply_option(struct cell_spec *spec, int opt, const char *arg, const 
         return cell_parse_duration(arg, "--restart-max-delay", &spec->supervise.restart_max_delay_ms, err);
     case OPT_CRASH_WINDOW:
         return cell_parse_duration(arg, "--crash-window", &spec->supervise.crash_window_ms, err);
+    case OPT_HEALTH:
+        if (arg[0] == '\0')
+            return cell_err_set(err, 0, "--health: give a command");
+        return replace_string(&spec->supervise.health, arg, err);
+    case OPT_HEALTH_INTERVAL:
+        if (cell_parse_duration(arg, "--health-interval", &spec->supervise.health_interval_ms, err) < 0)
+            return -1;
+        if (spec->supervise.health_interval_ms < 10)
+            return cell_err_set(err, 0, "--health-interval %s: at least 10ms", arg);
+        return 0;
+    case OPT_HEALTH_TIMEOUT:
+        if (cell_parse_duration(arg, "--health-timeout", &spec->supervise.health_timeout_ms, err) < 0)
+            return -1;
+        if (spec->supervise.health_timeout_ms < 1000)
+            return cell_err_set(err, 0, "--health-timeout %s: at least 1s", arg);
+        return 0;
+    case OPT_HEALTH_RETRIES:
+        if (cell_parse_uint(arg, 1000, "--health-retries", &n, err) < 0)
+            return -1;
+        if (n == 0)
+            return cell_err_set(err, 0, "--health-retries 0: give a number above zero");
+        spec->supervise.health_retries = (unsigned)n;
+        return 0;
     case OPT_LISTEN:
         spec->supervise.listen = true;
         if (arg == NULL)
@@ -254,8 +285,18 @@ static int apply_option(struct cell_spec *spec, int opt, const char *arg, const 
  * supervised cell has no terminal or caller to time it out. */
 static int check_supervision_flags(const struct cell_spec *spec, const bool *seen, struct cell_err *err)
 {
-    static const int supervision_only[] = {OPT_RESTART,     OPT_STOP_TIMEOUT, OPT_RESTART_DELAY, OPT_RESTART_MAX_DELAY,
-                                           OPT_CRASH_LIMIT, OPT_CRASH_WINDOW, OPT_TTL,           OPT_LISTEN};
+    static const int supervision_only[] = {OPT_RESTART,
+                                           OPT_STOP_TIMEOUT,
+                                           OPT_RESTART_DELAY,
+                                           OPT_RESTART_MAX_DELAY,
+                                           OPT_CRASH_LIMIT,
+                                           OPT_CRASH_WINDOW,
+                                           OPT_TTL,
+                                           OPT_LISTEN,
+                                           OPT_HEALTH,
+                                           OPT_HEALTH_INTERVAL,
+                                           OPT_HEALTH_TIMEOUT,
+                                           OPT_HEALTH_RETRIES};
     if (!spec->supervise.detach) {
         for (size_t i = 0; i < sizeof supervision_only / sizeof supervision_only[0]; i++)
             if (seen[supervision_only[i]])
@@ -277,7 +318,7 @@ static int check_supervision_flags(const struct cell_spec *spec, const bool *see
 
 int cell_spec_from_args(int argc, char **argv, struct cell_spec *spec, struct cell_err *err)
 {
-    bool seen[OPT_LISTEN + 1] = {false};
+    bool seen[OPT_HEALTH_RETRIES + 1] = {false};
     bool env_clear = false;
     char **envs = NULL;
     size_t nenvs = 0;
@@ -302,7 +343,7 @@ int cell_spec_from_args(int argc, char **argv, struct cell_spec *spec, struct ce
             cell_err_set(err, 0, "run: option \"%s\" needs a value (see cell run --help)", flag);
             goto out;
         }
-        if (opt >= 0 && opt <= OPT_LISTEN)
+        if (opt >= 0 && opt <= OPT_HEALTH_RETRIES)
             seen[opt] = true;
         if (apply_option(spec, opt, optarg, flag, &env_clear, &envs, &nenvs, err) < 0) {
             if (strncmp(err->msg, "--", 2) != 0)

@@ -386,3 +386,28 @@ PY
     expect_status 125
     expect_err "cell box is not running"
 }
+
+@test "celld: --health: failing checks make the cell unhealthy and restart it; a hanging check fails" {
+    local d
+    d=$(world_tmpdir)
+    touch "$d/ok"
+    c run -d --name checked --bind "$d:/state:rw" --health 'test -f /state/ok' --health-interval 100ms \
+        --health-retries 2 -- /bin/sleep 1000
+    wait_until 20 eval '[[ $(field_of checked health) == healthy ]]'
+    [[ $(field_of checked restarts) == 0 ]]
+    # the check runs inside the cell: it sees the bind at /state, not the host path
+    rm "$d/ok"
+    wait_until 20 eval '[[ $(field_of checked restarts) -ge 1 ]]'
+    touch "$d/ok"
+    wait_until 20 eval '[[ $(field_of checked health) == healthy ]]'
+    state_is checked running
+
+    # a check that hangs is killed after --health-timeout and counts as failed
+    c run -d --name hung --restart never --health 'sleep 100' --health-interval 100ms --health-timeout 1s \
+        --health-retries 1 -- /bin/sleep 1000
+    wait_until 30 eval '[[ $(field_of hung health) == unhealthy ]]'
+    state_is hung running # policy never: marked, not restarted
+    # celld kept serving meanwhile
+    run --separate-stderr c status
+    expect_status 0
+}

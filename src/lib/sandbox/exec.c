@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/statfs.h>
@@ -115,6 +116,21 @@ int cell_exec(pid_t init_pid, const struct cell_spec *spec, struct cell_result *
         if (cmd == 0)
             sandbox_workload_exec(&sb, -1);
         close(report[1]);
+        /* spec->timeout_sec: the command is killed when it runs longer */
+        if (spec->timeout_sec) {
+            int cmd_fd = (int)syscall(SYS_pidfd_open, cmd, 0);
+            struct pollfd p = {.fd = cmd_fd, .events = POLLIN};
+            int ready;
+            do
+                ready = poll(&p, 1, (int)spec->timeout_sec * 1000);
+            while (ready < 0 && errno == EINTR);
+            if (ready == 0) {
+                kill(-cmd, SIGKILL); /* its process group: it leads one (setsid) */
+                kill(cmd, SIGKILL);
+                waitpid(cmd, NULL, 0);
+                _exit(CELL_EXIT_TIMEOUT);
+            }
+        }
         int status;
         while (waitpid(cmd, &status, 0) < 0 && errno == EINTR)
             ;
