@@ -278,6 +278,15 @@ void cell_instance_kill(struct cell_instance *inst);
  * command (killing it after spec->timeout_sec, if set: exit 124); stdio is
  * the caller's. Needs root. */
 int cell_exec(pid_t init_pid, const struct cell_spec *spec, struct cell_result *result, struct cell_err *err);
+/* What a running cell uses, from its cgroup: CPU time of all its processes
+ * (exited ones included), resident memory of the live ones (from /proc, so
+ * it works without a memory cgroup), and how many processes it has. */
+struct cell_usage {
+    uint64_t cpu_usec;
+    uint64_t memory_bytes;
+    unsigned procs;
+};
+int cell_instance_usage(const struct cell_instance *inst, struct cell_usage *usage);
 /* Reap the cell (waiting for it if it still runs), fill `result`, remove its
  * cgroups, and free the instance. */
 void cell_instance_finish(struct cell_instance *inst, struct cell_result *result);

@@ -480,6 +480,12 @@ json_t *cell_status_json(const struct cell *c)
     json_object_set_new(o, "expired", json_boolean(c->expired));
     json_object_set_new(o, "swaps", json_integer(c->swaps));
     json_object_set_new(o, "health", json_string(health_name(c)));
+    struct cell_usage u;
+    if (c->inst && cell_instance_usage(c->inst, &u) == 0) {
+        json_object_set_new(o, "cpu_usec", json_integer((json_int_t)u.cpu_usec));
+        json_object_set_new(o, "memory_bytes", json_integer((json_int_t)u.memory_bytes));
+        json_object_set_new(o, "procs", json_integer(u.procs));
+    }
     json_object_set(o, "args", c->args); /* what it was declared with (cell exec uses it) */
     if (c->listen_fd >= 0)
         json_object_set_new(o, "listen", json_string(c->listen_path));

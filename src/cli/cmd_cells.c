@@ -153,39 +153,125 @@ int cmd_run_detached(int argc, char **argv, int first, const struct cli_globals 
     return 0;
 }
 
-static void print_status_table(json_t *cells)
+/* The columns `cell status` can show (-o picks and orders them). */
+static const struct {
+    const char *name, *header;
+    int width;
+} status_fields[] = {
+    {"name", "NAME", -20},       {"state", "STATE", -9},  {"health", "HEALTH", -9}, {"pid", "PID", 7},
+    {"restarts", "RESTARTS", 8}, {"uptime", "UPTIME", 8}, {"cpu", "CPU", 8},        {"memory", "MEMORY", 8},
+    {"procs", "PROCS", 5},       {"exit", "EXIT", 4},
+};
+#define DEFAULT_FIELDS "name,state,health,pid,restarts,uptime,cpu,memory,procs,exit"
+
+static void field_text(json_t *c, const char *field, char *out, size_t len)
 {
-    printf("%-20s %-9s %8s %8s %10s %5s\n", "NAME", "STATE", "PID", "RESTARTS", "UPTIME", "EXIT");
-    size_t i;
+    json_t *v;
+    if (strcmp(field, "uptime") == 0) {
+        snprintf(out, len, "%.1fs", (double)json_integer_value(json_object_get(c, "uptime_ms")) / 1000.0);
+    } else if (strcmp(field, "cpu") == 0) {
+        v = json_object_get(c, "cpu_usec");
+        if (json_is_integer(v))
+            snprintf(out, len, "%.2fs", (double)json_integer_value(v) / 1e6);
+        else
+            snprintf(out, len, "-");
+    } else if (strcmp(field, "memory") == 0) {
+        v = json_object_get(c, "memory_bytes");
+        if (json_is_integer(v))
+            cell_format_size((uint64_t)json_integer_value(v), out, len);
+        else
+            snprintf(out, len, "-");
+    } else {
+        const char *key = strcmp(field, "exit") == 0 ? "exit_code" : field;
+        v = json_object_get(c, key);
+        if (json_is_string(v))
+            snprintf(out, len, "%s", json_string_value(v));
+        else if (json_is_integer(v))
+            snprintf(out, len, "%lld", (long long)json_integer_value(v));
+        else
+            snprintf(out, len, "-");
+    }
+}
+
+/* FIELDS ("name,state,...") into indexes of status_fields; -1 with a message. */
+static int parse_fields(const char *text, int *idx, int max)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", text);
+    int n = 0;
+    for (char *f = strtok(buf, ","); f; f = strtok(NULL, ",")) {
+        int found = -1;
+        for (size_t i = 0; i < sizeof status_fields / sizeof status_fields[0]; i++)
+            if (strcmp(f, status_fields[i].name) == 0)
+                found = (int)i;
+        if (found < 0 || n == max) {
+            cli_error("status: -o: unknown field \"%s\" (fields: " DEFAULT_FIELDS ")", f);
+            return -1;
+        }
+        idx[n++] = found;
+    }
+    return n;
+}
+
+static void print_status(json_t *cells, const int *idx, int n, bool tsv, bool header)
+{
+    if (header) {
+        for (int i = 0; i < n; i++) {
+            const char *h = status_fields[idx[i]].header;
+            if (tsv)
+                printf("%s%s", i ? "\t" : "", h);
+            else
+                printf("%s%*s", i ? " " : "", status_fields[idx[i]].width, h);
+        }
+        printf("\n");
+    }
+    size_t k;
     json_t *c;
-    json_array_foreach(cells, i, c)
+    json_array_foreach(cells, k, c)
     {
-        json_t *exit = json_object_get(c, "exit_code");
-        char exit_text[16] = "-";
-        if (json_is_integer(exit))
-            snprintf(exit_text, sizeof exit_text, "%d", (int)json_integer_value(exit));
-        double up = (double)json_integer_value(json_object_get(c, "uptime_ms")) / 1000.0;
-        printf("%-20s %-9s %8d %8d %9.1fs %5s\n", json_string_value(json_object_get(c, "name")),
-               json_string_value(json_object_get(c, "state")), (int)json_integer_value(json_object_get(c, "pid")),
-               (int)json_integer_value(json_object_get(c, "restarts")), up, exit_text);
+        for (int i = 0; i < n; i++) {
+            char text[64];
+            field_text(c, status_fields[idx[i]].name, text, sizeof text);
+            if (tsv)
+                printf("%s%s", i ? "\t" : "", text);
+            else
+                printf("%s%*s", i ? " " : "", status_fields[idx[i]].width, text);
+        }
+        printf("\n");
     }
 }
 
 void cmd_status_help(void)
 {
-    printf("usage: cell status [--json] [NAME...]\n\n"
-           "Show the supervised cells: name, state (running, stopping, backoff, exited,\n"
-           "failed), pid of the cell's init, restarts, uptime, last exit code.\n"
-           "  --json   one JSON array, as celld gives it\n");
+    printf("usage: cell status [--json | -T [-H]] [-o FIELDS] [NAME...]\n\n"
+           "Show the supervised cells. State: running, stopping, backoff, exited, failed,\n"
+           "waiting (--listen, not started yet). Health: none, starting, healthy,\n"
+           "unhealthy. CPU is the time all the cell's processes used; MEMORY the resident\n"
+           "memory of those alive; PROCS how many there are.\n"
+           "  --json     one JSON array, as celld gives it\n"
+           "  -T         tab-separated values (for scripts)\n"
+           "  -H         no header line\n"
+           "  -o FIELDS  the columns, comma-separated: " DEFAULT_FIELDS "\n");
 }
 
 int cmd_status(int argc, char **argv, const struct cli_globals *g)
 {
-    bool as_json = false;
+    bool as_json = false, tsv = false, header = true;
+    int idx[16];
+    int nfields = parse_fields(DEFAULT_FIELDS, idx, 16);
     json_t *names = json_array();
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             as_json = true;
+        } else if (strcmp(argv[i], "-T") == 0) {
+            tsv = true;
+        } else if (strcmp(argv[i], "-H") == 0) {
+            header = false;
+        } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
+            if ((nfields = parse_fields(argv[++i], idx, 16)) < 0) {
+                json_decref(names);
+                return 2;
+            }
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             json_decref(names);
             cmd_status_help();
@@ -198,6 +284,11 @@ int cmd_status(int argc, char **argv, const struct cli_globals *g)
             json_array_append_new(names, json_string(argv[i]));
         }
     }
+    if (as_json && (tsv || !header)) {
+        json_decref(names);
+        cli_error("status: --json and -T/-H conflict: pick one output");
+        return 2;
+    }
     json_t *req = request("status");
     json_object_set_new(req, "names", names);
     /* no celld: no cells; do not start one just to say so */
@@ -205,10 +296,13 @@ int cmd_status(int argc, char **argv, const struct cli_globals *g)
     int fd = connect_celld(g, false, &err);
     if (fd < 0 && (err.errnum == ENOENT || err.errnum == ECONNREFUSED) && json_array_size(names) == 0) {
         json_decref(req);
-        if (as_json)
+        if (as_json) {
             printf("[]\n");
-        else
-            print_status_table(NULL);
+        } else {
+            json_t *none = json_array();
+            print_status(none, idx, nfields, tsv, header);
+            json_decref(none);
+        }
         return 0;
     }
     if (fd >= 0)
@@ -222,7 +316,7 @@ int cmd_status(int argc, char **argv, const struct cli_globals *g)
         printf("%s\n", text ? text : "[]");
         free(text);
     } else {
-        print_status_table(cells);
+        print_status(cells, idx, nfields, tsv, header);
     }
     json_decref(answer);
     return 0;

@@ -411,3 +411,20 @@ PY
     run --separate-stderr c status
     expect_status 0
 }
+
+@test "celld: status shows cpu, memory and processes, as a table, TSV or JSON" {
+    c run -d --name busy -- /bin/sh -c 'sleep 1000 & while :; do :; done'
+    c run -d --name idle -- /bin/sleep 1000
+    wait_until 20 eval '[[ $("$CELL" --root "$CELL_ROOT" status -T -H -o cpu busy) != 0.00s ]]'
+    run --separate-stderr c status -T -H -o name,procs,state busy idle
+    expect_status 0
+    [[ ${lines[0]} == $'busy\t3\trunning' && ${lines[1]} == $'idle\t2\trunning' ]] || { show; false; }
+    run --separate-stderr c status --json idle
+    expect_out '"memory_bytes":'
+    [[ $(field_of idle memory_bytes) -gt 0 ]]
+    run --separate-stderr c status
+    [[ ${lines[0]} == NAME*STATE*HEALTH*PID*RESTARTS*UPTIME*CPU*MEMORY*PROCS*EXIT ]] || { show; false; }
+    run --separate-stderr c status -o bogus
+    expect_status 2
+    expect_err 'unknown field "bogus"'
+}

@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -518,4 +519,37 @@ void cell_instance_finish(struct cell_instance *inst, struct cell_result *result
     result_init(result);
     collect(inst, result);
     free(inst);
+}
+
+int cell_instance_usage(const struct cell_instance *inst, struct cell_usage *usage)
+{
+    memset(usage, 0, sizeof *usage);
+    const char *dir = inst->cg.v2_path[0] ? inst->cg.v2_path : inst->cg.v1_path[CGROUP_V1_PIDS];
+    if (!inst->have_cgroup || dir[0] == '\0')
+        return -1;
+    char path[PATH_MAX + 32], text[8192];
+    snprintf(path, sizeof path, "%s/cpu.stat", inst->cg.v2_path);
+    if (inst->cg.v2_path[0] && read_file_at(AT_FDCWD, path, text, sizeof text) > 0) {
+        char *u = strstr(text, "usage_usec ");
+        if (u)
+            usage->cpu_usec = strtoull(u + 11, NULL, 10);
+    }
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    if (read_file_at(AT_FDCWD, path, text, sizeof text) < 0)
+        return -1;
+    long page = sysconf(_SC_PAGESIZE);
+    for (char *p = text; *p;) {
+        char *end;
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        usage->procs++;
+        char statm[128], file[64];
+        snprintf(file, sizeof file, "/proc/%ld/statm", pid);
+        unsigned long size, resident;
+        if (read_file_at(AT_FDCWD, file, statm, sizeof statm) > 0 && sscanf(statm, "%lu %lu", &size, &resident) == 2)
+            usage->memory_bytes += (uint64_t)resident * (uint64_t)page;
+        p = end + strspn(end, "\n");
+    }
+    return 0;
 }
