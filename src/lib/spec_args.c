@@ -35,6 +35,7 @@ enum {
     OPT_CWD,
     OPT_PRESERVE_FD,
     OPT_TIMEOUT,
+    /* supervision (-d) only, from here to OPT_HEALTH_RETRIES */
     OPT_RESTART,
     OPT_STOP_TIMEOUT,
     OPT_RESTART_DELAY,
@@ -285,23 +286,11 @@ static int apply_option(struct cell_spec *spec, int opt, const char *arg, const 
  * supervised cell has no terminal or caller to time it out. */
 static int check_supervision_flags(const struct cell_spec *spec, const bool *seen, struct cell_err *err)
 {
-    static const int supervision_only[] = {OPT_RESTART,
-                                           OPT_STOP_TIMEOUT,
-                                           OPT_RESTART_DELAY,
-                                           OPT_RESTART_MAX_DELAY,
-                                           OPT_CRASH_LIMIT,
-                                           OPT_CRASH_WINDOW,
-                                           OPT_TTL,
-                                           OPT_LISTEN,
-                                           OPT_HEALTH,
-                                           OPT_HEALTH_INTERVAL,
-                                           OPT_HEALTH_TIMEOUT,
-                                           OPT_HEALTH_RETRIES};
     if (!spec->supervise.detach) {
-        for (size_t i = 0; i < sizeof supervision_only / sizeof supervision_only[0]; i++)
-            if (seen[supervision_only[i]])
-                return cell_err_set(err, 0, "run: --%s: only for a supervised cell (add -d)",
-                                    option_name(supervision_only[i]));
+        /* the supervision options are the enum's range OPT_RESTART..OPT_HEALTH_RETRIES */
+        for (int opt = OPT_RESTART; opt <= OPT_HEALTH_RETRIES; opt++)
+            if (seen[opt])
+                return cell_err_set(err, 0, "run: --%s: only for a supervised cell (add -d)", option_name(opt));
         return 0;
     }
     if (spec->tty)
