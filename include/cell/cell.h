@@ -120,6 +120,11 @@ struct cell_supervision {
     unsigned health_interval_ms;      /* default 10 s */
     unsigned health_timeout_ms;       /* a check running longer fails (default 5 s) */
     unsigned health_retries;          /* failures in a row before it counts (default 3) */
+    bool syslog;                      /* also send its output lines to syslog */
+    int syslog_facility;              /* LOG_DAEMON by default (<syslog.h> values) */
+    int syslog_stdout_level;          /* LOG_INFO */
+    int syslog_stderr_level;          /* LOG_ERR */
+    char *syslog_tag;                 /* NULL: "cell" */
     bool listen;                      /* socket activation: started on the first connection */
     char *listen_path;                /* its socket; NULL: <run>/sockets/NAME.sock */
 };

@@ -1,13 +1,19 @@
 /* logs.c - a cell's stdout and stderr. celld holds both pipes for the cell's
  * whole declared life, so a restart loses no line; each line goes to the
  * cell's log file <data>/logs/NAME.log as "TIME stdout: LINE", split at 511
- * bytes. At 1 MiB the file is rotated to NAME.log.1 (one old file kept). */
+ * bytes. At 1 MiB the file is rotated to NAME.log.1 (one old file kept).
+ * With --syslog each line also goes to syslog ($CELL_SYSLOG_SOCKET, default
+ * /dev/log) as "TAG: cell=NAME stdout: LINE", at the cell's facility and
+ * the stream's level. */
 #include "celld.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,8 +66,47 @@ static void rotate_if_big(struct cell *c)
         cell_log(CELL_LOG_WARN, "celld: %s", err.msg);
 }
 
+/* One datagram per line to the local syslog socket (RFC 3164 framing). A
+ * missing or full socket loses the syslog copy, never the log file's. */
+static void syslog_line(struct cell *c, int stream, const char *line, size_t len)
+{
+    static int fd = -1;
+    static bool warned;
+    if (fd < 0) {
+        const char *path = getenv("CELL_SYSLOG_SOCKET");
+        struct sockaddr_un sun = {.sun_family = AF_UNIX};
+        snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path && path[0] ? path : "/dev/log");
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+            if (!warned)
+                cell_log(CELL_LOG_WARN, "celld: syslog %s: %s (lines stay in the log files)", sun.sun_path,
+                         strerror(errno));
+            warned = true;
+            close(fd);
+            fd = -1;
+            return;
+        }
+    }
+    const struct cell_supervision *s = &c->spec.supervise;
+    int pri = s->syslog_facility | (stream == 0 ? s->syslog_stdout_level : s->syslog_stderr_level);
+    char stamp[32], msg[LOG_LINE_MAX + 160];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%b %e %H:%M:%S", &tm);
+    int n = snprintf(msg, sizeof msg, "<%d>%s %s: cell=%s %s: %.*s", pri, stamp, s->syslog_tag ? s->syslog_tag : "cell",
+                     c->name, stream_names[stream], (int)len, line);
+    if (n > 0 && send(fd, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1, MSG_NOSIGNAL) < 0 &&
+        errno != EAGAIN) {
+        close(fd); /* reconnect next time (syslogd restarted?) */
+        fd = -1;
+    }
+}
+
 static void write_line(struct cell *c, int stream, const char *line, size_t len)
 {
+    if (c->spec.supervise.syslog)
+        syslog_line(c, stream, line, len);
     if (c->log_fd < 0)
         return;
     char stamp[32];

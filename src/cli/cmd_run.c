@@ -51,6 +51,13 @@ void cmd_run_help(void)
            "  --crash-limit N        N exits within --crash-window (default 5 in 60s) ...\n"
            "  --crash-window T       ... mark the cell failed until cell start\n"
            "  --ttl T                stop the cell for good this long after it started\n"
+           "  --health CMD           run CMD in the cell every --health-interval T (10s);\n"
+           "                         --health-retries N failures (3) in a row: unhealthy,\n"
+           "                         restarted; a check is killed after --health-timeout T\n"
+           "  --listen[=PATH]        socket activation: celld listens, starts the cell on the\n"
+           "                         first connection, passes the socket as fd 3 (LISTEN_FDS)\n"
+           "  --syslog               also send output lines to syslog; --syslog-facility F\n"
+           "                         (daemon), --syslog-levels OUT,ERR (info,err), --syslog-tag\n"
            "  (T: 1.5, 250ms, 2s, 1m)\n");
 }
 

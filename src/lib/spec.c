@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/stat.h>
 
 static const char *const default_env[] = {
@@ -30,6 +31,9 @@ void cell_spec_init(struct cell_spec *spec)
         .health_interval_ms = 10000,
         .health_timeout_ms = 5000,
         .health_retries = 3,
+        .syslog_facility = LOG_DAEMON,
+        .syslog_stdout_level = LOG_INFO,
+        .syslog_stderr_level = LOG_ERR,
     };
 }
 
@@ -52,6 +56,7 @@ void cell_spec_free(struct cell_spec *spec)
     free(spec->rootfs);
     free(spec->supervise.listen_path);
     free(spec->supervise.health);
+    free(spec->supervise.syslog_tag);
     for (size_t i = 0; i < spec->nmounts; i++) {
         free(spec->mounts[i].source);
         free(spec->mounts[i].destination);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 enum {
     OPT_NAME = 256,
@@ -35,7 +36,7 @@ enum {
     OPT_CWD,
     OPT_PRESERVE_FD,
     OPT_TIMEOUT,
-    /* supervision (-d) only, from here to OPT_HEALTH_RETRIES */
+    /* supervision (-d) only, from here to OPT_SYSLOG_TAG */
     OPT_RESTART,
     OPT_STOP_TIMEOUT,
     OPT_RESTART_DELAY,
@@ -48,6 +49,10 @@ enum {
     OPT_HEALTH_INTERVAL,
     OPT_HEALTH_TIMEOUT,
     OPT_HEALTH_RETRIES,
+    OPT_SYSLOG,
+    OPT_SYSLOG_FACILITY,
+    OPT_SYSLOG_LEVELS,
+    OPT_SYSLOG_TAG,
 };
 
 static const struct option run_options[] = {
@@ -85,6 +90,10 @@ static const struct option run_options[] = {
     {"health-interval", required_argument, NULL, OPT_HEALTH_INTERVAL},
     {"health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT},
     {"health-retries", required_argument, NULL, OPT_HEALTH_RETRIES},
+    {"syslog", no_argument, NULL, OPT_SYSLOG},
+    {"syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY},
+    {"syslog-levels", required_argument, NULL, OPT_SYSLOG_LEVELS},
+    {"syslog-tag", required_argument, NULL, OPT_SYSLOG_TAG},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -121,6 +130,42 @@ static int add_env_option(struct cell_spec *spec, const char *value, struct cell
     int rc = cell_spec_add_env(spec, kv, err);
     free(kv);
     return rc;
+}
+
+struct syslog_name {
+    const char *name;
+    int value;
+};
+static const struct syslog_name facilities[] = {
+    {"daemon", LOG_DAEMON},
+    {"user", LOG_USER},
+    {"local0", LOG_LOCAL0},
+    {"local1", LOG_LOCAL1},
+    {"local2", LOG_LOCAL2},
+    {"local3", LOG_LOCAL3},
+    {"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5},
+    {"local6", LOG_LOCAL6},
+    {"local7", LOG_LOCAL7},
+    {NULL, 0},
+};
+static const struct syslog_name levels[] = {
+    {"emerg", LOG_EMERG},   {"alert", LOG_ALERT}, {"crit", LOG_CRIT},   {"err", LOG_ERR}, {"warning", LOG_WARNING},
+    {"notice", LOG_NOTICE}, {"info", LOG_INFO},   {"debug", LOG_DEBUG}, {NULL, 0},
+};
+
+static int parse_syslog_name(const char *text, const struct syslog_name *names, const char *what, int *out,
+                             struct cell_err *err)
+{
+    char list[160] = "";
+    for (const struct syslog_name *n = names; n->name; n++) {
+        if (strcmp(text, n->name) == 0) {
+            *out = n->value;
+            return 0;
+        }
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "", n->name);
+    }
+    return cell_err_set(err, 0, "%s \"%s\": not one of %s", what, text, list);
 }
 
 /* One option; `flag` is its spelling for messages. */
@@ -258,6 +303,30 @@ static int apply_option(struct cell_spec *spec, int opt, const char *arg, const 
             return cell_err_set(err, 0, "--health-retries 0: give a number above zero");
         spec->supervise.health_retries = (unsigned)n;
         return 0;
+    case OPT_SYSLOG:
+        spec->supervise.syslog = true;
+        return 0;
+    case OPT_SYSLOG_FACILITY:
+        spec->supervise.syslog = true;
+        return parse_syslog_name(arg, facilities, "--syslog-facility", &spec->supervise.syslog_facility, err);
+    case OPT_SYSLOG_LEVELS: {
+        spec->supervise.syslog = true;
+        char out[32], errl[32];
+        const char *comma = strchr(arg, ',');
+        if (comma == NULL || (size_t)(comma - arg) >= sizeof out || strlen(comma + 1) >= sizeof errl)
+            return cell_err_set(err, 0, "--syslog-levels \"%s\": give STDOUT,STDERR levels, e.g. info,err", arg);
+        snprintf(out, sizeof out, "%.*s", (int)(comma - arg), arg);
+        snprintf(errl, sizeof errl, "%s", comma + 1);
+        if (parse_syslog_name(out, levels, "--syslog-levels", &spec->supervise.syslog_stdout_level, err) < 0 ||
+            parse_syslog_name(errl, levels, "--syslog-levels", &spec->supervise.syslog_stderr_level, err) < 0)
+            return -1;
+        return 0;
+    }
+    case OPT_SYSLOG_TAG:
+        spec->supervise.syslog = true;
+        if (arg[0] == '\0' || strlen(arg) > 32 || strpbrk(arg, " :[]"))
+            return cell_err_set(err, 0, "--syslog-tag \"%s\": 1-32 characters, without spaces, : or []", arg);
+        return replace_string(&spec->supervise.syslog_tag, arg, err);
     case OPT_LISTEN:
         spec->supervise.listen = true;
         if (arg == NULL)
@@ -287,8 +356,8 @@ static int apply_option(struct cell_spec *spec, int opt, const char *arg, const 
 static int check_supervision_flags(const struct cell_spec *spec, const bool *seen, struct cell_err *err)
 {
     if (!spec->supervise.detach) {
-        /* the supervision options are the enum's range OPT_RESTART..OPT_HEALTH_RETRIES */
-        for (int opt = OPT_RESTART; opt <= OPT_HEALTH_RETRIES; opt++)
+        /* the supervision options are the enum's range OPT_RESTART..OPT_SYSLOG_TAG */
+        for (int opt = OPT_RESTART; opt <= OPT_SYSLOG_TAG; opt++)
             if (seen[opt])
                 return cell_err_set(err, 0, "run: --%s: only for a supervised cell (add -d)", option_name(opt));
         return 0;
@@ -307,7 +376,7 @@ static int check_supervision_flags(const struct cell_spec *spec, const bool *see
 
 int cell_spec_from_args(int argc, char **argv, struct cell_spec *spec, struct cell_err *err)
 {
-    bool seen[OPT_HEALTH_RETRIES + 1] = {false};
+    bool seen[OPT_SYSLOG_TAG + 1] = {false};
     bool env_clear = false;
     char **envs = NULL;
     size_t nenvs = 0;
@@ -332,7 +401,7 @@ int cell_spec_from_args(int argc, char **argv, struct cell_spec *spec, struct ce
             cell_err_set(err, 0, "run: option \"%s\" needs a value (see cell run --help)", flag);
             goto out;
         }
-        if (opt >= 0 && opt <= OPT_HEALTH_RETRIES)
+        if (opt >= 0 && opt <= OPT_SYSLOG_TAG)
             seen[opt] = true;
         if (apply_option(spec, opt, optarg, flag, &env_clear, &envs, &nenvs, err) < 0) {
             if (strncmp(err->msg, "--", 2) != 0)

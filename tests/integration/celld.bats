@@ -428,3 +428,36 @@ PY
     expect_status 2
     expect_err 'unknown field "bogus"'
 }
+
+@test "celld: --syslog sends each output line to syslog with facility, level and tag" {
+    local sock=$BATS_TEST_TMPDIR/log.sock got=$BATS_TEST_TMPDIR/syslog.txt
+    # a syslog receiver on a private socket (no host syslog is touched)
+    python3 - "$sock" "$got" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "w") as f:
+    for _ in range(3):
+        f.write(s.recv(2048).decode() + "\n"); f.flush()
+PY
+    local receiver=$!
+    track_pid "$receiver"
+    wait_until 10 test -S "$sock"
+    run --separate-stderr env CELL_SYSLOG_SOCKET="$sock" "$CELL" --root "$CELL_ROOT" run -d --name chatty \
+        --syslog-facility local3 --syslog-levels notice,crit --syslog-tag web -- \
+        /bin/sh -c 'echo to stdout; echo to stderr >&2; head -c 600 /dev/zero | tr "\0" x; echo; exec sleep 1000'
+    expect_status 0
+    wait "$receiver"
+    cat "$got"
+    # <PRI> = facility local3 (19*8=152) + level: notice 5 -> 157, crit 2 -> 154
+    grep -q '^<157>.* web: cell=chatty stdout: to stdout$' "$got"
+    grep -q '^<154>.* web: cell=chatty stderr: to stderr$' "$got"
+    # a line longer than 511 bytes is split: the first part is 511 x's
+    grep -q "stdout: $(printf 'x%.0s' $(seq 511))\$" "$got"
+    run --separate-stderr c run --syslog -- /bin/true
+    expect_status 125
+    expect_err "--syslog: only for a supervised cell (add -d)"
+    run --separate-stderr c run -d --syslog-levels loud,err -- /bin/true
+    expect_status 125
+    expect_err '--syslog-levels "loud": not one of emerg'
+}
