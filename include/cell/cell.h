@@ -126,6 +126,7 @@ struct cell_supervision {
     int syslog_stderr_level;          /* LOG_ERR */
     char *syslog_tag;                 /* NULL: "cell" */
     bool listen;                      /* socket activation: started on the first connection */
+    bool notify;                      /* ready once it writes a newline to $CELL_NOTIFY_FD */
     char *listen_path;                /* its socket; NULL: <run>/sockets/NAME.sock */
 };
 
@@ -259,6 +260,9 @@ struct cell_start_opts {
     /* Socket activation: a listening socket the workload gets as fd 3, with
      * LISTEN_FDS=1, LISTEN_PID and LISTEN_FDNAMES=NAME; 0 or -1 for none. */
     int listen_fd;
+    /* Readiness: a pipe's write end the workload gets as fd 4, named by
+     * $CELL_NOTIFY_FD; it writes a newline when it is ready. 0 or -1: none. */
+    int notify_fd;
     /* Nonzero for a second instance of the same cell running alongside the
      * first (a swap): it then gets cgroups of its own, cell.NAME.gN.PID. */
     unsigned generation;

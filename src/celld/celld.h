@@ -25,7 +25,8 @@ enum watch_kind {
     W_RETIRE_PIDFD,
     W_RETIRE_TIMER,
     W_HEALTH_TIMER,
-    W_HEALTH_DONE
+    W_HEALTH_DONE,
+    W_NOTIFY
 };
 
 struct watch {
@@ -70,6 +71,12 @@ struct cell {
     int health_pidfd;
     unsigned health_failures; /* in a row */
     enum { HEALTH_NONE, HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEALTHY } health;
+    /* --notify: the running instance said it is ready (a newline on fd 4) */
+    int notify_pipe[2];
+    struct watch notify_watch;
+    bool ready;
+    bool swap_waiting_ready;     /* the swapped-in instance is not ready yet */
+    struct client *ready_waiter; /* `cell run -d` answers once ready */
     bool expired;
     int log_pipe[2][2]; /* [stdout, stderr][read, write]: held across restarts */
     char log_buf[2][LOG_LINE_MAX + 1];
@@ -138,6 +145,9 @@ int cell_swap(struct cell *c, struct client *waiter, struct cell_err *err);
 void cell_retire_event(struct cell *c, bool timer);
 /* --health: the interval timer fired, or a check finished */
 void cell_health_event(struct cell *c, bool done);
+void cell_notify_event(struct cell *c);
+/* --notify: answer `cl` once the cell is ready; false if it is already */
+bool cell_wait_ready(struct cell *c, struct client *cl);
 void cells_free_dead(void);
 
 /* control.c */

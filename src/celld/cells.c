@@ -169,6 +169,8 @@ static void set_state(struct cell *c, enum cell_state s)
 }
 
 static void retire_finish(struct cell *c);
+static void retire_begin(struct cell *c);
+static void swap_undo(struct cell *c);
 
 /* Free a stopped cell's resources and hand it to the graveyard. */
 static void cell_remove(struct cell *c)
@@ -185,6 +187,13 @@ static void cell_remove(struct cell *c)
         watch_del(c->retire_timerfd);
         close(c->retire_timerfd);
     }
+    for (int i = 0; i < 2; i++)
+        if (c->notify_pipe[i] >= 0) {
+            if (i == 0)
+                watch_del(c->notify_pipe[0]);
+            close(c->notify_pipe[i]);
+            c->notify_pipe[i] = -1;
+        }
     health_cancel(c);
     if (c->health_timerfd > 0) {
         watch_del(c->health_timerfd);
@@ -218,7 +227,9 @@ static void do_start(struct cell *c)
 {
     disarm_timer(c);
     watch_activation(c, false); /* the cell accepts from now on */
-    struct cell_start_opts opts = {.stdio = {-1, c->log_pipe[0][1], c->log_pipe[1][1]}, .listen_fd = c->listen_fd};
+    struct cell_start_opts opts = {
+        .stdio = {-1, c->log_pipe[0][1], c->log_pipe[1][1]}, .listen_fd = c->listen_fd, .notify_fd = c->notify_pipe[1]};
+    c->ready = c->notify_pipe[1] < 0;
     struct cell_err err = {0};
     c->started_ms = now_ms();
     if (cell_start(&c->spec, &opts, &c->inst, &err) < 0) {
@@ -283,6 +294,15 @@ static void on_exit_running(struct cell *c)
     const struct cell_supervision *s = &c->spec.supervise;
     uint64_t uptime = now_ms() - c->started_ms;
     collect_exit(c);
+    if (c->retiring && c->swap_waiting_ready) {
+        swap_undo(c);
+        return;
+    }
+    if (c->ready_waiter) {
+        client_answer(c->ready_waiter, answer_error("cell %s: exited (%d) before it was ready (see cell logs %s)",
+                                                    c->name, c->last_exit_code, c->name));
+        c->ready_waiter = NULL;
+    }
     bool again = s->restart == CELL_RESTART_ALWAYS || (s->restart == CELL_RESTART_ON_FAILURE && c->last_exit_code != 0);
     if (!again || celld.shutting_down || c->expired) {
         if (c->listen_fd >= 0 && !celld.shutting_down && !c->expired) {
@@ -406,6 +426,7 @@ int cell_declare(json_t *args, struct cell **out, struct cell_err *err)
         return cell_err_set(err, ENOMEM, "run");
     }
     c->listen_fd = -1;
+    c->notify_pipe[0] = c->notify_pipe[1] = -1;
     argv[0] = "run";
     for (size_t i = 0; i < n; i++) {
         argv[i + 1] = (char *)json_string_value(json_array_get(args, i));
@@ -448,6 +469,18 @@ int cell_declare(json_t *args, struct cell **out, struct cell_err *err)
         watch_del(c->ttl_timerfd);
         goto fail;
     }
+    if (c->spec.supervise.notify) {
+        if (pipe2(c->notify_pipe, O_CLOEXEC) < 0) {
+            cell_err_set(err, errno, "cell %s: notify pipe", c->name);
+            logs_close(c);
+            watch_del(c->timerfd);
+            watch_del(c->ttl_timerfd);
+            goto fail;
+        }
+        fcntl(c->notify_pipe[0], F_SETFL, O_NONBLOCK);
+        c->notify_watch = (struct watch){.kind = W_NOTIFY, .owner = c};
+        watch_add(c->notify_pipe[0], &c->notify_watch);
+    }
     free(argv);
     c->next = celld.cells;
     celld.cells = c;
@@ -480,6 +513,7 @@ json_t *cell_status_json(const struct cell *c)
     json_object_set_new(o, "expired", json_boolean(c->expired));
     json_object_set_new(o, "swaps", json_integer(c->swaps));
     json_object_set_new(o, "health", json_string(health_name(c)));
+    json_object_set_new(o, "ready", json_boolean(c->inst != NULL && c->ready));
     struct cell_usage u;
     if (c->inst && cell_instance_usage(c->inst, &u) == 0) {
         json_object_set_new(o, "cpu_usec", json_integer((json_int_t)u.cpu_usec));
@@ -514,6 +548,8 @@ void cells_forget_client(struct client *cl)
                 c->waiters[i] = NULL;
         if (c->swap_waiter == cl)
             c->swap_waiter = NULL;
+        if (c->ready_waiter == cl)
+            c->ready_waiter = NULL;
     }
     if (celld.down_waiter == cl)
         celld.down_waiter = NULL;
@@ -536,7 +572,8 @@ int cell_first_start(struct cell *c, struct cell_err *err)
         start_lifetime(c);
         return 0;
     }
-    struct cell_start_opts opts = {.stdio = {-1, c->log_pipe[0][1], c->log_pipe[1][1]}};
+    struct cell_start_opts opts = {.stdio = {-1, c->log_pipe[0][1], c->log_pipe[1][1]}, .notify_fd = c->notify_pipe[1]};
+    c->ready = c->notify_pipe[1] < 0;
     c->started_ms = now_ms();
     if (cell_start(&c->spec, &opts, &c->inst, err) < 0) {
         c->inst = NULL;
@@ -619,6 +656,7 @@ int cell_swap(struct cell *c, struct client *waiter, struct cell_err *err)
     }
     struct cell_start_opts opts = {.stdio = {-1, c->log_pipe[0][1], c->log_pipe[1][1]},
                                    .listen_fd = c->listen_fd,
+                                   .notify_fd = c->notify_pipe[1],
                                    .generation = c->generation ^ 1};
     struct cell_instance *fresh;
     if (cell_start(&c->spec, &opts, &fresh, err) < 0)
@@ -634,11 +672,72 @@ int cell_swap(struct cell *c, struct client *waiter, struct cell_err *err)
     c->swaps++;
     watch_add(cell_instance_pidfd(c->inst), &c->pidfd_watch);
     c->swap_waiter = waiter;
+    c->ready = c->notify_pipe[1] < 0;
+    if (c->ready)
+        retire_begin(c);
+    else
+        c->swap_waiting_ready = true; /* the old one serves until the new one is ready */
+    return 0;
+}
+
+/* The old instance stops: SIGTERM now, SIGKILL after the stop timeout. */
+static void retire_begin(struct cell *c)
+{
+    c->swap_waiting_ready = false;
     cell_instance_signal(c->retiring, SIGTERM);
     unsigned ms = c->spec.supervise.stop_timeout_ms;
     struct itimerspec its = {.it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 + 1}};
     timerfd_settime(c->retire_timerfd, 0, &its, NULL);
-    return 0;
+}
+
+/* The swapped-in instance died before it was ready: the old one, still
+ * serving, becomes the cell's instance again and the swap fails. */
+static void swap_undo(struct cell *c)
+{
+    c->inst = c->retiring;
+    c->retiring = NULL;
+    c->swap_waiting_ready = false;
+    c->ready = true;
+    c->generation ^= 1;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &c->pidfd_watch};
+    epoll_ctl(celld.epoll, EPOLL_CTL_MOD, cell_instance_pidfd(c->inst), &ev);
+    if (c->swap_waiter) {
+        client_answer(c->swap_waiter, answer_error("cell %s: swap failed: the new instance exited (%d) before it "
+                                                   "was ready; the old one keeps serving",
+                                                   c->name, c->last_exit_code));
+        c->swap_waiter = NULL;
+    }
+}
+
+void cell_notify_event(struct cell *c)
+{
+    if (c->dead)
+        return;
+    char buf[256];
+    ssize_t n;
+    bool newline = false;
+    while ((n = read(c->notify_pipe[0], buf, sizeof buf)) > 0)
+        newline |= memchr(buf, '\n', (size_t)n) != NULL;
+    if (!newline || c->ready || c->inst == NULL)
+        return;
+    c->ready = true;
+    cell_log(CELL_LOG_DEBUG, "celld: cell %s: ready", c->name);
+    if (c->ready_waiter) {
+        json_t *a = answer_ok();
+        json_object_set_new(a, "cell", cell_status_json(c));
+        client_answer(c->ready_waiter, a);
+        c->ready_waiter = NULL;
+    }
+    if (c->swap_waiting_ready && c->retiring)
+        retire_begin(c);
+}
+
+bool cell_wait_ready(struct cell *c, struct client *cl)
+{
+    if (c->ready || c->state != ST_RUNNING)
+        return false;
+    c->ready_waiter = cl;
+    return true;
 }
 
 /* ---- health ----------------------------------------------------------------

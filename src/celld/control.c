@@ -110,6 +110,8 @@ static void op_run(json_t *req, struct client *cl)
         client_answer(cl, answer_error("%s", err.msg));
         return;
     }
+    if (cell_wait_ready(c, cl)) /* --notify: answered once it says it is ready */
+        return;
     json_t *a = answer_ok();
     json_object_set_new(a, "cell", cell_status_json(c));
     client_answer(cl, a);

@@ -191,6 +191,9 @@ int main(int argc, char **argv)
             case W_HEALTH_DONE:
                 cell_health_event(w->owner, true);
                 break;
+            case W_NOTIFY:
+                cell_notify_event(w->owner);
+                break;
             case W_LOG:
                 logs_readable(w->owner, w->stream);
                 break;

@@ -49,6 +49,7 @@ enum {
     OPT_HEALTH_INTERVAL,
     OPT_HEALTH_TIMEOUT,
     OPT_HEALTH_RETRIES,
+    OPT_NOTIFY,
     OPT_SYSLOG,
     OPT_SYSLOG_FACILITY,
     OPT_SYSLOG_LEVELS,
@@ -90,6 +91,7 @@ static const struct option run_options[] = {
     {"health-interval", required_argument, NULL, OPT_HEALTH_INTERVAL},
     {"health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT},
     {"health-retries", required_argument, NULL, OPT_HEALTH_RETRIES},
+    {"notify", no_argument, NULL, OPT_NOTIFY},
     {"syslog", no_argument, NULL, OPT_SYSLOG},
     {"syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY},
     {"syslog-levels", required_argument, NULL, OPT_SYSLOG_LEVELS},
@@ -302,6 +304,9 @@ static int apply_option(struct cell_spec *spec, int opt, const char *arg, const 
         if (n == 0)
             return cell_err_set(err, 0, "--health-retries 0: give a number above zero");
         spec->supervise.health_retries = (unsigned)n;
+        return 0;
+    case OPT_NOTIFY:
+        spec->supervise.notify = true;
         return 0;
     case OPT_SYSLOG:
         spec->supervise.syslog = true;

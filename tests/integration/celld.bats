@@ -461,3 +461,47 @@ PY
     expect_status 125
     expect_err '--syslog-levels "loud": not one of emerg'
 }
+
+@test "celld: --notify: run -d returns once the cell says it is ready, or says why not" {
+    local d
+    d=$(world_tmpdir)
+    c run -d --name slow --notify --bind "$d:/state:rw" -- \
+        /bin/sh -c 'sleep 0.5; date +%s%N >/state/ready; echo >&$CELL_NOTIFY_FD; exec sleep 1000'
+    # the ready mark was written before run -d returned
+    [[ -s $d/ready ]]
+    [[ $(field_of slow ready) == True ]]
+    run --separate-stderr c run -d --name never --notify --restart never -- /bin/sh -c 'exit 3'
+    expect_status 125
+    expect_err "cell never: exited (3) before it was ready"
+}
+
+@test "celld: swap with --notify stops the old instance only once the new one is ready" {
+    local server='
+import os, select, signal, socket, sys, time
+token = os.urandom(4).hex()
+time.sleep(0.3)  # a slow start
+print("ready", token, flush=True)
+os.write(int(os.environ["CELL_NOTIFY_FD"]), b"\n")
+r, w = os.pipe(); os.set_blocking(w, False)
+signal.set_wakeup_fd(w); signal.signal(signal.SIGTERM, lambda *a: None)
+s = socket.socket(fileno=3)
+while True:
+    ready, _, _ = select.select([s, r], [], [])
+    if s in ready:
+        c, _ = s.accept(); c.recv(100); c.sendall(token.encode()); c.close()
+    elif r in ready:
+        print("stopping", token, flush=True); os._exit(0)
+'
+    c run -d --name svc --listen --notify -- /usr/bin/python3 -c "$server"
+    local sock=$CELL_ROOT/run/sockets/svc.sock
+    ask "$sock" 1 >/dev/null # starts the first instance
+    run --separate-stderr c swap svc
+    expect_status 0
+    wait_until 10 eval '"$CELL" --root "$CELL_ROOT" logs svc | grep -q stopping'
+    run --separate-stderr c logs svc
+    # order in the log: ready A, ready B, stopping A
+    local -a ev
+    mapfile -t ev < <(printf '%s\n' "${lines[@]}" | sed -n 's/.*stdout: \(ready\|stopping\) \(.*\)/\1 \2/p')
+    [[ ${#ev[@]} -eq 3 && ${ev[0]} == "ready "* && ${ev[1]} == "ready "* && ${ev[2]} == "stopping ${ev[0]#ready }" ]] ||
+        { printf '%s\n' "${ev[@]}"; false; }
+}

@@ -127,10 +127,12 @@ static void close_range_except(const int *keep, size_t n, unsigned flags)
 static void close_inherited_fds(const struct sandbox *sb)
 {
     const struct cell_spec *spec = sb->spec;
-    int keep[1 + CELL_MAX_PRESERVED_FDS];
+    int keep[2 + CELL_MAX_PRESERVED_FDS];
     size_t n = 0;
     if (sb->listen_fd >= 0)
         keep[n++] = SD_LISTEN_FDS_START;
+    if (sb->notify_fd >= 0)
+        keep[n++] = CELL_NOTIFY_FD_NUMBER;
     for (size_t i = 0; i < spec->npreserved_fds; i++)
         keep[n++] = spec->preserved_fds[i];
     close_range_except(keep, n, CLOSE_RANGE_CLOEXEC);
@@ -141,7 +143,7 @@ static void close_inherited_fds(const struct sandbox *sb)
 /* The environment for exec: the spec's, plus LISTEN_FDS, LISTEN_PID and
  * LISTEN_FDNAMES with socket activation (systemd's convention). Built on the
  * stack: the workload shares init's memory until exec. */
-#define LISTEN_ENV_COUNT 3
+#define LISTEN_ENV_COUNT 4
 
 __attribute__((noreturn)) void sandbox_workload_exec(struct sandbox *sb, int tty_slave)
 {
@@ -179,8 +181,12 @@ __attribute__((noreturn)) void sandbox_workload_exec(struct sandbox *sb, int tty
         snprintf(listen_env[0], sizeof listen_env[0], "LISTEN_FDS=1");
         snprintf(listen_env[1], sizeof listen_env[1], "LISTEN_PID=%d", (int)getpid());
         snprintf(listen_env[2], sizeof listen_env[2], "LISTEN_FDNAMES=%s", spec->name);
-        for (int i = 0; i < LISTEN_ENV_COUNT; i++)
+        for (int i = 0; i < 3; i++)
             env[nenv++] = listen_env[i];
+    }
+    if (sb->notify_fd >= 0) {
+        snprintf(listen_env[3], sizeof listen_env[3], "CELL_NOTIFY_FD=%d", CELL_NOTIFY_FD_NUMBER);
+        env[nenv++] = listen_env[3];
     }
     env[nenv] = NULL;
     cell_log(CELL_LOG_DEBUG, "cell %s: workload: exec %s", spec->name, path);
@@ -270,32 +276,33 @@ __attribute__((noreturn)) static void init_loop(struct sandbox *sb, pid_t worklo
     }
 }
 
-/* Socket activation: the listening socket goes to fd 3; init's own fds that
- * sit there move out of the way first. */
-static void place_listen_fd(struct sandbox *sb)
+/* Socket activation puts the listening socket at fd 3, readiness
+ * notification its pipe at fd 4; init's own fds that sit there move out of
+ * the way first. */
+static void place_fd(struct sandbox *sb, int *fd, int target, const char *what)
 {
-    int *own[] = {&sb->go_read, &sb->report_write, &sb->parent_pidfd, &sb->tty_sock};
+    int *own[] = {&sb->go_read, &sb->report_write, &sb->parent_pidfd, &sb->tty_sock, &sb->listen_fd, &sb->notify_fd};
     for (size_t i = 0; i < ARRAY_SIZE(own); i++)
-        if (*own[i] == SD_LISTEN_FDS_START) {
-            int moved = fcntl(*own[i], F_DUPFD_CLOEXEC, SD_LISTEN_FDS_START + 1);
+        if (own[i] != fd && *own[i] == target) {
+            int moved = fcntl(*own[i], F_DUPFD_CLOEXEC, CELL_NOTIFY_FD_NUMBER + 1);
             if (moved < 0)
                 _exit(CELL_EXIT_SETUP);
             close(*own[i]);
             *own[i] = moved;
         }
-    if (sb->listen_fd != SD_LISTEN_FDS_START) {
-        if (dup2(sb->listen_fd, SD_LISTEN_FDS_START) < 0)
-            sandbox_fail(sb, CELL_EXIT_SETUP, errno, "socket activation: place the socket at fd 3");
-        sb->listen_fd = SD_LISTEN_FDS_START;
+    if (*fd != target) {
+        if (dup2(*fd, target) < 0)
+            sandbox_fail(sb, CELL_EXIT_SETUP, errno, "%s: place it at fd %d", what, target);
+        *fd = target;
     }
 }
 
 /* Close every fd above 2 except init's own and the ones the spec preserves. */
 static void close_starter_fds(const struct sandbox *sb)
 {
-    int keep[5 + CELL_MAX_PRESERVED_FDS] = {sb->go_read, sb->report_write, sb->parent_pidfd, sb->tty_sock,
-                                            sb->listen_fd};
-    size_t n = 5;
+    int keep[6 + CELL_MAX_PRESERVED_FDS] = {sb->go_read,  sb->report_write, sb->parent_pidfd,
+                                            sb->tty_sock, sb->listen_fd,    sb->notify_fd};
+    size_t n = 6;
     for (size_t i = 0; i < sb->spec->npreserved_fds; i++)
         keep[n++] = sb->spec->preserved_fds[i];
     close_range_except(keep, n, 0);
@@ -333,7 +340,9 @@ void sandbox_init_main(struct sandbox *sb)
         if (sb->stdio[fd] >= 0 && dup2(sb->stdio[fd], fd) < 0)
             sandbox_fail(sb, CELL_EXIT_SETUP, errno, "set up fd %d", fd);
     if (sb->listen_fd >= 0)
-        place_listen_fd(sb);
+        place_fd(sb, &sb->listen_fd, SD_LISTEN_FDS_START, "socket activation");
+    if (sb->notify_fd >= 0)
+        place_fd(sb, &sb->notify_fd, CELL_NOTIFY_FD_NUMBER, "readiness notification");
     close_starter_fds(sb);
     /* 1. In a user namespace nothing can be created before the parent has
      * written our id maps (and joined us to the cgroups): wait for it first,

@@ -361,7 +361,8 @@ static struct cell_instance *instance_new(const struct cell_spec *spec, const st
                .parent_pidfd = -1,
                .tty_sock = -1,
                .stdio = {-1, -1, -1},
-               .listen_fd = -1},
+               .listen_fd = -1,
+               .notify_fd = -1},
         .detached = opts && opts->detached,
         .keeper_fd = -1,
         .go_write = -1,
@@ -375,6 +376,7 @@ static struct cell_instance *instance_new(const struct cell_spec *spec, const st
         for (int i = 0; i < 3; i++)
             ps->sb.stdio[i] = opts->stdio[i];
         ps->sb.listen_fd = opts->listen_fd > 0 ? opts->listen_fd : -1;
+        ps->sb.notify_fd = opts->notify_fd > 0 ? opts->notify_fd : -1;
         ps->generation = opts->generation;
     }
     ps->sb.rootless = geteuid() != 0;

@@ -11,6 +11,8 @@
 
 /* Where socket activation puts the listening socket (systemd's convention). */
 #define SD_LISTEN_FDS_START 3
+/* Where readiness notification puts its pipe ($CELL_NOTIFY_FD). */
+#define CELL_NOTIFY_FD_NUMBER 4
 
 struct sandbox {
     const struct cell_spec *spec;
@@ -22,6 +24,7 @@ struct sandbox {
     int parent_pidfd;                 /* the `cell run` process: die with it; -1 when detached */
     int stdio[3];                     /* the workload's stdin/out/err; -1: the starter's own */
     int listen_fd;                    /* socket activation: becomes fd 3 (LISTEN_FDS=1); or -1 */
+    int notify_fd;                    /* readiness: becomes fd 4 ($CELL_NOTIFY_FD); or -1 */
     int tty_sock;                     /* --tty: init passes the terminal's master here; else -1 */
     const struct cell_cgroup *cgroup; /* v1 leaves a root cell's init joins itself; or NULL */
 };
