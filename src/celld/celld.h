@@ -101,6 +101,7 @@ struct client {
     struct watch watch;
     char buf[CELL_CONTROL_MAX_LINE];
     size_t len;
+    bool subscribed; /* `cell events`: every event is sent here */
     struct client *next;
 };
 
@@ -158,6 +159,11 @@ void client_close(struct client *cl);
 void clients_free_dead(void);
 json_t *answer_ok(void);
 json_t *answer_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* events.c: CloudEvents to <data>/events.jsonl and to subscribed clients;
+ * `data` (may be NULL) is taken over */
+void events_emit(const struct cell *c, const char *type, json_t *data);
+json_t *event_data_pid(pid_t pid);
 
 /* logs.c */
 int logs_open(struct cell *c, struct cell_err *err);

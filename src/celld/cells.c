@@ -179,6 +179,7 @@ static void cell_remove(struct cell *c)
     while (*pp != c)
         pp = &(*pp)->next;
     *pp = c->next;
+    events_emit(c, "removed", NULL);
     if (c->retiring) { /* mid-swap: the old instance goes too */
         cell_instance_kill(c->retiring);
         retire_finish(c);
@@ -246,17 +247,26 @@ static void do_start(struct cell *c)
     watch_add(cell_instance_pidfd(c->inst), &c->pidfd_watch);
     set_state(c, ST_RUNNING);
     health_arm(c, true);
+    events_emit(c, "started", event_data_pid(cell_instance_pid(c->inst)));
 }
 
 /* Reap the instance that ended; record the exit. */
 static void collect_exit(struct cell *c)
 {
     if (c->inst) {
+        pid_t pid = cell_instance_pid(c->inst);
         watch_del(cell_instance_pidfd(c->inst));
         struct cell_result r;
         cell_instance_finish(c->inst, &r);
         c->inst = NULL;
         c->last_exit_code = r.exit_code;
+        json_t *d = event_data_pid(pid);
+        json_object_set_new(d, "exit_code", json_integer(r.exit_code));
+        if (r.term_signal)
+            json_object_set_new(d, "signal", json_integer(r.term_signal));
+        if (r.oom_killed)
+            json_object_set_new(d, "oom_killed", json_true());
+        events_emit(c, "exited", d);
     }
     c->exits_ms[c->nexits++ % CELL_EXIT_HISTORY] = now_ms();
 }
@@ -278,6 +288,7 @@ static bool crash_looping(const struct cell *c)
 static void stopped(struct cell *c)
 {
     set_state_quietly(c, ST_EXITED);
+    events_emit(c, "stopped", NULL);
     if (c->restarting && !c->removing && !celld.shutting_down) {
         c->restarting = false;
         c->delay_ms = c->spec.supervise.restart_delay_ms;
@@ -320,6 +331,9 @@ static void on_exit_running(struct cell *c)
         return;
     }
     c->restarts++;
+    json_t *d = json_object();
+    json_object_set_new(d, "restarts", json_integer(c->restarts));
+    events_emit(c, "restarting", d);
     if (uptime >= s->reset_after_ms)
         c->delay_ms = s->restart_delay_ms;
     if (uptime >= s->stable_after_ms) {
@@ -585,6 +599,7 @@ int cell_first_start(struct cell *c, struct cell_err *err)
     set_state(c, ST_RUNNING);
     health_arm(c, true);
     start_lifetime(c);
+    events_emit(c, "started", event_data_pid(cell_instance_pid(c->inst)));
     return 0;
 }
 
@@ -815,6 +830,8 @@ static void health_finished(struct cell *c)
     waitpid(c->health_pid, &status, 0);
     c->health_pid = 0;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        if (c->health != HEALTH_HEALTHY)
+            events_emit(c, "healthy", NULL);
         c->health = HEALTH_HEALTHY;
         c->health_failures = 0;
         return;
@@ -826,6 +843,7 @@ static void health_finished(struct cell *c)
     if (c->health_failures < c->spec.supervise.health_retries || c->health == HEALTH_UNHEALTHY)
         return;
     c->health = HEALTH_UNHEALTHY;
+    events_emit(c, "unhealthy", NULL);
     cell_log(CELL_LOG_WARN, "celld: cell %s: unhealthy after %u failed checks", c->name, c->health_failures);
     if (c->spec.supervise.restart != CELL_RESTART_NEVER && c->state == ST_RUNNING) {
         c->restarting = true;

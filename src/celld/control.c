@@ -2,7 +2,8 @@
  * and get one answer per request (see cell/control.h). A malformed request
  * gets an error answer and the client stays connected; celld keeps serving
  * everyone else. Operations: ping, run, status, start, stop, restart,
- * swap, delete, down. stop, restart, swap, delete and down answer once done. */
+ * swap, delete, events (a stream of every event from then on), down. stop, restart, swap, delete and down answer once
+ * done. */
 #include "celld.h"
 
 #include <errno.h>
@@ -223,6 +224,9 @@ static void dispatch(json_t *req, struct client *cl)
         struct cell_err err = {0};
         if (c && cell_swap(c, cl, &err) < 0)
             client_answer(cl, answer_error("%s", err.msg));
+    } else if (strcmp(op, "events") == 0) {
+        cl->subscribed = true; /* from now on, every event, one per line */
+        client_answer(cl, answer_ok());
     } else if (strcmp(op, "down") == 0) {
         celld.down_waiter = cl;
         celld_shutdown();

@@ -33,6 +33,8 @@ int cmd_delete(int argc, char **argv, const struct cli_globals *g);
 void cmd_delete_help(void);
 int cmd_exec(int argc, char **argv, const struct cli_globals *g);
 void cmd_exec_help(void);
+int cmd_events(int argc, char **argv, const struct cli_globals *g);
+void cmd_events_help(void);
 int cmd_swap(int argc, char **argv, const struct cli_globals *g);
 void cmd_swap_help(void);
 int cmd_down(int argc, char **argv, const struct cli_globals *g);

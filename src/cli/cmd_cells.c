@@ -558,3 +558,64 @@ int cmd_exec(int argc, char **argv, const struct cli_globals *g)
     json_decref(answer);
     return rc;
 }
+
+void cmd_events_help(void)
+{
+    printf("usage: cell events [--json]\n\n"
+           "Follow what happens to the supervised cells, as it happens: started, exited,\n"
+           "restarting, healthy, unhealthy, stopped, removed. Each event is a CloudEvents\n"
+           "1.0 object (--json prints them as they come, one per line); celld also keeps\n"
+           "them in <data>/events.jsonl. Stops when celld does, or on Ctrl-C.\n");
+}
+
+int cmd_events(int argc, char **argv, const struct cli_globals *g)
+{
+    bool as_json = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            as_json = true;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            cmd_events_help();
+            return 0;
+        } else {
+            cli_error("events: unexpected \"%s\" (see cell events --help)", argv[i]);
+            return 2;
+        }
+    }
+    struct cell_err err = {0};
+    int fd = connect_celld(g, false, &err);
+    json_t *req = request("events");
+    json_t *answer = fd < 0 ? NULL : cell_control_call(fd, req, &err);
+    json_decref(req);
+    if (answer == NULL) {
+        cli_error("%s", err.msg);
+        if (fd >= 0)
+            close(fd);
+        return 1;
+    }
+    json_decref(answer);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    json_t *e;
+    while ((e = cell_control_receive(fd, &err)) != NULL) {
+        if (as_json) {
+            char *text = json_dumps(e, JSON_COMPACT);
+            printf("%s\n", text ? text : "{}");
+            free(text);
+        } else {
+            json_t *data = json_object_get(e, "data");
+            printf("%s %-16s %s", json_string_value(json_object_get(e, "time")),
+                   json_string_value(json_object_get(e, "type")), json_string_value(json_object_get(e, "subject")));
+            const char *key;
+            json_t *v;
+            json_object_foreach(data, key, v)
+            {
+                if (strcmp(key, "cell") != 0 && json_is_integer(v))
+                    printf(" %s=%lld", key, (long long)json_integer_value(v));
+            }
+            printf("\n");
+        }
+        json_decref(e);
+    }
+    close(fd);
+    return 0;
+}

@@ -20,6 +20,7 @@ static const struct cli_command commands[] = {
     {"rm", cmd_delete, cmd_delete_help, "the same as delete"},
     {"exec", cmd_exec, cmd_exec_help, "run a command inside a running supervised cell"},
     {"swap", cmd_swap, cmd_swap_help, "replace a --listen cell without dropping a connection"},
+    {"events", cmd_events, cmd_events_help, "follow what happens to the supervised cells"},
     {"logs", cmd_logs, cmd_logs_help, "show a supervised cell's output"},
     {"down", cmd_down, cmd_down_help, "stop every supervised cell, then celld"},
     {"help", cmd_help, cmd_help_help, "show help for cell or one of its commands"},

@@ -18,7 +18,7 @@ teardown() {
     [[ -n $pid ]] && echo "$pid" >>"$CELL_TEST_PIDS"
     "$CELL" --root "$CELL_ROOT" down >/dev/null 2>&1 || true
     # celld's own files: its logs and the cells' (checked by the tests)
-    rm -rf "$CELL_ROOT/var/logs"
+    rm -rf "$CELL_ROOT/var/logs" "$CELL_ROOT/var/events.jsonl"
     [[ -S $CELL_ROOT/run/celld.sock ]] && { echo "residue: celld.sock"; return 1; }
     rmdir "$CELL_ROOT/run" "$CELL_ROOT/var" 2>/dev/null || true
     _residue_teardown
@@ -504,4 +504,33 @@ while True:
     mapfile -t ev < <(printf '%s\n' "${lines[@]}" | sed -n 's/.*stdout: \(ready\|stopping\) \(.*\)/\1 \2/p')
     [[ ${#ev[@]} -eq 3 && ${ev[0]} == "ready "* && ${ev[1]} == "ready "* && ${ev[2]} == "stopping ${ev[0]#ready }" ]] ||
         { printf '%s\n' "${ev[@]}"; false; }
+}
+
+@test "celld: events: started, exited, restarting, stopped, removed as CloudEvents, live and in a file" {
+    c run -d --name seed -- /bin/sleep 1000 # celld runs; subscribe before the interesting part
+    local out=$BATS_TEST_TMPDIR/events
+    "$CELL" --root "$CELL_ROOT" events --json >"$out" 2>&1 3>&- &
+    local follower=$!
+    track_pid "$follower"
+    wait_until 10 eval '[[ -n $(pgrep -f "cell --root $CELL_ROOT events") ]]'
+    c run -d --name ev --restart-delay 10ms --crash-limit 2 -- /bin/sh -c 'exit 4'
+    wait_until 20 state_is ev failed
+    c rm ev
+    wait_until 10 eval 'grep -q "\"type\":\"cell.removed\",.*\"subject\":\"ev\"" "$out"'
+    python3 - "$out" "$CELL_ROOT/var/events.jsonl" <<'PY'
+import json, sys
+live = [json.loads(l) for l in open(sys.argv[1])]
+kept = [json.loads(l) for l in open(sys.argv[2])]
+for e in live:
+    assert e["specversion"] == "1.0" and e["id"] and e["time"] and e["source"], e
+ev = [e["type"] for e in live if e["subject"] == "ev"]
+assert ev == ["cell.started", "cell.exited", "cell.restarting", "cell.started", "cell.exited",
+              "cell.removed"], ev
+exited = [e for e in live if e["subject"] == "ev" and e["type"] == "cell.exited"]
+assert all(e["data"]["exit_code"] == 4 and e["data"]["pid"] > 0 for e in exited), exited
+# the file holds them too (and the seed cell's start before we subscribed)
+assert [e["id"] for e in kept if e["subject"] == "ev"] == [e["id"] for e in live if e["subject"] == "ev"]
+assert kept[0]["subject"] == "seed" and kept[0]["type"] == "cell.started"
+print("ok", len(live), "events")
+PY
 }

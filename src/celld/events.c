@@ -1,0 +1,67 @@
+/* events.c - what happens to cells, as CloudEvents 1.0 JSON objects: started,
+ * exited, restarting, healthy, unhealthy, stopped, removed. Each goes, one
+ * per line, to <data>/events.jsonl and to every control client that asked
+ * for them (`cell events`). */
+#include "celld.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int events_fd = -1;
+static unsigned long sequence;
+
+static void open_sink(void)
+{
+    if (events_fd >= 0)
+        return;
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/events.jsonl", celld.paths.data);
+    events_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (events_fd < 0)
+        cell_log(CELL_LOG_WARN, "celld: events: open %s: %s", path, strerror(errno));
+}
+
+void events_emit(const struct cell *c, const char *type, json_t *data)
+{
+    char id[64], when[40], stamp[32], ev_type[64];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when, sizeof when, "%s.%03ldZ", stamp, ts.tv_nsec / 1000000);
+    snprintf(id, sizeof id, "%d-%lu", (int)getpid(), ++sequence);
+    snprintf(ev_type, sizeof ev_type, "cell.%s", type);
+    json_t *e = json_object();
+    json_object_set_new(e, "specversion", json_string("1.0"));
+    json_object_set_new(e, "type", json_string(ev_type));
+    json_object_set_new(e, "source", json_string(celld.paths.run));
+    json_object_set_new(e, "id", json_string(id));
+    json_object_set_new(e, "time", json_string(when));
+    json_object_set_new(e, "subject", json_string(c->name));
+    json_object_set_new(e, "datacontenttype", json_string("application/json"));
+    if (data == NULL)
+        data = json_object();
+    json_object_set_new(data, "cell", json_string(c->name));
+    json_object_set_new(e, "data", data);
+
+    open_sink();
+    struct cell_err err;
+    if (events_fd >= 0)
+        (void)cell_control_send(events_fd, e, &err);
+    for (struct client *cl = celld.clients; cl; cl = cl->next)
+        if (cl->fd >= 0 && cl->subscribed && cell_control_send(cl->fd, e, &err) < 0)
+            client_close(cl);
+    json_decref(e);
+}
+
+json_t *event_data_pid(pid_t pid)
+{
+    json_t *d = json_object();
+    json_object_set_new(d, "pid", json_integer(pid));
+    return d;
+}
