@@ -17,6 +17,11 @@ teardown() {
     pid=$(pgrep -f "celld --root $CELL_ROOT" | head -n 1 || true)
     [[ -n $pid ]] && echo "$pid" >>"$CELL_TEST_PIDS"
     "$CELL" --root "$CELL_ROOT" down >/dev/null 2>&1 || true
+    # under `make asan` celld is sanitized: its log must hold no report
+    if grep -q -e "AddressSanitizer" -e "runtime error:" "$CELL_ROOT/var/logs/celld.log" 2>/dev/null; then
+        cat "$CELL_ROOT/var/logs/celld.log"
+        return 1
+    fi
     # celld's own files: its logs and the cells' (checked by the tests)
     rm -rf "$CELL_ROOT/var/logs" "$CELL_ROOT/var/events.jsonl"
     [[ -S $CELL_ROOT/run/celld.sock ]] && { echo "residue: celld.sock"; return 1; }
