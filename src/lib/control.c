@@ -65,21 +65,7 @@ int cell_paths_init(const char *root, struct cell_paths *p, struct cell_err *err
 
 int cell_mkdirs(const char *path, mode_t mode, struct cell_err *err)
 {
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return cell_err_set(err, ENAMETOOLONG, "create %s", path);
-    for (char *s = buf + 1;; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(buf, mode) < 0 && errno != EEXIST)
-                return cell_err_set(err, errno, "create directory %s", buf);
-            *s = c;
-            if (c == '\0')
-                break;
-        }
-    }
-    return 0;
+    return make_dirs(path, mode, err);
 }
 
 int cell_control_connect(const struct cell_paths *p, struct cell_err *err)

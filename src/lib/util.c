@@ -1,8 +1,32 @@
-/* util.c - whole-file reads and writes used across libcell. */
+/* util.c - whole-file reads and writes, and mkdir -p, used across libcell. */
 #include "util.h"
 
+#include "cell/cell.h"
+
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
+
+int make_dirs(const char *path, mode_t mode, struct cell_err *err)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return cell_err_set(err, ENAMETOOLONG, "create %s", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, mode) < 0 && errno != EEXIST)
+                return cell_err_set(err, errno, "create directory %s", buf);
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    return 0;
+}
 
 int write_all(int fd, const void *buf, size_t len)
 {

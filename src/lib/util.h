@@ -6,7 +6,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
+
+struct cell_err;
 
 static inline void cleanup_freep(void *p)
 {
@@ -36,6 +39,8 @@ int write_file_at(int dirfd, const char *path, const char *data, size_t len);
 /* Read up to len-1 bytes of dirfd/path into buf, NUL-terminated; returns
  * bytes read or -1. */
 ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t len);
+/* mkdir -p: every missing directory of `path`, with `mode`. */
+int make_dirs(const char *path, mode_t mode, struct cell_err *err);
 /* Write all bytes to an fd, retrying on EINTR/short writes. */
 int write_all(int fd, const void *buf, size_t len);
 

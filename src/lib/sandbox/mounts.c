@@ -70,26 +70,6 @@ static int do_mount(const char *src, const char *dst, const char *type, unsigned
     return 0;
 }
 
-/* mkdir -p inside the new root. */
-static int make_dirs(const char *path, mode_t mode, struct cell_err *err)
-{
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return cell_err_set(err, ENAMETOOLONG, "create %s", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, mode) < 0 && errno != EEXIST)
-                return cell_err_set(err, errno, "create directory %s", buf);
-            *p = c;
-            if (c == '\0')
-                break;
-        }
-    }
-    return 0;
-}
-
 /* Create a mount point of the same kind (file or directory) as the source. */
 static int make_mount_point(const char *dst, bool is_dir, struct cell_err *err)
 {
