@@ -64,15 +64,6 @@ static int join_cgroups_of(pid_t pid, struct cell_err *err)
     return 0;
 }
 
-static int status_code(int status)
-{
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return CELL_EXIT_SETUP;
-}
-
 int cell_exec(pid_t init_pid, const struct cell_spec *spec, struct cell_result *result, struct cell_err *err)
 {
     memset(result, 0, sizeof *result);
@@ -140,27 +131,21 @@ int cell_exec(pid_t init_pid, const struct cell_spec *spec, struct cell_result *
             prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no second core */
             kill(getpid(), WTERMSIG(status));
         }
-        _exit(status_code(status));
+        _exit(sandbox_exit_code(status));
     }
     close(report[1]);
     close(pidfd);
-    struct sandbox_report r;
-    ssize_t n;
-    do
-        n = read(report[0], &r, sizeof r);
-    while (n < 0 && errno == EINTR);
+    int code;
+    int rc = sandbox_read_report(report[0], &code, err);
     close(report[0]);
     int status;
     while (waitpid(helper, &status, 0) < 0 && errno == EINTR)
         ;
-    if (n == (ssize_t)sizeof r) {
-        r.msg[sizeof r.msg - 1] = '\0';
-        result->exit_code = r.exit_code;
-        cell_err_set(err, 0, "cell %s: %s", spec->name, r.msg);
-        err->errnum = r.errnum;
-        return -1;
+    if (rc < 0) {
+        result->exit_code = code;
+        return cell_err_prefix(err, "cell %s: ", spec->name);
     }
-    result->exit_code = status_code(status);
+    result->exit_code = sandbox_exit_code(status);
     if (WIFSIGNALED(status))
         result->term_signal = WTERMSIG(status);
     else

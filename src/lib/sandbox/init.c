@@ -228,7 +228,27 @@ static pid_t start_workload(struct sandbox *sb, int tty_slave)
 #endif
 }
 
-static int status_to_code(int status)
+int sandbox_read_report(int fd, int *code, struct cell_err *err)
+{
+    struct sandbox_report r;
+    ssize_t n;
+    do
+        n = read(fd, &r, sizeof r);
+    while (n < 0 && errno == EINTR);
+    if (n == 0)
+        return 0;
+    if (n != (ssize_t)sizeof r) {
+        *code = CELL_EXIT_SETUP;
+        return cell_err_set(err, 0, "the cell's init died during setup");
+    }
+    r.msg[sizeof r.msg - 1] = '\0';
+    *code = r.exit_code;
+    cell_err_set(err, 0, "%s", r.msg); /* complete already, strerror included */
+    err->errnum = r.errnum;
+    return -1;
+}
+
+int sandbox_exit_code(int status)
 {
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
@@ -271,7 +291,7 @@ __attribute__((noreturn)) static void init_loop(struct sandbox *sb, pid_t worklo
             if (pid == workload) {
                 /* the exact status: an exit code of 200 is not signal 72 */
                 (void)send(sb->go_read, &status, sizeof status, MSG_NOSIGNAL);
-                _exit(status_to_code(status));
+                _exit(sandbox_exit_code(status));
             }
     }
 }

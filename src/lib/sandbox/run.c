@@ -141,22 +141,7 @@ static int start_init(struct cell_instance *ps, struct cell_err *err)
  * init or the workload reported (and its exit code in *code). */
 static int wait_for_exec(struct cell_instance *ps, int *code, struct cell_err *err)
 {
-    struct sandbox_report r;
-    ssize_t n;
-    do
-        n = read(ps->report_read, &r, sizeof r);
-    while (n < 0 && errno == EINTR);
-    if (n == 0)
-        return 0;
-    if (n != (ssize_t)sizeof r) {
-        *code = CELL_EXIT_SETUP;
-        return cell_err_set(err, 0, "the cell's init died during setup");
-    }
-    r.msg[sizeof r.msg - 1] = '\0';
-    *code = r.exit_code;
-    cell_err_set(err, 0, "%s", r.msg); /* complete already, strerror included */
-    err->errnum = r.errnum;
-    return -1;
+    return sandbox_read_report(ps->report_read, code, err);
 }
 
 static int arm_timeout(struct cell_instance *ps, unsigned seconds, struct cell_err *err)

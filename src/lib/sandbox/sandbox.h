@@ -42,6 +42,11 @@ __attribute__((noreturn)) void sandbox_init_main(struct sandbox *sb);
 /* The workload's last steps (identity, limits, fds, seccomp) and exec; also
  * used by cell_exec for a command run in an existing cell. */
 __attribute__((noreturn)) void sandbox_workload_exec(struct sandbox *sb, int tty_slave);
+/* The starter's side of the report pipe: 0 at EOF (the command exec'd), or
+ * -1 with the reported error and its exit code (125, 126 or 127). */
+int sandbox_read_report(int fd, int *code, struct cell_err *err);
+/* A wait status as an exit code: the status, or 128+N for signal N. */
+int sandbox_exit_code(int status);
 /* Report a setup failure to the parent and exit with its code. */
 __attribute__((noreturn, format(printf, 4, 5))) void sandbox_fail(const struct sandbox *sb, int exit_code, int errnum,
                                                                   const char *fmt, ...);
