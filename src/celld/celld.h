@@ -123,6 +123,8 @@ struct celld {
 extern struct celld celld;
 
 uint64_t now_ms(void);
+/* The time now as RFC 3339 UTC with milliseconds: 2026-11-23T12:00:00.123Z */
+void format_utc_now(char *out, size_t len);
 int watch_add(int fd, struct watch *w);
 void watch_del(int fd);
 
@@ -158,6 +160,8 @@ void client_answer(struct client *cl, json_t *answer);
 void client_close(struct client *cl);
 void clients_free_dead(void);
 json_t *answer_ok(void);
+/* {"ok": true, "cell": STATUS} (no "cell" when c is NULL) */
+void answer_cell(struct client *cl, const struct cell *c);
 json_t *answer_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* events.c: CloudEvents to <data>/events.jsonl and to subscribed clients;

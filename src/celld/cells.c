@@ -119,36 +119,63 @@ struct cell *cell_find(const char *name)
     return NULL;
 }
 
-static void arm_timer(struct cell *c, unsigned ms)
+/* A cell's timerfd, watched as `kind`; -1 on failure. */
+static int timer_open(struct cell *c, struct watch *w, enum watch_kind kind)
 {
-    struct itimerspec its = {.it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000}};
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    *w = (struct watch){.kind = kind, .owner = c};
+    if (fd >= 0 && watch_add(fd, w) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+static struct timespec ms_timespec(unsigned ms)
+{
+    return (struct timespec){.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+}
+
+/* Fire after `ms` (0: at once), then every `every_ms` (0: once). */
+static void timer_arm(int fd, unsigned ms, unsigned every_ms)
+{
+    struct itimerspec its = {.it_value = ms_timespec(ms), .it_interval = ms_timespec(every_ms)};
     if (ms == 0)
         its.it_value.tv_nsec = 1; /* 0 would disarm */
-    timerfd_settime(c->timerfd, 0, &its, NULL);
+    timerfd_settime(fd, 0, &its, NULL);
+}
+
+static void timer_disarm(int fd)
+{
+    struct itimerspec its = {0};
+    timerfd_settime(fd, 0, &its, NULL);
+}
+
+static void arm_timer(struct cell *c, unsigned ms)
+{
+    timer_arm(c->timerfd, ms, 0);
 }
 
 static void disarm_timer(struct cell *c)
 {
-    struct itimerspec its = {0};
-    timerfd_settime(c->timerfd, 0, &its, NULL);
+    timer_disarm(c->timerfd);
 }
 
 /* A lifetime starts at the cell's declaration and at each `cell start`. */
 static void start_lifetime(struct cell *c)
 {
     c->expired = false;
-    unsigned ms = c->spec.supervise.ttl_ms;
-    struct itimerspec its = {.it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000}};
-    timerfd_settime(c->ttl_timerfd, 0, &its, NULL); /* 0: disarmed */
+    if (c->spec.supervise.ttl_ms)
+        timer_arm(c->ttl_timerfd, c->spec.supervise.ttl_ms, 0);
+    else
+        timer_disarm(c->ttl_timerfd);
 }
 
 static void answer_waiters(struct cell *c)
 {
     for (int i = 0; i < CELL_MAX_WAITERS; i++)
         if (c->waiters[i]) {
-            json_t *a = answer_ok();
-            json_object_set_new(a, "cell", cell_status_json(c));
-            client_answer(c->waiters[i], a);
+            answer_cell(c->waiters[i], c);
             c->waiters[i] = NULL;
         }
 }
@@ -223,17 +250,36 @@ void cells_free_dead(void)
     }
 }
 
+/* A new instance of the cell, on the pipes and socket celld holds for it.
+ * Without --notify an instance is ready once it has exec'd. */
+static int launch(struct cell *c, unsigned generation, struct cell_instance **out, struct cell_err *err)
+{
+    struct cell_start_opts opts = {.stdio = {-1, c->log_pipe[0][1], c->log_pipe[1][1]},
+                                   .listen_fd = c->listen_fd,
+                                   .notify_fd = c->notify_pipe[1],
+                                   .generation = generation};
+    c->ready = c->notify_pipe[1] < 0;
+    c->started_ms = now_ms();
+    return cell_start(&c->spec, &opts, out, err);
+}
+
+/* The instance just launched is the cell's: watch it, say so. */
+static void now_running(struct cell *c)
+{
+    c->pidfd_watch = (struct watch){.kind = W_PIDFD, .owner = c};
+    watch_add(cell_instance_pidfd(c->inst), &c->pidfd_watch);
+    set_state(c, ST_RUNNING);
+    health_arm(c, true);
+    events_emit(c, "started", event_data_pid(cell_instance_pid(c->inst)));
+}
+
 /* Start an instance; on failure the cell counts as having exited 125. */
 static void do_start(struct cell *c)
 {
     disarm_timer(c);
     watch_activation(c, false); /* the cell accepts from now on */
-    struct cell_start_opts opts = {
-        .stdio = {-1, c->log_pipe[0][1], c->log_pipe[1][1]}, .listen_fd = c->listen_fd, .notify_fd = c->notify_pipe[1]};
-    c->ready = c->notify_pipe[1] < 0;
     struct cell_err err = {0};
-    c->started_ms = now_ms();
-    if (cell_start(&c->spec, &opts, &c->inst, &err) < 0) {
+    if (launch(c, c->generation, &c->inst, &err) < 0) {
         snprintf(c->last_error, sizeof c->last_error, "%s", err.msg);
         cell_log(CELL_LOG_WARN, "celld: %s", err.msg);
         c->inst = NULL;
@@ -243,11 +289,7 @@ static void do_start(struct cell *c)
         return;
     }
     c->last_error[0] = '\0';
-    c->pidfd_watch = (struct watch){.kind = W_PIDFD, .owner = c};
-    watch_add(cell_instance_pidfd(c->inst), &c->pidfd_watch);
-    set_state(c, ST_RUNNING);
-    health_arm(c, true);
-    events_emit(c, "started", event_data_pid(cell_instance_pid(c->inst)));
+    now_running(c);
 }
 
 /* Reap the instance that ended; record the exit. */
@@ -468,12 +510,9 @@ int cell_declare(json_t *args, struct cell **out, struct cell_err *err)
     c->args = json_incref(args);
     c->state = ST_EXITED;
     c->delay_ms = c->spec.supervise.restart_delay_ms;
-    c->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-    c->ttl_timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-    c->timer_watch = (struct watch){.kind = W_TIMER, .owner = c};
-    c->ttl_watch = (struct watch){.kind = W_TTL, .owner = c};
-    if (c->name == NULL || c->timerfd < 0 || c->ttl_timerfd < 0 || watch_add(c->timerfd, &c->timer_watch) < 0 ||
-        watch_add(c->ttl_timerfd, &c->ttl_watch) < 0) {
+    c->timerfd = timer_open(c, &c->timer_watch, W_TIMER);
+    c->ttl_timerfd = timer_open(c, &c->ttl_watch, W_TTL);
+    if (c->name == NULL || c->timerfd < 0 || c->ttl_timerfd < 0) {
         cell_err_set(err, errno, "cell %s: timer", c->spec.name);
         watch_del(c->timerfd);
         goto fail;
@@ -586,20 +625,13 @@ int cell_first_start(struct cell *c, struct cell_err *err)
         start_lifetime(c);
         return 0;
     }
-    struct cell_start_opts opts = {.stdio = {-1, c->log_pipe[0][1], c->log_pipe[1][1]}, .notify_fd = c->notify_pipe[1]};
-    c->ready = c->notify_pipe[1] < 0;
-    c->started_ms = now_ms();
-    if (cell_start(&c->spec, &opts, &c->inst, err) < 0) {
+    if (launch(c, c->generation, &c->inst, err) < 0) {
         c->inst = NULL;
         cell_remove(c);
         return -1;
     }
-    c->pidfd_watch = (struct watch){.kind = W_PIDFD, .owner = c};
-    watch_add(cell_instance_pidfd(c->inst), &c->pidfd_watch);
-    set_state(c, ST_RUNNING);
-    health_arm(c, true);
     start_lifetime(c);
-    events_emit(c, "started", event_data_pid(cell_instance_pid(c->inst)));
+    now_running(c);
     return 0;
 }
 
@@ -627,15 +659,12 @@ static void retire_finish(struct cell *c)
     if (c->retiring == NULL)
         return;
     watch_del(cell_instance_pidfd(c->retiring));
-    struct itimerspec off = {0};
-    timerfd_settime(c->retire_timerfd, 0, &off, NULL);
+    timer_disarm(c->retire_timerfd);
     struct cell_result r;
     cell_instance_finish(c->retiring, &r);
     c->retiring = NULL;
     if (c->swap_waiter) {
-        json_t *a = answer_ok();
-        json_object_set_new(a, "cell", cell_status_json(c));
-        client_answer(c->swap_waiter, a);
+        answer_cell(c->swap_waiter, c);
         c->swap_waiter = NULL;
     }
 }
@@ -663,19 +692,16 @@ int cell_swap(struct cell *c, struct client *waiter, struct cell_err *err)
                             cell_state_name(c->state));
     if (c->retiring)
         return cell_err_set(err, 0, "cell %s: a swap is already in progress", c->name);
-    if (c->retire_timerfd <= 0) {
-        c->retire_timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        c->retire_timer_watch = (struct watch){.kind = W_RETIRE_TIMER, .owner = c};
-        if (c->retire_timerfd < 0 || watch_add(c->retire_timerfd, &c->retire_timer_watch) < 0)
-            return cell_err_set(err, errno, "cell %s: swap timer", c->name);
-    }
-    struct cell_start_opts opts = {.stdio = {-1, c->log_pipe[0][1], c->log_pipe[1][1]},
-                                   .listen_fd = c->listen_fd,
-                                   .notify_fd = c->notify_pipe[1],
-                                   .generation = c->generation ^ 1};
+    if (c->retire_timerfd <= 0 && (c->retire_timerfd = timer_open(c, &c->retire_timer_watch, W_RETIRE_TIMER)) < 0)
+        return cell_err_set(err, errno, "cell %s: swap timer", c->name);
+    uint64_t old_start = c->started_ms;
+    bool old_ready = c->ready;
     struct cell_instance *fresh;
-    if (cell_start(&c->spec, &opts, &fresh, err) < 0)
-        return -1; /* the old instance keeps serving */
+    if (launch(c, c->generation ^ 1, &fresh, err) < 0) {
+        c->started_ms = old_start; /* the old instance keeps serving */
+        c->ready = old_ready;
+        return -1;
+    }
     /* the old instance's pidfd now reports to the retiring watch */
     c->retiring = c->inst;
     c->retire_pidfd_watch = (struct watch){.kind = W_RETIRE_PIDFD, .owner = c};
@@ -683,11 +709,9 @@ int cell_swap(struct cell *c, struct client *waiter, struct cell_err *err)
     epoll_ctl(celld.epoll, EPOLL_CTL_MOD, cell_instance_pidfd(c->retiring), &ev);
     c->inst = fresh;
     c->generation ^= 1;
-    c->started_ms = now_ms();
     c->swaps++;
     watch_add(cell_instance_pidfd(c->inst), &c->pidfd_watch);
     c->swap_waiter = waiter;
-    c->ready = c->notify_pipe[1] < 0;
     if (c->ready)
         retire_begin(c);
     else
@@ -700,9 +724,7 @@ static void retire_begin(struct cell *c)
 {
     c->swap_waiting_ready = false;
     cell_instance_signal(c->retiring, SIGTERM);
-    unsigned ms = c->spec.supervise.stop_timeout_ms;
-    struct itimerspec its = {.it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 + 1}};
-    timerfd_settime(c->retire_timerfd, 0, &its, NULL);
+    timer_arm(c->retire_timerfd, c->spec.supervise.stop_timeout_ms, 0);
 }
 
 /* The swapped-in instance died before it was ready: the old one, still
@@ -738,9 +760,7 @@ void cell_notify_event(struct cell *c)
     c->ready = true;
     cell_log(CELL_LOG_DEBUG, "celld: cell %s: ready", c->name);
     if (c->ready_waiter) {
-        json_t *a = answer_ok();
-        json_object_set_new(a, "cell", cell_status_json(c));
-        client_answer(c->ready_waiter, a);
+        answer_cell(c->ready_waiter, c);
         c->ready_waiter = NULL;
     }
     if (c->swap_waiting_ready && c->retiring)
@@ -777,20 +797,15 @@ static void health_arm(struct cell *c, bool on)
 {
     if (c->spec.supervise.health == NULL)
         return;
-    if (c->health_timerfd <= 0) {
-        c->health_timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        c->health_timer_watch = (struct watch){.kind = W_HEALTH_TIMER, .owner = c};
-        if (c->health_timerfd < 0 || watch_add(c->health_timerfd, &c->health_timer_watch) < 0)
-            return;
-    }
-    unsigned ms = on ? c->spec.supervise.health_interval_ms : 0;
-    struct itimerspec its = {.it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000},
-                             .it_interval = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000}};
-    timerfd_settime(c->health_timerfd, 0, &its, NULL);
+    if (c->health_timerfd <= 0 && (c->health_timerfd = timer_open(c, &c->health_timer_watch, W_HEALTH_TIMER)) < 0)
+        return;
     if (on) {
+        unsigned every = c->spec.supervise.health_interval_ms;
+        timer_arm(c->health_timerfd, every, every);
         c->health = HEALTH_STARTING;
         c->health_failures = 0;
     } else {
+        timer_disarm(c->health_timerfd);
         health_cancel(c);
     }
 }

@@ -113,9 +113,7 @@ static void op_run(json_t *req, struct client *cl)
     }
     if (cell_wait_ready(c, cl)) /* --notify: answered once it says it is ready */
         return;
-    json_t *a = answer_ok();
-    json_object_set_new(a, "cell", cell_status_json(c));
-    client_answer(cl, a);
+    answer_cell(cl, c);
 }
 
 static void op_status(json_t *req, struct client *cl)
@@ -145,7 +143,7 @@ static void op_status(json_t *req, struct client *cl)
     client_answer(cl, a);
 }
 
-static void answer_cell(struct client *cl, struct cell *c)
+void answer_cell(struct client *cl, const struct cell *c)
 {
     json_t *a = answer_ok();
     if (c)

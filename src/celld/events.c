@@ -27,13 +27,8 @@ static void open_sink(void)
 
 void events_emit(const struct cell *c, const char *type, json_t *data)
 {
-    char id[64], when[40], stamp[32], ev_type[64];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(when, sizeof when, "%s.%03ldZ", stamp, ts.tv_nsec / 1000000);
+    char id[64], when[40], ev_type[64];
+    format_utc_now(when, sizeof when);
     snprintf(id, sizeof id, "%d-%lu", (int)getpid(), ++sequence);
     snprintf(ev_type, sizeof ev_type, "cell.%s", type);
     json_t *e = json_object();

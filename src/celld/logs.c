@@ -109,15 +109,10 @@ static void write_line(struct cell *c, int stream, const char *line, size_t len)
         syslog_line(c, stream, line, len);
     if (c->log_fd < 0)
         return;
-    char stamp[32];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    char stamp[40];
+    format_utc_now(stamp, sizeof stamp);
     char out[LOG_LINE_MAX + 64];
-    int n = snprintf(out, sizeof out, "%s.%03ldZ %s: %.*s\n", stamp, ts.tv_nsec / 1000000, stream_names[stream],
-                     (int)len, line);
+    int n = snprintf(out, sizeof out, "%s %s: %.*s\n", stamp, stream_names[stream], (int)len, line);
     if (n > 0)
         (void)!write(c->log_fd, out, (size_t)n < sizeof out ? (size_t)n : sizeof out - 1);
     rotate_if_big(c);
