@@ -86,14 +86,27 @@ static int start_celld(const struct cell_paths *p, const char *root, struct cell
 
 /* A connection to celld for this root; starts celld when `start` and it is
  * not running. */
+/* connect_celld failed because no celld serves the root (not for another reason) */
+static bool celld_absent(const struct cell_err *err)
+{
+    return err->errnum == ENOENT || err->errnum == ECONNREFUSED;
+}
+
 static int connect_celld(const struct cli_globals *g, bool start, struct cell_err *err)
 {
     struct cell_paths p;
     if (cell_paths_init(g->root, &p, err) < 0)
         return -1;
     int fd = cell_control_connect(&p, err);
-    if (fd >= 0 || !start || (err->errnum != ENOENT && err->errnum != ECONNREFUSED))
+    if (fd >= 0 || !celld_absent(err))
         return fd;
+    if (!start) {
+        int e = err->errnum;
+        cell_err_set(err, 0, "no celld serves %s, so there are no supervised cells (declare one with cell run -d)",
+                     p.run);
+        err->errnum = e;
+        return -1;
+    }
     if (start_celld(&p, g->root, err) < 0)
         return -1;
     return cell_control_connect(&p, err);
@@ -294,7 +307,7 @@ int cmd_status(int argc, char **argv, const struct cli_globals *g)
     /* no celld: no cells; do not start one just to say so */
     struct cell_err err = {0};
     int fd = connect_celld(g, false, &err);
-    if (fd < 0 && (err.errnum == ENOENT || err.errnum == ECONNREFUSED) && json_array_size(names) == 0) {
+    if (fd < 0 && celld_absent(&err) && json_array_size(names) == 0) {
         json_decref(req);
         if (as_json) {
             printf("[]\n");
@@ -397,7 +410,7 @@ int cmd_down(int argc, char **argv, const struct cli_globals *g)
     struct cell_err err = {0};
     int fd = connect_celld(g, false, &err);
     if (fd < 0)
-        return (err.errnum == ENOENT || err.errnum == ECONNREFUSED) ? 0 : (cli_error("%s", err.msg), 1);
+        return celld_absent(&err) ? 0 : (cli_error("%s", err.msg), 1);
     json_t *req = request("down");
     json_t *answer = cell_control_call(fd, req, &err);
     json_decref(req);
@@ -455,7 +468,7 @@ int cmd_logs(int argc, char **argv, const struct cli_globals *g)
     snprintf(path, sizeof path, "%s/%s.log", p.logs, name);
     FILE *f = fopen(path, "r");
     if (f == NULL) {
-        cli_error("logs: cell %s: no log (%s: %s)", name, path, strerror(errno));
+        cli_error("logs: cell %s: no log at %s: %s (cell status lists the cells)", name, path, strerror(errno));
         return 1;
     }
     /* keep the last N lines in a ring */

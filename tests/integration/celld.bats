@@ -539,3 +539,23 @@ assert kept[0]["subject"] == "seed" and kept[0]["type"] == "cell.started"
 print("ok", len(live), "events")
 PY
 }
+
+@test "celld: commands that need celld say so when none runs, and start none" {
+    run --separate-stderr c stop web
+    expect_status 1
+    expect_one_error_line
+    expect_err "no celld serves $CELL_ROOT/run, so there are no supervised cells (declare one with cell run -d)"
+    run --separate-stderr c events
+    expect_status 1
+    expect_err "no celld serves"
+    run --separate-stderr c exec web -- /bin/true
+    expect_status 125
+    expect_err "no celld serves"
+    run --separate-stderr c logs web
+    expect_status 1
+    expect_err "logs: cell web: no log at $CELL_ROOT/var/logs/web.log"
+    ! pgrep -f "celld --root $CELL_ROOT" >/dev/null
+    # status with no celld: an empty table, not an error
+    run --separate-stderr c status
+    expect_status 0
+}
