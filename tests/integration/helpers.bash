@@ -209,26 +209,52 @@ world_tmpdir() {
 
 # ---- residue snapshot / check -----------------------------------------------
 #
-# A process is this test's when its environment carries $CELL_TEST_ID (every
-# `cell run`, and anything it forks without exec, inherits it), when it sits
-# in one of this test's cgroups, or when the init of its pid namespace (or
-# that init's parent) is one of those. A cgroup directory cell.NAME.PID is
-# this test's when PID is a `cell run` this test started.
+# A process is this test's only when it started after the test's setup AND
+# either its environment carries this test's unique $CELL_TEST_ID (every
+# `cell run` and celld, and anything they fork, inherits it), or it sits in
+# one of this test's cgroups, or the init of its pid namespace (or that
+# init's parent) is marked or in such a cgroup. A bare pid is never trusted:
+# pids are reused, and the machine running the tests (a CI harness, say) has
+# processes of its own that teardown must never touch.
 
-# _proc_table: "pid ppid pidns nspid-innermost marker(0/1) cmdline" per process.
+# _now_ticks: the current time in clock ticks since boot (as /proc/PID/stat's
+# starttime): the start time of the awk that reads it.
+_now_ticks() {
+    awk '{print $22}' /proc/self/stat
+}
+
+# _proc_table: "pid ppid pidns nspid-innermost marker(0/1) starttime cmdline"
+# per process (one python3 pass over /proc: a fork per field per process
+# made every residue poll take a third of a second).
 _proc_table() {
-    local d p ppid ns nsp mark cmd
-    for d in /proc/[0-9]*; do
-        p=${d#/proc/}
-        ns=$(readlink "$d/ns/pid" 2>/dev/null) || continue
-        ppid=$(awk '/^PPid:/ {print $2}' "$d/status" 2>/dev/null)
-        nsp=$(awk '/^NSpid:/ {print $NF}' "$d/status" 2>/dev/null)
-        mark=0
-        grep -qzx "CELL_TEST_ID=$CELL_TEST_ID" "$d/environ" 2>/dev/null && mark=1
-        cmd=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)
-        [[ -z $cmd ]] && continue # kernel thread, or exiting
-        echo "$p ${ppid:-0} $ns ${nsp:-0} $mark $cmd"
-    done
+    python3 - "$CELL_TEST_ID" <<'PY'
+import os, sys
+marker = b"CELL_TEST_ID=" + sys.argv[1].encode()
+for p in os.listdir("/proc"):
+    if not p.isdigit():
+        continue
+    d = "/proc/" + p
+    try:
+        ns = os.readlink(d + "/ns/pid")
+        with open(d + "/status") as f:
+            st = dict(l.split(":", 1) for l in f if ":" in l)
+        with open(d + "/stat") as f:
+            start = f.read().rsplit(") ", 1)[1].split()[19]
+        with open(d + "/cmdline", "rb") as f:
+            cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        try:
+            with open(d + "/environ", "rb") as f:
+                mark = int(marker in f.read().split(b"\0"))
+        except OSError:
+            mark = 0
+    except (OSError, IndexError):
+        continue  # gone, or not readable
+    if not cmd:
+        continue  # kernel thread, or exiting
+    ppid = st.get("PPid", "0").strip()
+    nspid = (st.get("NSpid", "0").split() or ["0"])[-1]
+    print(p, ppid, ns, nspid, mark, start, cmd)
+PY
 }
 
 _cell_cgroup_dirs() {
@@ -245,23 +271,22 @@ _new_cgroups() {
 
 # Processes of this test's cells still alive: "pid cmdline".
 _new_processes() {
-    local table ours cg
+    local table cg since
     table=$(_proc_table)
-    ours=$(cat "$CELL_TEST_PIDS" 2>/dev/null)
+    since=$(cat "$BATS_TEST_TMPDIR/.since" 2>/dev/null || echo 0)
     cg=$(for d in $(_new_cgroups); do cat "$d/cgroup.procs" 2>/dev/null; done)
-    awk -v self="$$" -v ours="$ours" -v cg="$cg" '
-        BEGIN { n = split(ours, a, "\n"); for (i = 1; i <= n; i++) if (a[i] != "") mine[a[i]] = 1
-                n = split(cg, b, "\n"); for (i = 1; i <= n; i++) if (b[i] != "") incg[b[i]] = 1 }
-        { pid[NR] = $1; ppid[$1] = $2; ns[$1] = $3; nsp[$1] = $4; mark[$1] = $5
-          line = $0; for (i = 1; i <= 5; i++) sub(/^[^ ]* /, "", line); cmd[$1] = line
+    awk -v self="$$" -v cg="$cg" -v since="$since" '
+        BEGIN { n = split(cg, b, "\n"); for (i = 1; i <= n; i++) if (b[i] != "") incg[b[i]] = 1 }
+        { pid[NR] = $1; ppid[$1] = $2; ns[$1] = $3; nsp[$1] = $4; mark[$1] = $5; start[$1] = $6
+          line = $0; for (i = 1; i <= 6; i++) sub(/^[^ ]* /, "", line); cmd[$1] = line
           if ($4 == 1) init[$3] = $1 }
         END {
           for (i = 1; i <= NR; i++) {
             p = pid[i]
-            if (p == self) continue
+            if (p == self || start[p] + 0 < since + 0) continue
             q = init[ns[p]]
-            if (mark[p] || (p in mine) || (p in incg) ||
-                (q != "" && q != 1 && (mark[q] || (ppid[q] in mine) || mark[ppid[q]])))
+            if (mark[p] || (p in incg) ||
+                (q != "" && q != 1 && (mark[q] || (q in incg) || mark[ppid[q]])))
               print p, cmd[p]
           }
         }' <<<"$table"
@@ -277,6 +302,7 @@ _cell_mounts() {
 # _common_setup: what every test file's setup does first.
 _common_setup() {
     CELL_TEST_ID="cell-test-$$-${BATS_TEST_NUMBER:-0}-$RANDOM$RANDOM"
+    _now_ticks >"$BATS_TEST_TMPDIR/.since"
     export CELL_TEST_PIDS=$BATS_TEST_TMPDIR/.cell-pids
     export CELL_ROOT=$BATS_TEST_TMPDIR/root
     mkdir -p "$CELL_ROOT"
