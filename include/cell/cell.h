@@ -127,6 +127,7 @@ struct cell_supervision {
     char *syslog_tag;                 /* NULL: "cell" */
     bool listen;                      /* socket activation: started on the first connection */
     bool notify;                      /* ready once it writes a newline to $CELL_NOTIFY_FD */
+    bool no_autostart;                /* `cell up` leaves it down */
     char *listen_path;                /* its socket; NULL: <run>/sockets/NAME.sock */
 };
 
@@ -250,6 +251,11 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, str
 /* A running cell started by cell_start(), for a supervisor (celld) that waits
  * for many cells in one event loop. */
 struct cell_instance;
+struct json_t;
+
+/* How many fds a detached cell's init holds for its supervisor, and where. */
+#define CELL_HELD_FDS 2
+#define CELL_HELD_FD(i) (101 + (i))
 
 struct cell_start_opts {
     /* The cell outlives its starter (no die-with-parent, no cleanup keeper):
@@ -266,6 +272,11 @@ struct cell_start_opts {
     /* Nonzero for a second instance of the same cell running alongside the
      * first (a swap): it then gets cgroups of its own, cell.NAME.gN.PID. */
     unsigned generation;
+    /* A detached cell's init keeps a copy of each of these fds (say the read
+     * ends of the log pipes the workload writes to) at CELL_HELD_FD(i), so a
+     * supervisor that was restarted can take them back from the running cell
+     * (cell_instance_adopt, cell_instance_take_fd). 0 or -1: none. */
+    int held_fds[CELL_HELD_FDS];
 };
 
 /* Start `spec` (validated; it must outlive the instance) and return once the
@@ -299,6 +310,28 @@ int cell_instance_usage(const struct cell_instance *inst, struct cell_usage *usa
 /* Reap the cell (waiting for it if it still runs), fill `result`, remove its
  * cgroups, and free the instance. */
 void cell_instance_finish(struct cell_instance *inst, struct cell_result *result);
+
+/* ---- surviving the supervisor -------------------------------------------
+ * A detached cell outlives a supervisor that is killed. What a new
+ * supervisor needs to take it over is saved as a JSON object: the init's pid
+ * and start time (a reused pid is told apart), and the cgroup paths. */
+
+/* The facts to save for `inst` (a new reference). */
+struct json_t *cell_instance_save(const struct cell_instance *inst);
+/* Take over the detached cell described by `saved`, still running `spec`
+ * (which must outlive the instance). Fails with errnum ESRCH when that cell
+ * has ended (or its pid is another process now): then
+ * cell_instance_discard() removes what it left. The adopted instance is
+ * used like a started one; its exit status comes from its init, or, if init
+ * was killed, is reported as SIGKILL. */
+int cell_instance_adopt(const struct cell_spec *spec, struct json_t *saved, struct cell_instance **out,
+                        struct cell_err *err);
+/* Kill the cell described by `saved` if it still runs, and whatever is left
+ * in its cgroups, and remove them. */
+void cell_instance_discard(struct json_t *saved);
+/* A copy of fd `n` of the cell's init (close-on-exec): its stdout (1) or
+ * stderr (2), the socket-activation socket (3), or CELL_HELD_FD(i). */
+int cell_instance_take_fd(const struct cell_instance *inst, int n, struct cell_err *err);
 
 #ifdef __cplusplus
 }

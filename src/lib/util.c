@@ -76,3 +76,26 @@ ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t len)
     buf[total] = '\0';
     return (ssize_t)total;
 }
+
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode, bool durable)
+{
+    char tmp[PATH_MAX + 16];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0)
+        return -1;
+    int rc = write_all(fd, data, len);
+    if (rc == 0 && durable)
+        rc = fsync(fd);
+    int saved = errno;
+    close(fd);
+    if (rc == 0 && rename(tmp, path) == 0)
+        return 0;
+    saved = errno;
+    unlink(tmp);
+    errno = saved;
+    return -1;
+}

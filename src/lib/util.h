@@ -4,6 +4,7 @@
 #define CELL_UTIL_H
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/types.h>
@@ -43,5 +44,9 @@ ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t len);
 int make_dirs(const char *path, mode_t mode, struct cell_err *err);
 /* Write all bytes to an fd, retrying on EINTR/short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/* Replace `path` with `data` all at once: a reader sees the old file or the
+ * new one, never part of one (write PATH.tmp, then rename). `durable`
+ * fsyncs the data first. Returns 0, or -1 with errno (PATH.tmp removed). */
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode, bool durable);
 
 #endif

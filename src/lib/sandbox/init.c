@@ -297,11 +297,14 @@ __attribute__((noreturn)) static void init_loop(struct sandbox *sb, pid_t worklo
 }
 
 /* Socket activation puts the listening socket at fd 3, readiness
- * notification its pipe at fd 4; init's own fds that sit there move out of
- * the way first. */
-static void place_fd(struct sandbox *sb, int *fd, int target, const char *what)
+ * notification its pipe at fd 4, a detached cell's held fds theirs at
+ * CELL_HELD_FD(i) (flags O_CLOEXEC: init's alone). Init's own fds that sit
+ * there move out of the way first. */
+static void place_fd(struct sandbox *sb, int *fd, int target, int flags, const char *what)
 {
-    int *own[] = {&sb->go_read, &sb->report_write, &sb->parent_pidfd, &sb->tty_sock, &sb->listen_fd, &sb->notify_fd};
+    int *own[] = {&sb->go_read,   &sb->report_write, &sb->parent_pidfd, &sb->tty_sock,
+                  &sb->listen_fd, &sb->notify_fd,    &sb->held[0],      &sb->held[1]};
+    _Static_assert(CELL_HELD_FDS == 2, "list every held fd above");
     for (size_t i = 0; i < ARRAY_SIZE(own); i++)
         if (own[i] != fd && *own[i] == target) {
             int moved = fcntl(*own[i], F_DUPFD_CLOEXEC, CELL_NOTIFY_FD_NUMBER + 1);
@@ -311,7 +314,7 @@ static void place_fd(struct sandbox *sb, int *fd, int target, const char *what)
             *own[i] = moved;
         }
     if (*fd != target) {
-        if (dup2(*fd, target) < 0)
+        if (dup3(*fd, target, flags) < 0)
             sandbox_fail(sb, CELL_EXIT_SETUP, errno, "%s: place it at fd %d", what, target);
         *fd = target;
     }
@@ -320,24 +323,44 @@ static void place_fd(struct sandbox *sb, int *fd, int target, const char *what)
 /* Close every fd above 2 except init's own and the ones the spec preserves. */
 static void close_starter_fds(const struct sandbox *sb)
 {
-    int keep[6 + CELL_MAX_PRESERVED_FDS] = {sb->go_read,  sb->report_write, sb->parent_pidfd,
-                                            sb->tty_sock, sb->listen_fd,    sb->notify_fd};
+    int keep[6 + CELL_HELD_FDS + CELL_MAX_PRESERVED_FDS] = {sb->go_read,  sb->report_write, sb->parent_pidfd,
+                                                            sb->tty_sock, sb->listen_fd,    sb->notify_fd};
     size_t n = 6;
+    for (size_t i = 0; i < CELL_HELD_FDS; i++)
+        keep[n++] = sb->held[i];
     for (size_t i = 0; i < sb->spec->npreserved_fds; i++)
         keep[n++] = sb->spec->preserved_fds[i];
     close_range_except(keep, n, 0);
 }
 
-/* Wait for the parent's "go": id maps written, cgroups made and joined. */
+/* Wait for the parent's "go": id maps written, cgroups made and joined. A
+ * detached cell's go carries the parent's end of the socket, which init
+ * keeps at CELL_STATUS_HOLD_FD (see sandbox.h). */
 static void wait_for_parent(struct sandbox *sb)
 {
     char go;
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct iovec iov = {.iov_base = &go, .iov_len = 1};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
     ssize_t n;
     do
-        n = read(sb->go_read, &go, 1);
+        n = recvmsg(sb->go_read, &msg, MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
     if (n != 1)
         _exit(CELL_EXIT_SETUP); /* the parent failed or died; it reports */
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+        int status_end;
+        memcpy(&status_end, CMSG_DATA(cm), sizeof status_end);
+        if (sb->detached)
+            place_fd(sb, &status_end, CELL_STATUS_HOLD_FD, O_CLOEXEC, "the status socket");
+        else
+            close(status_end);
+    }
     /* the socket stays open: the workload's wait status goes back on it */
 }
 
@@ -360,9 +383,12 @@ void sandbox_init_main(struct sandbox *sb)
         if (sb->stdio[fd] >= 0 && dup2(sb->stdio[fd], fd) < 0)
             sandbox_fail(sb, CELL_EXIT_SETUP, errno, "set up fd %d", fd);
     if (sb->listen_fd >= 0)
-        place_fd(sb, &sb->listen_fd, SD_LISTEN_FDS_START, "socket activation");
+        place_fd(sb, &sb->listen_fd, SD_LISTEN_FDS_START, 0, "socket activation");
     if (sb->notify_fd >= 0)
-        place_fd(sb, &sb->notify_fd, CELL_NOTIFY_FD_NUMBER, "readiness notification");
+        place_fd(sb, &sb->notify_fd, CELL_NOTIFY_FD_NUMBER, 0, "readiness notification");
+    for (int i = 0; i < CELL_HELD_FDS; i++)
+        if (sb->held[i] >= 0)
+            place_fd(sb, &sb->held[i], CELL_HELD_FD(i), O_CLOEXEC, "a held fd");
     close_starter_fds(sb);
     /* 1. In a user namespace nothing can be created before the parent has
      * written our id maps (and joined us to the cgroups): wait for it first,

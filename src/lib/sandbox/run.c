@@ -38,26 +38,6 @@
 
 static const int relayed_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
 
-/* A started cell, seen from its starter: `cell run` or celld. */
-struct cell_instance {
-    struct sandbox sb;
-    bool detached;
-    unsigned generation; /* a cell's second instance (swap) needs other cgroup names */
-    struct cgroup_layout layout;
-    struct cell_cgroup cg;
-    bool have_cgroup;
-    pid_t keeper;
-    int keeper_fd;
-    int go_write;
-    int report_read;
-    int sigfd;
-    int timerfd;
-    int pidfd;
-    pid_t init_pid;
-    struct tty_relay tty;
-    sigset_t old_mask;
-};
-
 static void close_fd(int *fd)
 {
     if (*fd >= 0)
@@ -144,6 +124,28 @@ static int wait_for_exec(struct cell_instance *ps, int *code, struct cell_err *e
     return sandbox_read_report(ps->report_read, code, err);
 }
 
+/* "go" to init; a detached cell's init also gets our end of the socket to
+ * keep (see CELL_STATUS_HOLD_FD). */
+static int send_go(struct cell_instance *ps)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct iovec iov = {.iov_base = "g", .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (ps->detached) {
+        msg.msg_control = control.buf;
+        msg.msg_controllen = sizeof control.buf;
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &ps->go_write, sizeof(int));
+    }
+    return sendmsg(ps->go_write, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
 static int arm_timeout(struct cell_instance *ps, unsigned seconds, struct cell_err *err)
 {
     ps->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
@@ -210,8 +212,14 @@ static void relay(struct cell_instance *ps, struct cell_result *result)
 static int reap(struct cell_instance *ps, struct cell_result *result)
 {
     siginfo_t info = {0};
-    while (waitid(P_PIDFD, (id_t)ps->pidfd, &info, WEXITED) < 0 && errno == EINTR)
-        ;
+    if (ps->adopted) { /* not our child: its parent reaps it; wait for the end */
+        struct pollfd end = {.fd = ps->pidfd, .events = POLLIN};
+        while (poll(&end, 1, -1) < 0 && errno == EINTR)
+            ;
+    } else {
+        while (waitid(P_PIDFD, (id_t)ps->pidfd, &info, WEXITED) < 0 && errno == EINTR)
+            ;
+    }
     /* init sends the workload's exact wait status before it exits */
     int raw;
     if (ps->go_write >= 0 && recv(ps->go_write, &raw, sizeof raw, MSG_DONTWAIT) == (ssize_t)sizeof raw) {
@@ -222,7 +230,12 @@ static int reap(struct cell_instance *ps, struct cell_result *result)
         result->exit_status = WEXITSTATUS(raw);
         return WEXITSTATUS(raw);
     }
-    /* init itself ended (killed, or failed before the workload ran) */
+    /* init itself ended (killed, or failed before the workload ran); an
+     * adopted init that sent no status was killed: it never fails after that */
+    if (ps->adopted) {
+        result->term_signal = SIGKILL;
+        return 128 + SIGKILL;
+    }
     if (info.si_code == CLD_EXITED)
         return info.si_status;
     result->term_signal = info.si_status;
@@ -347,7 +360,8 @@ static struct cell_instance *instance_new(const struct cell_spec *spec, const st
                .tty_sock = -1,
                .stdio = {-1, -1, -1},
                .listen_fd = -1,
-               .notify_fd = -1},
+               .notify_fd = -1,
+               .held = {-1, -1}},
         .detached = opts && opts->detached,
         .keeper_fd = -1,
         .go_write = -1,
@@ -363,7 +377,10 @@ static struct cell_instance *instance_new(const struct cell_spec *spec, const st
         ps->sb.listen_fd = opts->listen_fd > 0 ? opts->listen_fd : -1;
         ps->sb.notify_fd = opts->notify_fd > 0 ? opts->notify_fd : -1;
         ps->generation = opts->generation;
+        for (int i = 0; i < CELL_HELD_FDS && ps->detached; i++)
+            ps->sb.held[i] = opts->held_fds[i] > 0 ? opts->held_fds[i] : -1;
     }
+    ps->sb.detached = ps->detached;
     ps->sb.rootless = geteuid() != 0;
     ps->sb.userns = ps->sb.rootless || spec->ns.userns;
     sigprocmask(SIG_SETMASK, NULL, &ps->old_mask);
@@ -396,7 +413,7 @@ static int launch(struct cell_instance *ps, int *code, struct cell_err *err)
     if (ps->have_cgroup && ps->sb.userns && cgroup_attach(&ps->cg, ps->init_pid, err) < 0 && err->errnum != ESRCH)
         goto fail;
     /* init may have failed already: no SIGPIPE, its report says why */
-    if (send(ps->go_write, "g", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE) {
+    if (send_go(ps) < 0 && errno != EPIPE) {
         cell_err_set(err, errno, "start the cell");
         goto fail;
     }

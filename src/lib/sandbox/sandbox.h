@@ -7,12 +7,18 @@
 #include "cell/cell.h"
 #include "sandbox/cgroup.h"
 
+#include <signal.h>
 #include <stdbool.h>
 
 /* Where socket activation puts the listening socket (systemd's convention). */
 #define SD_LISTEN_FDS_START 3
 /* Where readiness notification puts its pipe ($CELL_NOTIFY_FD). */
 #define CELL_NOTIFY_FD_NUMBER 4
+/* A detached cell's init keeps the starter's end of the control socket
+ * here (received with the "go"), so that the workload's wait status, which
+ * init sends on its own end, can still be read by a supervisor that took the
+ * cell over; the starter's held fds follow it (CELL_HELD_FD(i)). */
+#define CELL_STATUS_HOLD_FD 100
 
 struct sandbox {
     const struct cell_spec *spec;
@@ -26,6 +32,8 @@ struct sandbox {
     int listen_fd;                    /* socket activation: becomes fd 3 (LISTEN_FDS=1); or -1 */
     int notify_fd;                    /* readiness: becomes fd 4 ($CELL_NOTIFY_FD); or -1 */
     int tty_sock;                     /* --tty: init passes the terminal's master here; else -1 */
+    bool detached;                    /* the cell outlives its starter (see CELL_STATUS_HOLD_FD) */
+    int held[CELL_HELD_FDS];          /* detached: init keeps these at CELL_HELD_FD(i); or -1 */
     const struct cell_cgroup *cgroup; /* v1 leaves a root cell's init joins itself; or NULL */
 };
 
@@ -92,6 +100,27 @@ void tty_copy_winsize(const struct tty_relay *tty);
 int tty_pump_master(struct tty_relay *tty);
 int tty_pump_stdin(struct tty_relay *tty);
 void tty_restore(struct tty_relay *tty);
+
+/* A started cell, seen from its starter: `cell run` or celld. */
+struct cell_instance {
+    struct sandbox sb;
+    bool detached;
+    unsigned generation; /* a cell's second instance (swap) needs other cgroup names */
+    struct cgroup_layout layout;
+    struct cell_cgroup cg;
+    bool have_cgroup;
+    pid_t keeper;
+    int keeper_fd;
+    int go_write;
+    int report_read;
+    int sigfd;
+    int timerfd;
+    int pidfd;
+    pid_t init_pid;
+    bool adopted; /* taken over from an earlier supervisor: not our child */
+    struct tty_relay tty;
+    sigset_t old_mask;
+};
 
 /* keeper.c: a small helper process that removes the cell's cgroups and
  * kills what remains if `cell run` itself is killed (SIGKILL). */

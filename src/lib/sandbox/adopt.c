@@ -1,0 +1,190 @@
+/* adopt.c - a detached cell outlives its supervisor. What a new supervisor
+ * needs to take a running cell over is saved as JSON (cell_instance_save):
+ * the init's pid and start time, and the cell's cgroup paths. Adoption opens
+ * a pidfd for that pid, checks that the process still started at the saved
+ * time (a reused pid is another process), and takes back, with
+ * pidfd_getfd(), the end of the status socket the init holds for exactly
+ * this (CELL_STATUS_HOLD_FD); the supervisor takes its own held fds the same
+ * way (cell_instance_take_fd). A cell that ended meanwhile is discarded:
+ * whatever is left in its cgroups is killed and the cgroups removed. */
+#include "sandbox/sandbox.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* /proc/PID/stat's starttime (field 22): clock ticks after boot. */
+static int process_start_time(pid_t pid, char *out, size_t len)
+{
+    char path[64], stat[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (read_file_at(AT_FDCWD, path, stat, sizeof stat) <= 0)
+        return -1;
+    char *p = strrchr(stat, ')'); /* the command may hold spaces and parentheses */
+    if (p == NULL)
+        return -1;
+    /* after ") ": state is field 3, starttime field 22 */
+    for (int field = 2; field < 22 && p; field++)
+        p = strchr(p + 1, ' ');
+    if (p == NULL)
+        return -1;
+    size_t n = strcspn(p + 1, " \n");
+    if (n == 0 || n >= len)
+        return -1;
+    memcpy(out, p + 1, n);
+    out[n] = '\0';
+    return 0;
+}
+
+static void set_path(char *dst, size_t len, json_t *value)
+{
+    const char *s = json_string_value(value);
+    snprintf(dst, len, "%s", s ? s : "");
+}
+
+/* The cgroup paths of a saved instance; true when it has any. */
+static bool cgroup_from_saved(json_t *saved, struct cell_cgroup *cg)
+{
+    memset(cg, 0, sizeof *cg);
+    cg->v2_fd = -1;
+    json_t *o = json_object_get(saved, "cgroup");
+    if (!json_is_object(o))
+        return false;
+    set_path(cg->name, sizeof cg->name, json_object_get(o, "name"));
+    set_path(cg->v2_path, sizeof cg->v2_path, json_object_get(o, "v2"));
+    set_path(cg->v2_shared_parent, sizeof cg->v2_shared_parent, json_object_get(o, "v2_shared_parent"));
+    json_t *v1 = json_object_get(o, "v1");
+    for (int i = 0; i < CGROUP_V1_COUNT; i++)
+        set_path(cg->v1_path[i], sizeof cg->v1_path[i], json_array_get(v1, (size_t)i));
+    cg->memory_limit = (uint64_t)json_integer_value(json_object_get(o, "memory_limit"));
+    /* only cell cgroups: a damaged state file must not make us remove others */
+    bool any = false;
+    char *paths[1 + CGROUP_V1_COUNT] = {cg->v2_path};
+    for (int i = 0; i < CGROUP_V1_COUNT; i++)
+        paths[1 + i] = cg->v1_path[i];
+    for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+        const char *base = strrchr(paths[i], '/');
+        if (paths[i][0] && (base == NULL || strncmp(base + 1, "cell.", 5) != 0 || strstr(paths[i], "/..")))
+            paths[i][0] = '\0';
+        any |= paths[i][0] != '\0';
+    }
+    const char *base = strrchr(cg->v2_shared_parent, '/');
+    if (base == NULL || strcmp(base, "/cell") != 0)
+        cg->v2_shared_parent[0] = '\0';
+    if (cg->v2_path[0])
+        cg->v2_fd = open(cg->v2_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return any;
+}
+
+json_t *cell_instance_save(const struct cell_instance *inst)
+{
+    char start[32] = "";
+    (void)process_start_time(inst->init_pid, start, sizeof start);
+    json_t *o = json_object();
+    json_object_set_new(o, "pid", json_integer(inst->init_pid));
+    json_object_set_new(o, "start_time", json_string(start));
+    json_object_set_new(o, "generation", json_integer(inst->generation));
+    if (inst->have_cgroup) {
+        const struct cell_cgroup *cg = &inst->cg;
+        json_t *c = json_object(), *v1 = json_array();
+        json_object_set_new(c, "name", json_string(cg->name));
+        json_object_set_new(c, "v2", json_string(cg->v2_path));
+        json_object_set_new(c, "v2_shared_parent", json_string(cg->v2_shared_parent));
+        for (int i = 0; i < CGROUP_V1_COUNT; i++)
+            json_array_append_new(v1, json_string(cg->v1_path[i]));
+        json_object_set_new(c, "v1", v1);
+        json_object_set_new(c, "memory_limit", json_integer((json_int_t)cg->memory_limit));
+        json_object_set_new(o, "cgroup", c);
+    }
+    return o;
+}
+
+int cell_instance_adopt(const struct cell_spec *spec, json_t *saved, struct cell_instance **out,
+                        struct cell_err *err)
+{
+    *out = NULL;
+    json_int_t pid = json_integer_value(json_object_get(saved, "pid"));
+    const char *start = json_string_value(json_object_get(saved, "start_time"));
+    if (pid <= 0 || pid > INT32_MAX || start == NULL)
+        return cell_err_set(err, EINVAL, "cell %s: adopt: the saved state names no process", spec->name);
+    int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+    if (pidfd < 0)
+        return cell_err_set(err, ESRCH, "cell %s: adopt: its init (pid %d) has ended", spec->name, (int)pid);
+    fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+    char now[32];
+    struct pollfd ended = {.fd = pidfd, .events = POLLIN};
+    if (process_start_time((pid_t)pid, now, sizeof now) < 0 || strcmp(now, start) != 0 || poll(&ended, 1, 0) != 0) {
+        close(pidfd);
+        return cell_err_set(err, ESRCH, "cell %s: adopt: its init (pid %d) has ended", spec->name, (int)pid);
+    }
+    struct cell_instance *ps = calloc(1, sizeof *ps);
+    if (ps == NULL) {
+        close(pidfd);
+        return cell_err_set(err, ENOMEM, "cell %s: adopt", spec->name);
+    }
+    *ps = (struct cell_instance){
+        .sb = {.spec = spec,
+               .go_read = -1,
+               .report_write = -1,
+               .parent_pidfd = -1,
+               .tty_sock = -1,
+               .stdio = {-1, -1, -1},
+               .listen_fd = -1,
+               .notify_fd = -1,
+               .detached = true,
+               .held = {-1, -1}},
+        .detached = true,
+        .adopted = true,
+        .generation = (unsigned)json_integer_value(json_object_get(saved, "generation")),
+        .keeper_fd = -1,
+        .report_read = -1,
+        .sigfd = -1,
+        .timerfd = -1,
+        .pidfd = pidfd,
+        .init_pid = (pid_t)pid,
+        .tty = {.master = -1, .parent_sock = -1, .child_sock = -1},
+    };
+    /* -1 when the init holds none: its status is then unknown (SIGKILL) */
+    ps->go_write = (int)syscall(SYS_pidfd_getfd, pidfd, CELL_STATUS_HOLD_FD, 0);
+    ps->have_cgroup = cgroup_from_saved(saved, &ps->cg);
+    sigprocmask(SIG_SETMASK, NULL, &ps->old_mask);
+    *out = ps;
+    return 0;
+}
+
+void cell_instance_discard(json_t *saved)
+{
+    struct cell_cgroup cg;
+    struct cell_err err;
+    /* the init, if it is still the saved process (a cell without cgroups) */
+    json_int_t pid = json_integer_value(json_object_get(saved, "pid"));
+    const char *start = json_string_value(json_object_get(saved, "start_time"));
+    char now[32];
+    int pidfd = pid > 0 && pid <= INT32_MAX ? (int)syscall(SYS_pidfd_open, (pid_t)pid, 0) : -1;
+    if (pidfd >= 0) {
+        if (start && process_start_time((pid_t)pid, now, sizeof now) == 0 && strcmp(now, start) == 0)
+            syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        close(pidfd);
+    }
+    if (!cgroup_from_saved(saved, &cg))
+        return;
+    cgroup_kill_all(&cg);
+    if (cgroup_destroy(&cg, &err) < 0)
+        cell_log(CELL_LOG_WARN, "cell: warning: %s", err.msg);
+}
+
+int cell_instance_take_fd(const struct cell_instance *inst, int n, struct cell_err *err)
+{
+    int fd = (int)syscall(SYS_pidfd_getfd, inst->pidfd, n, 0);
+    if (fd < 0)
+        return cell_err_set(err, errno, "take fd %d of the cell's init (pid %d)", n, (int)inst->init_pid);
+    return fd;
+}
