@@ -78,7 +78,9 @@ struct cell {
     bool swap_waiting_ready;     /* the swapped-in instance is not ready yet */
     struct client *ready_waiter; /* `cell run -d` answers once ready */
     bool expired;
-    int log_pipe[2][2]; /* [stdout, stderr][read, write]: held across restarts */
+    uint64_t ttl_deadline_ms; /* monotonic; 0: no --ttl running */
+    bool restoring;           /* being taken over from an earlier celld: not saved yet */
+    int log_pipe[2][2];       /* [stdout, stderr][read, write]: held across restarts */
     char log_buf[2][LOG_LINE_MAX + 1];
     size_t log_len[2];
     int log_fd;
@@ -132,7 +134,14 @@ void celld_shutdown(void);
 
 /* cells.c */
 struct cell *cell_find(const char *name);
-int cell_declare(json_t *args, struct cell **out, struct cell_err *err);
+/* A cell from `cell run` arguments; `save`: write its declaration file
+ * (not when it is read back from one). */
+int cell_declare(json_t *args, bool save, struct cell **out, struct cell_err *err);
+/* Take the cell over as an earlier celld left it (its runtime file). */
+void cell_restore(struct cell *c, json_t *runtime);
+/* `cell up`: start every declared cell that is down and not --no-autostart;
+ * returns how many. */
+unsigned cells_up(void);
 /* Start a just-declared cell; on failure it is removed again. */
 int cell_first_start(struct cell *c, struct cell_err *err);
 /* Remove a cell (stopping it first); true while it is still stopping. */
@@ -152,6 +161,13 @@ void cell_notify_event(struct cell *c);
 /* --notify: answer `cl` once the cell is ready; false if it is already */
 bool cell_wait_ready(struct cell *c, struct client *cl);
 void cells_free_dead(void);
+
+/* state.c */
+int state_init(struct cell_err *err);
+void state_load(void);
+void state_save_declaration(const struct cell *c);
+void state_sync(const struct cell *c);
+void state_forget(const struct cell *c);
 
 /* control.c */
 void client_accept(void);
@@ -173,5 +189,8 @@ json_t *event_data_pid(pid_t pid);
 int logs_open(struct cell *c, struct cell_err *err);
 void logs_readable(struct cell *c, int stream);
 void logs_close(struct cell *c);
+/* A cell taken over from an earlier celld: its pipes are the ones its
+ * running instance writes to (taken from its init), not new ones. */
+void logs_adopt(struct cell *c, const int read_end[2], const int write_end[2]);
 
 #endif

@@ -64,20 +64,27 @@ static void watch_activation(struct cell *c, bool on)
 
 /* Bind and listen on the cell's socket, before the cell exists: a client's
  * connect() succeeds at once and waits in the backlog. */
+static int set_listen_path(struct cell *c, struct cell_err *err)
+{
+    if (c->spec.supervise.listen_path) {
+        snprintf(c->listen_path, sizeof c->listen_path, "%s", c->spec.supervise.listen_path);
+        return 0;
+    }
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/sockets", celld.paths.run);
+    if (cell_mkdirs(dir, 0755, err) < 0)
+        return -1;
+    snprintf(c->listen_path, sizeof c->listen_path, "%s/%s.sock", dir, c->name);
+    return 0;
+}
+
 static int open_listen_socket(struct cell *c, struct cell_err *err)
 {
     c->listen_fd = -1;
     if (!c->spec.supervise.listen)
         return 0;
-    if (c->spec.supervise.listen_path) {
-        snprintf(c->listen_path, sizeof c->listen_path, "%s", c->spec.supervise.listen_path);
-    } else {
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s/sockets", celld.paths.run);
-        if (cell_mkdirs(dir, 0755, err) < 0)
-            return -1;
-        snprintf(c->listen_path, sizeof c->listen_path, "%s/%s.sock", dir, c->name);
-    }
+    if (set_listen_path(c, err) < 0)
+        return -1;
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
     if (strlen(c->listen_path) >= sizeof sun.sun_path)
         return cell_err_set(err, ENAMETOOLONG, "cell %s: --listen socket %s", c->name, c->listen_path);
@@ -165,6 +172,7 @@ static void disarm_timer(struct cell *c)
 static void start_lifetime(struct cell *c)
 {
     c->expired = false;
+    c->ttl_deadline_ms = c->spec.supervise.ttl_ms ? now_ms() + c->spec.supervise.ttl_ms : 0;
     if (c->spec.supervise.ttl_ms)
         timer_arm(c->ttl_timerfd, c->spec.supervise.ttl_ms, 0);
     else
@@ -186,6 +194,7 @@ static void set_state_quietly(struct cell *c, enum cell_state s)
     if (s != ST_RUNNING && c->state == ST_RUNNING)
         health_arm(c, false);
     c->state = s;
+    state_sync(c);
 }
 
 static void set_state(struct cell *c, enum cell_state s)
@@ -206,6 +215,8 @@ static void cell_remove(struct cell *c)
     while (*pp != c)
         pp = &(*pp)->next;
     *pp = c->next;
+    if (!celld.shutting_down) /* `cell down` stops cells; only rm ends them */
+        state_forget(c);
     events_emit(c, "removed", NULL);
     if (c->retiring) { /* mid-swap: the old instance goes too */
         cell_instance_kill(c->retiring);
@@ -254,10 +265,15 @@ void cells_free_dead(void)
  * Without --notify an instance is ready once it has exec'd. */
 static int launch(struct cell *c, unsigned generation, struct cell_instance **out, struct cell_err *err)
 {
-    struct cell_start_opts opts = {.stdio = {-1, c->log_pipe[0][1], c->log_pipe[1][1]},
+    /* detached: the cell outlives celld, whose next run takes it over; its
+     * init holds the log pipes' read ends meanwhile, so nothing written is
+     * lost (see state.c) */
+    struct cell_start_opts opts = {.detached = true,
+                                   .stdio = {-1, c->log_pipe[0][1], c->log_pipe[1][1]},
                                    .listen_fd = c->listen_fd,
                                    .notify_fd = c->notify_pipe[1],
-                                   .generation = generation};
+                                   .generation = generation,
+                                   .held_fds = {c->log_pipe[0][0], c->log_pipe[1][0]}};
     c->ready = c->notify_pipe[1] < 0;
     c->started_ms = now_ms();
     return cell_start(&c->spec, &opts, out, err);
@@ -279,7 +295,7 @@ static void do_start(struct cell *c)
     disarm_timer(c);
     watch_activation(c, false); /* the cell accepts from now on */
     struct cell_err err = {0};
-    if (launch(c, c->generation, &c->inst, &err) < 0) {
+    if ((c->listen_fd < 0 && open_listen_socket(c, &err) < 0) || launch(c, c->generation, &c->inst, &err) < 0) {
         snprintf(c->last_error, sizeof c->last_error, "%s", err.msg);
         cell_log(CELL_LOG_WARN, "celld: %s", err.msg);
         c->inst = NULL;
@@ -336,9 +352,9 @@ static void stopped(struct cell *c)
         c->delay_ms = c->spec.supervise.restart_delay_ms;
         do_start(c);
     }
-    answer_waiters(c);
-    if (c->removing)
+    if (c->removing) /* gone (its socket too) by the time a waiter hears of it */
         cell_remove(c);
+    answer_waiters(c);
 }
 
 /* running + EXIT: restart now, later, or not at all. */
@@ -469,7 +485,7 @@ void cell_event(struct cell *c, enum cell_event ev)
         h(c);
 }
 
-int cell_declare(json_t *args, struct cell **out, struct cell_err *err)
+int cell_declare(json_t *args, bool save, struct cell **out, struct cell_err *err)
 {
     size_t n = json_array_size(args);
     if (n == 0 || n > 4096)
@@ -537,6 +553,8 @@ int cell_declare(json_t *args, struct cell **out, struct cell_err *err)
     free(argv);
     c->next = celld.cells;
     celld.cells = c;
+    if (save)
+        state_save_declaration(c);
     *out = c;
     return 0;
 fail:
@@ -635,6 +653,119 @@ int cell_first_start(struct cell *c, struct cell_err *err)
     return 0;
 }
 
+/* ---- taken over from an earlier celld -------------------------------------
+ * The running instance's pipes and socket are the ones its init holds: the
+ * log pipes' read ends (held for this), its stdout and stderr (the write
+ * ends), and its fd 3 (the --listen socket). */
+static int take_instance_fds(struct cell *c, struct cell_err *err)
+{
+    int read_end[2] = {-1, -1}, write_end[2] = {-1, -1};
+    for (int s = 0; s < 2; s++) {
+        read_end[s] = cell_instance_take_fd(c->inst, CELL_HELD_FD(s), err);
+        write_end[s] = cell_instance_take_fd(c->inst, 1 + s, err);
+    }
+    if (read_end[0] < 0 || read_end[1] < 0 || write_end[0] < 0 || write_end[1] < 0) {
+        for (int s = 0; s < 2; s++) {
+            if (read_end[s] >= 0)
+                close(read_end[s]);
+            if (write_end[s] >= 0)
+                close(write_end[s]);
+        }
+        return -1;
+    }
+    logs_adopt(c, read_end, write_end);
+    if (c->spec.supervise.listen) {
+        if (set_listen_path(c, err) < 0)
+            return -1;
+        c->listen_fd = cell_instance_take_fd(c->inst, 3, err);
+        c->activate_watch = (struct watch){.kind = W_ACTIVATE, .owner = c};
+        if (c->listen_fd < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void restore_lifetime(struct cell *c, json_t *rt)
+{
+    uint64_t deadline = (uint64_t)json_integer_value(json_object_get(rt, "ttl_deadline_ms"));
+    c->ttl_deadline_ms = deadline;
+    if (deadline == 0)
+        return;
+    uint64_t now = now_ms();
+    timer_arm(c->ttl_timerfd, deadline > now ? (unsigned)(deadline - now) : 0, 0);
+}
+
+void cell_restore(struct cell *c, json_t *rt)
+{
+    struct cell_err err = {0};
+    const char *state = json_string_value(json_object_get(rt, "state"));
+    json_t *saved = json_object_get(rt, "instance"), *old = json_object_get(rt, "retiring");
+    c->restoring = true;
+    c->restarts = (unsigned)json_integer_value(json_object_get(rt, "restarts"));
+    c->swaps = (unsigned)json_integer_value(json_object_get(rt, "swaps"));
+    c->generation = (unsigned)json_integer_value(json_object_get(rt, "generation")) & 1;
+    c->started_ms = (uint64_t)json_integer_value(json_object_get(rt, "started_ms"));
+    c->removing = json_is_true(json_object_get(rt, "removing"));
+    bool stopping = state && strcmp(state, "stopping") == 0;
+    restore_lifetime(c, rt);
+    if (json_is_object(old)) /* mid-swap: the old instance was on its way out */
+        cell_instance_discard(old);
+    if (json_is_object(saved) && cell_instance_adopt(&c->spec, saved, &c->inst, &err) == 0) {
+        if (take_instance_fds(c, &err) < 0)
+            cell_log(CELL_LOG_WARN, "celld: cell %s: warning: %s; its output from now on is lost", c->name, err.msg);
+        c->ready = true;
+        c->restoring = false;
+        c->pidfd_watch = (struct watch){.kind = W_PIDFD, .owner = c};
+        watch_add(cell_instance_pidfd(c->inst), &c->pidfd_watch);
+        set_state(c, ST_RUNNING);
+        health_arm(c, true);
+        cell_log(CELL_LOG_INFO, "celld: cell %s: running as pid %d, taken over", c->name,
+                 (int)cell_instance_pid(c->inst));
+        events_emit(c, "adopted", event_data_pid(cell_instance_pid(c->inst)));
+        if (stopping || c->removing)
+            cell_event(c, EV_STOP);
+        return;
+    }
+    c->inst = NULL;
+    c->restoring = false;
+    if (json_is_object(saved)) { /* it ended while no celld watched it */
+        cell_instance_discard(saved);
+        cell_log(CELL_LOG_INFO, "celld: cell %s: ended while celld was not running", c->name);
+        json_t *d = json_object();
+        json_object_set_new(d, "pid",
+                            json_object_get(saved, "pid") ? json_incref(json_object_get(saved, "pid")) : json_null());
+        json_object_set_new(d, "exit_code", json_null());
+        events_emit(c, "exited", d);
+        c->last_exit_code = -1; /* unknown: a failure for the restart policy */
+        c->state = ST_RUNNING;
+        if (stopping || c->removing) {
+            collect_exit(c);
+            stopped(c);
+        } else {
+            cell_event(c, EV_EXIT);
+        }
+        return;
+    }
+    if (state && strcmp(state, "waiting") == 0 && open_listen_socket(c, &err) == 0 && c->listen_fd >= 0) {
+        set_state(c, ST_WAITING);
+        watch_activation(c, true);
+        return;
+    }
+    do_start(c); /* backoff, or a socket that could not be opened again */
+}
+
+unsigned cells_up(void)
+{
+    unsigned n = 0;
+    for (struct cell *c = celld.cells; c; c = c->next) {
+        if (c->dead || c->spec.supervise.no_autostart || (c->state != ST_EXITED && c->state != ST_FAILED))
+            continue;
+        cell_event(c, EV_START);
+        n++;
+    }
+    return n;
+}
+
 /* delete: a stopped cell goes at once; a running one once it has stopped */
 bool cell_delete(struct cell *c)
 {
@@ -663,6 +794,7 @@ static void retire_finish(struct cell *c)
     struct cell_result r;
     cell_instance_finish(c->retiring, &r);
     c->retiring = NULL;
+    state_sync(c);
     if (c->swap_waiter) {
         answer_cell(c->swap_waiter, c);
         c->swap_waiter = NULL;
@@ -712,6 +844,7 @@ int cell_swap(struct cell *c, struct client *waiter, struct cell_err *err)
     c->swaps++;
     watch_add(cell_instance_pidfd(c->inst), &c->pidfd_watch);
     c->swap_waiter = waiter;
+    state_sync(c);
     if (c->ready)
         retire_begin(c);
     else
@@ -738,6 +871,7 @@ static void swap_undo(struct cell *c)
     c->generation ^= 1;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &c->pidfd_watch};
     epoll_ctl(celld.epoll, EPOLL_CTL_MOD, cell_instance_pidfd(c->inst), &ev);
+    state_sync(c);
     if (c->swap_waiter) {
         client_answer(c->swap_waiter, answer_error("cell %s: swap failed: the new instance exited (%d) before it "
                                                    "was ready; the old one keeps serving",

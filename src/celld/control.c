@@ -107,7 +107,7 @@ static void op_run(json_t *req, struct client *cl)
         client_answer(cl, answer_error("run: the request needs \"args\", an array of strings"));
         return;
     }
-    if (cell_declare(args, &c, &err) < 0 || cell_first_start(c, &err) < 0) {
+    if (cell_declare(args, true, &c, &err) < 0 || cell_first_start(c, &err) < 0) {
         client_answer(cl, answer_error("%s", err.msg));
         return;
     }
@@ -225,6 +225,15 @@ static void dispatch(json_t *req, struct client *cl)
     } else if (strcmp(op, "events") == 0) {
         cl->subscribed = true; /* from now on, every event, one per line */
         client_answer(cl, answer_ok());
+    } else if (strcmp(op, "up") == 0) {
+        unsigned n = cells_up();
+        json_t *a = answer_ok();
+        json_object_set_new(a, "started", json_integer(n));
+        json_t *list = json_array();
+        for (struct cell *c = celld.cells; c; c = c->next)
+            json_array_append_new(list, cell_status_json(c));
+        json_object_set_new(a, "cells", list);
+        client_answer(cl, a);
     } else if (strcmp(op, "down") == 0) {
         celld.down_waiter = cl;
         celld_shutdown();

@@ -51,6 +51,19 @@ int logs_open(struct cell *c, struct cell_err *err)
     return 0;
 }
 
+void logs_adopt(struct cell *c, const int read_end[2], const int write_end[2])
+{
+    for (int s = 0; s < 2; s++) {
+        watch_del(c->log_pipe[s][0]);
+        close(c->log_pipe[s][0]);
+        close(c->log_pipe[s][1]);
+        c->log_pipe[s][0] = read_end[s];
+        c->log_pipe[s][1] = write_end[s];
+        fcntl(read_end[s], F_SETFL, O_NONBLOCK);
+        watch_add(read_end[s], &c->log_watch[s]);
+    }
+}
+
 static void rotate_if_big(struct cell *c)
 {
     off_t size = lseek(c->log_fd, 0, SEEK_END);

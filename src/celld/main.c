@@ -146,12 +146,13 @@ int main(int argc, char **argv)
     }
     struct cell_err err = {0};
     if (cell_paths_init(root, &celld.paths, &err) < 0 || cell_mkdirs(celld.paths.run, 0700, &err) < 0 ||
-        cell_mkdirs(celld.paths.logs, 0700, &err) < 0)
+        cell_mkdirs(celld.paths.logs, 0700, &err) < 0 || state_init(&err) < 0)
         die(&err);
     take_lock();
     celld.epoll = epoll_create1(EPOLL_CLOEXEC);
     setup_signals();
     listen_control();
+    state_load();        /* the cells an earlier celld declared, and took care of */
     if (ready_fd >= 0) { /* the CLI that started us waits for this byte */
         (void)!write(ready_fd, "r", 1);
         close(ready_fd);

@@ -37,6 +37,8 @@ int cmd_events(int argc, char **argv, const struct cli_globals *g);
 void cmd_events_help(void);
 int cmd_swap(int argc, char **argv, const struct cli_globals *g);
 void cmd_swap_help(void);
+int cmd_up(int argc, char **argv, const struct cli_globals *g);
+void cmd_up_help(void);
 int cmd_down(int argc, char **argv, const struct cli_globals *g);
 void cmd_down_help(void);
 int cmd_logs(int argc, char **argv, const struct cli_globals *g);

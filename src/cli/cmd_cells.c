@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "cell/control.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -84,14 +85,32 @@ static int start_celld(const struct cell_paths *p, const char *root, struct cell
     return 0;
 }
 
-/* A connection to celld for this root; starts celld when `start` and it is
- * not running. */
 /* connect_celld failed because no celld serves the root (not for another reason) */
 static bool celld_absent(const struct cell_err *err)
 {
     return err->errnum == ENOENT || err->errnum == ECONNREFUSED;
 }
 
+/* Whether DIR/cells holds a state file (see src/celld/state.c). */
+static bool has_state_files(const char *dir)
+{
+    char path[PATH_MAX + 8];
+    snprintf(path, sizeof path, "%s/cells", dir);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return false;
+    bool found = false;
+    for (struct dirent *e; !found && (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        found = n > 5 && strcmp(e->d_name + n - 5, ".json") == 0;
+    }
+    closedir(d);
+    return found;
+}
+
+/* A connection to celld for this root. celld is started when it is not
+ * running and `start` asks for it, or cells are declared: a celld that was
+ * killed is replaced by the next command, and takes its cells over. */
 static int connect_celld(const struct cli_globals *g, bool start, struct cell_err *err)
 {
     struct cell_paths p;
@@ -100,7 +119,7 @@ static int connect_celld(const struct cli_globals *g, bool start, struct cell_er
     int fd = cell_control_connect(&p, err);
     if (fd >= 0 || !celld_absent(err))
         return fd;
-    if (!start) {
+    if (!start && !has_state_files(p.data) && !has_state_files(p.run)) {
         int e = err->errnum;
         cell_err_set(err, 0, "no celld serves %s, so there are no supervised cells (declare one with cell run -d)",
                      p.run);
@@ -304,7 +323,7 @@ int cmd_status(int argc, char **argv, const struct cli_globals *g)
     }
     json_t *req = request("status");
     json_object_set_new(req, "names", names);
-    /* no celld: no cells; do not start one just to say so */
+    /* no celld and nothing declared: no cells; do not start one just to say so */
     struct cell_err err = {0};
     int fd = connect_celld(g, false, &err);
     if (fd < 0 && celld_absent(&err) && json_array_size(names) == 0) {
@@ -392,9 +411,38 @@ int cmd_delete(int argc, char **argv, const struct cli_globals *g)
     return named_op(argc, argv, g, "delete", cmd_delete_help);
 }
 
+void cmd_up_help(void)
+{
+    printf("usage: cell up\n\n"
+           "Start celld if it is not running (it takes over the cells that still run),\n"
+           "then start every declared cell that is down, except those declared with\n"
+           "--no-autostart. Prints the cells, as cell status does.\n");
+}
+
+int cmd_up(int argc, char **argv, const struct cli_globals *g)
+{
+    if (argc > 1) {
+        if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+            cmd_up_help();
+            return 0;
+        }
+        cli_error("up: takes no arguments");
+        return 2;
+    }
+    json_t *answer = call(g, request("up"), true);
+    if (answer == NULL)
+        return 1;
+    int idx[16];
+    int nfields = parse_fields(DEFAULT_FIELDS, idx, 16);
+    print_status(json_object_get(answer, "cells"), idx, nfields, false, true);
+    json_decref(answer);
+    return 0;
+}
+
 void cmd_down_help(void)
 {
-    printf("usage: cell down\n\nStop every supervised cell gracefully, then celld.\n");
+    printf("usage: cell down\n\nStop every supervised cell gracefully, then celld. The cells stay declared:\n"
+           "cell up starts them again, cell rm forgets one.\n");
 }
 
 int cmd_down(int argc, char **argv, const struct cli_globals *g)

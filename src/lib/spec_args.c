@@ -50,6 +50,7 @@ enum {
     OPT_HEALTH_TIMEOUT,
     OPT_HEALTH_RETRIES,
     OPT_NOTIFY,
+    OPT_NO_AUTOSTART,
     OPT_SYSLOG,
     OPT_SYSLOG_FACILITY,
     OPT_SYSLOG_LEVELS,
@@ -92,6 +93,7 @@ static const struct option run_options[] = {
     {"health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT},
     {"health-retries", required_argument, NULL, OPT_HEALTH_RETRIES},
     {"notify", no_argument, NULL, OPT_NOTIFY},
+    {"no-autostart", no_argument, NULL, OPT_NO_AUTOSTART},
     {"syslog", no_argument, NULL, OPT_SYSLOG},
     {"syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY},
     {"syslog-levels", required_argument, NULL, OPT_SYSLOG_LEVELS},
@@ -307,6 +309,9 @@ static int apply_option(struct cell_spec *spec, int opt, const char *arg, const 
         return 0;
     case OPT_NOTIFY:
         spec->supervise.notify = true;
+        return 0;
+    case OPT_NO_AUTOSTART:
+        spec->supervise.no_autostart = true;
         return 0;
     case OPT_SYSLOG:
         spec->supervise.syslog = true;

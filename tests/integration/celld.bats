@@ -1,8 +1,8 @@
 # celld.bats - supervised cells: `cell run -d` hands a cell to celld, which
 # restarts it by policy with backoff, marks a crash loop failed, stops with
 # SIGTERM then SIGKILL, captures its output across restarts, answers bad
-# requests with errors while serving others, and leaves nothing after
-# `cell down`.
+# requests with errors while serving others, survives its own kill -9 (the
+# next celld takes the cells over), and leaves nothing after `cell down`.
 
 load helpers
 
@@ -22,8 +22,8 @@ teardown() {
         cat "$CELL_ROOT/var/logs/celld.log"
         return 1
     fi
-    # celld's own files: its logs and the cells' (checked by the tests)
-    rm -rf "$CELL_ROOT/var/logs" "$CELL_ROOT/var/events.jsonl"
+    # celld's own files: its logs, events and declarations (checked by the tests)
+    rm -rf "$CELL_ROOT/var/logs" "$CELL_ROOT/var/events.jsonl" "$CELL_ROOT/var/cells"
     [[ -S $CELL_ROOT/run/celld.sock ]] && { echo "residue: celld.sock"; return 1; }
     rmdir "$CELL_ROOT/run" "$CELL_ROOT/var" 2>/dev/null || true
     _residue_teardown
@@ -200,6 +200,12 @@ PY
     expect_status 0
     [[ ! -S $CELL_ROOT/run/celld.sock ]]
     ! pgrep -f "celld --root $CELL_ROOT" >/dev/null
+    # they stay declared: the next command starts a celld that lists them
+    run --separate-stderr c status
+    expect_status 0
+    echo "$(celld_pid)" >>"$CELL_TEST_PIDS"
+    [[ ${#lines[@]} -eq 3 && $output == *"a "*exited* && $output == *"b "*exited* ]] || { show; false; }
+    c rm a b
     run --separate-stderr c status
     expect_status 0
     [[ ${#lines[@]} -eq 1 ]] || { show; false; } # the header only
@@ -219,23 +225,125 @@ PY
     expect_err "--ttl: only for a supervised cell (add -d)"
 }
 
-@test "celld: kill -9 celld leaves no process and no cgroup behind" {
-    c run -d --name victim --memory 64M -- /bin/sleep 1000
-    c run -d --name other -- /bin/sh -c 'while :; do sleep 1; done'
-    local pid
-    pid=$(pgrep -f "celld --root $CELL_ROOT" | head -n 1)
-    [[ -n $pid ]]
-    echo "$pid" >>"$CELL_TEST_PIDS" # its cells' cgroups are cell.NAME.$pid
-    [[ -n $(cell_cgroups victim "$pid") ]]
-    kill -9 "$pid"
-    # the cells die with celld and their keepers remove the cgroups
-    wait_until 20 _no_new_processes
-    wait_until 20 eval '[[ -z $(cell_cgroups victim "$pid") && -z $(cell_cgroups other "$pid") ]]'
-    # a new celld starts on the same root (the stale socket is replaced)
+celld_pid() {
+    pgrep -f "celld --root $CELL_ROOT" | head -n 1
+}
+
+# the cell's log holds "tick 0" .. "tick N" without a gap, N >= $2
+ticks_complete() {
+    python3 - "$CELL_ROOT/var/logs/$1.log" "$2" <<'PY'
+import re, sys
+ticks = [int(m) for m in re.findall(r"stdout: tick (\d+)", open(sys.argv[1]).read())]
+sys.exit(0 if ticks == list(range(len(ticks))) and len(ticks) > int(sys.argv[2]) else 1)
+PY
+}
+
+@test "celld: killed with -9, celld is replaced by the next command and takes its cells over" {
+    c run -d --name victim --memory 64M -- /bin/sh -c 'i=0; while :; do echo "tick $i"; i=$((i+1)); sleep 0.1; done'
+    c run -d --name doomed --restart always -- /bin/sleep 1000
+    c run -d --name quiet --restart never -- /bin/sleep 1000
+    local old victim doomed quiet
+    old=$(celld_pid)
+    echo "$old" >>"$CELL_TEST_PIDS" # its cells' cgroups are cell.NAME.$old
+    victim=$(field_of victim pid)
+    doomed=$(field_of doomed pid)
+    quiet=$(field_of quiet pid)
+    # what a new celld needs is on disk, written whole
+    python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["instance"]["pid"] == int(sys.argv[2])' \
+        "$CELL_ROOT/run/cells/victim.json" "$victim"
+    [[ -z $(find "$CELL_ROOT" -name '*.tmp') ]]
+
+    kill -9 "$old"
+    wait_until 20 eval '! kill -0 '"$old"' 2>/dev/null'
+    # the cells outlive celld; two of them end while no celld watches
+    kill -0 "$victim"
+    kill -9 "$doomed" "$quiet"
+    sleep 1 # victim keeps writing meanwhile: its log pipe is held by its init
+
+    # the next command starts a celld, which takes the cells over
     run --separate-stderr c status
     expect_status 0
-    c run -d --name again -- /bin/sleep 1000
-    state_is again running
+    local new
+    new=$(celld_pid)
+    [[ -n $new && $new != "$old" ]]
+    echo "$new" >>"$CELL_TEST_PIDS"
+    state_is victim running
+    [[ $(field_of victim pid) == "$victim" && $(field_of victim restarts) == 0 ]]
+    # doomed ended meanwhile: its policy restarts it; quiet's does not
+    wait_until 20 state_is doomed running
+    [[ $(field_of doomed pid) != "$doomed" && $(field_of doomed restarts) == 1 ]]
+    state_is quiet exited
+    # what the ended ones left is gone; the running one keeps its cgroup
+    [[ -z $(cell_cgroups doomed "$old") && -z $(cell_cgroups quiet "$old") ]] || {
+        cell_cgroups doomed
+        cell_cgroups quiet
+        false
+    }
+    [[ -n $(cell_cgroups victim "$old") ]]
+    # not a line lost across the gap, and the new celld goes on reading
+    wait_until 20 ticks_complete victim 15 || { cat "$CELL_ROOT/var/logs/victim.log"; false; }
+    grep -q '"type":"cell.adopted".*"subject":"victim"' "$CELL_ROOT/var/events.jsonl"
+    grep -q '"subject":"doomed".*"exit_code":null' "$CELL_ROOT/var/events.jsonl"
+    # the adopted cell is supervised as any other: stopped, its cgroup removed
+    run --separate-stderr c stop victim
+    expect_status 0
+    state_is victim exited
+    [[ $(field_of victim exit_code) == 143 ]]
+    wait_until 20 eval '[[ -z $(cell_cgroups victim "$old") ]]'
+    [[ ! -e $CELL_ROOT/run/cells/victim.json ]]
+}
+
+@test "celld: a saved pid that is another process now is never taken over nor killed" {
+    c run -d --name gone --restart never -- /bin/sleep 1000
+    local old init
+    old=$(celld_pid)
+    echo "$old" >>"$CELL_TEST_PIDS"
+    init=$(field_of gone pid)
+    kill -9 "$old"
+    kill -9 "$init"
+    # a stranger holds a pid the state file names (as after pid reuse)
+    /bin/sleep 1000 3>&- &
+    local stranger=$!
+    track_pid "$stranger"
+    python3 - "$CELL_ROOT/run/cells/gone.json" "$stranger" <<'PY'
+import json, sys
+state = json.load(open(sys.argv[1]))
+state["instance"]["pid"] = int(sys.argv[2])
+json.dump(state, open(sys.argv[1], "w"))
+PY
+    wait_until 20 eval '! kill -0 '"$old"' 2>/dev/null'
+    run --separate-stderr c status
+    expect_status 0
+    echo "$(celld_pid)" >>"$CELL_TEST_PIDS"
+    state_is gone exited
+    kill -0 "$stranger" # untouched
+    [[ -z $(cell_cgroups gone "$old") ]]
+}
+
+@test "celld: cell up starts the declared cells that are down, except --no-autostart ones" {
+    c run -d --name auto -- /bin/sleep 1000
+    c run -d --name manual --no-autostart -- /bin/sleep 1000
+    run --separate-stderr c down
+    expect_status 0
+    # declarations outlive celld
+    [[ -f $CELL_ROOT/var/cells/auto.json && -f $CELL_ROOT/var/cells/manual.json ]]
+    [[ -z $(find "$CELL_ROOT/run" -name '*.json') ]]
+    run --separate-stderr c up
+    expect_status 0
+    echo "$(celld_pid)" >>"$CELL_TEST_PIDS"
+    expect_out "auto"
+    state_is auto running
+    state_is manual exited
+    run --separate-stderr c up # nothing more to do
+    expect_status 0
+    state_is manual exited
+    c start manual
+    state_is manual running
+    c rm manual
+    [[ ! -e $CELL_ROOT/var/cells/manual.json ]]
+    run --separate-stderr c up extra
+    expect_status 2
+    expect_err "up: takes no arguments"
 }
 
 # A server for socket activation: answers each connection on fd 3 with
@@ -277,6 +385,33 @@ PY
     state_is echo running
     run ask "$sock" 3
     [[ ${#lines[@]} -eq 3 && ${lines[2]} == "pong ping 2 from echo" ]] || { echo "$output"; false; }
+    c rm echo
+    [[ ! -e $sock ]]
+}
+
+@test "celld: a --listen cell taken over after kill -9 keeps its socket, and swaps" {
+    c run -d --name echo --listen -- /usr/bin/python3 -c "$SERVER"
+    local sock=$CELL_ROOT/run/sockets/echo.sock old pid
+    run ask "$sock" 1
+    [[ $status -eq 0 && $output == "pong ping 0 from echo" ]] || { echo "$output"; false; }
+    old=$(celld_pid)
+    echo "$old" >>"$CELL_TEST_PIDS"
+    pid=$(field_of echo pid)
+    kill -9 "$old"
+    wait_until 20 eval '! kill -0 '"$old"' 2>/dev/null'
+    # the cell still serves on the socket while no celld runs
+    run ask "$sock" 2
+    [[ $status -eq 0 && ${lines[1]} == "pong ping 1 from echo" ]] || { echo "$output"; false; }
+    run --separate-stderr c status
+    expect_status 0
+    echo "$(celld_pid)" >>"$CELL_TEST_PIDS"
+    [[ $(field_of echo pid) == "$pid" && $(field_of echo listen) == "$sock" ]]
+    # the new celld holds the same socket: a swap hands it to a new instance
+    run --separate-stderr c swap echo
+    expect_status 0
+    [[ $(field_of echo pid) != "$pid" ]]
+    run ask "$sock" 2
+    [[ $status -eq 0 && ${lines[1]} == "pong ping 1 from echo" ]] || { echo "$output"; false; }
     c rm echo
     [[ ! -e $sock ]]
 }
