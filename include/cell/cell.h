@@ -167,6 +167,9 @@ int cell_spec_from_args(int argc, char **argv, struct cell_spec *spec, struct ce
 void cell_spec_init(struct cell_spec *spec);
 /* Free every string and array the spec owns, and reset it. */
 void cell_spec_free(struct cell_spec *spec);
+/* A cell name: 1-63 letters, digits, '-', '_' or '.', starting with a letter
+ * or digit (so it is also a safe file name). */
+bool cell_name_valid(const char *name);
 /* Check every field; the first problem found is reported in err. Fills
  * derived defaults (hostname from name). Returns 0 or -1. */
 int cell_spec_validate(struct cell_spec *spec, struct cell_err *err);

@@ -1,10 +1,11 @@
 /* control.c - celld's control socket: clients send one JSON request per line
  * and get one answer per request (see cell/control.h). A malformed request
  * gets an error answer and the client stays connected; celld keeps serving
- * everyone else. Operations: ping, run, status, start, stop, restart,
- * swap, delete, events (a stream of every event from then on), down. stop, restart, swap, delete and down answer once
- * done. */
+ * everyone else. Operations (checked by request.c): ping, run, status,
+ * start, stop, restart, swap, delete, events (a stream of every event from
+ * then on), up, down. stop, restart, swap, delete and down answer once done. */
 #include "celld.h"
+#include "request.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -85,28 +86,20 @@ void client_answer(struct client *cl, json_t *answer)
     json_decref(answer);
 }
 
-static struct cell *named_cell(json_t *req, struct client *cl)
+static struct cell *named_cell(const struct request *req, struct client *cl)
 {
-    const char *name = json_string_value(json_object_get(req, "name"));
-    if (name == NULL) {
-        client_answer(cl, answer_error("the request needs a \"name\""));
-        return NULL;
-    }
+    const char *name = req->name;
     struct cell *c = cell_find(name);
     if (c == NULL)
         client_answer(cl, answer_error("cell %s: no such cell (see cell status)", name));
     return c;
 }
 
-static void op_run(json_t *req, struct client *cl)
+static void op_run(const struct request *req, struct client *cl)
 {
     struct cell_err err = {0};
     struct cell *c;
-    json_t *args = json_object_get(req, "args");
-    if (!json_is_array(args)) {
-        client_answer(cl, answer_error("run: the request needs \"args\", an array of strings"));
-        return;
-    }
+    json_t *args = req->args;
     if (cell_declare(args, true, &c, &err) < 0 || cell_first_start(c, &err) < 0) {
         client_answer(cl, answer_error("%s", err.msg));
         return;
@@ -116,9 +109,9 @@ static void op_run(json_t *req, struct client *cl)
     answer_cell(cl, c);
 }
 
-static void op_status(json_t *req, struct client *cl)
+static void op_status(const struct request *req, struct client *cl)
 {
-    json_t *names = json_object_get(req, "names");
+    json_t *names = req->names;
     json_t *list = json_array();
     if (json_is_array(names) && json_array_size(names) > 0) {
         size_t i;
@@ -151,7 +144,7 @@ void answer_cell(struct client *cl, const struct cell *c)
     client_answer(cl, a);
 }
 
-static void op_start(json_t *req, struct client *cl)
+static void op_start(const struct request *req, struct client *cl)
 {
     struct cell *c = named_cell(req, cl);
     if (c == NULL)
@@ -164,7 +157,7 @@ static void op_start(json_t *req, struct client *cl)
                                        c->last_error[0] ? c->last_error : cell_state_name(c->state)));
 }
 
-static void op_stop(json_t *req, struct client *cl, bool restart)
+static void op_stop(const struct request *req, struct client *cl, bool restart)
 {
     struct cell *c = named_cell(req, cl);
     if (c == NULL)
@@ -184,7 +177,7 @@ static void op_stop(json_t *req, struct client *cl, bool restart)
         answer_cell(cl, c);
 }
 
-static void op_delete(json_t *req, struct client *cl)
+static void op_delete(const struct request *req, struct client *cl)
 {
     struct cell *c = named_cell(req, cl);
     if (c == NULL)
@@ -195,62 +188,76 @@ static void op_delete(json_t *req, struct client *cl)
         answer_cell(cl, NULL);
 }
 
-static void dispatch(json_t *req, struct client *cl)
+static void op_up(struct client *cl)
 {
-    const char *op = json_string_value(json_object_get(req, "op"));
-    if (op == NULL) {
-        client_answer(cl, answer_error("the request needs an \"op\""));
-    } else if (strcmp(op, "ping") == 0) {
+    unsigned n = cells_up();
+    json_t *a = answer_ok();
+    json_object_set_new(a, "started", json_integer(n));
+    json_t *list = json_array();
+    for (struct cell *c = celld.cells; c; c = c->next)
+        json_array_append_new(list, cell_status_json(c));
+    json_object_set_new(a, "cells", list);
+    client_answer(cl, a);
+}
+
+static void dispatch(const struct request *req, struct client *cl)
+{
+    struct cell_err err = {0};
+    struct cell *c;
+    switch (req->op) {
+    case OP_PING: {
         json_t *a = answer_ok();
         json_object_set_new(a, "pid", json_integer(getpid()));
         json_object_set_new(a, "version", json_string(CELL_VERSION));
         client_answer(cl, a);
-    } else if (strcmp(op, "run") == 0) {
+        break;
+    }
+    case OP_RUN:
         op_run(req, cl);
-    } else if (strcmp(op, "status") == 0) {
+        break;
+    case OP_STATUS:
         op_status(req, cl);
-    } else if (strcmp(op, "start") == 0) {
+        break;
+    case OP_START:
         op_start(req, cl);
-    } else if (strcmp(op, "stop") == 0) {
+        break;
+    case OP_STOP:
         op_stop(req, cl, false);
-    } else if (strcmp(op, "restart") == 0) {
+        break;
+    case OP_RESTART:
         op_stop(req, cl, true);
-    } else if (strcmp(op, "delete") == 0) {
+        break;
+    case OP_DELETE:
         op_delete(req, cl);
-    } else if (strcmp(op, "swap") == 0) {
-        struct cell *c = named_cell(req, cl);
-        struct cell_err err = {0};
-        if (c && cell_swap(c, cl, &err) < 0)
+        break;
+    case OP_SWAP:
+        if ((c = named_cell(req, cl)) && cell_swap(c, cl, &err) < 0)
             client_answer(cl, answer_error("%s", err.msg));
-    } else if (strcmp(op, "events") == 0) {
+        break;
+    case OP_EVENTS:
         cl->subscribed = true; /* from now on, every event, one per line */
         client_answer(cl, answer_ok());
-    } else if (strcmp(op, "up") == 0) {
-        unsigned n = cells_up();
-        json_t *a = answer_ok();
-        json_object_set_new(a, "started", json_integer(n));
-        json_t *list = json_array();
-        for (struct cell *c = celld.cells; c; c = c->next)
-            json_array_append_new(list, cell_status_json(c));
-        json_object_set_new(a, "cells", list);
-        client_answer(cl, a);
-    } else if (strcmp(op, "down") == 0) {
+        break;
+    case OP_UP:
+        op_up(cl);
+        break;
+    case OP_DOWN:
         celld.down_waiter = cl;
         celld_shutdown();
-    } else {
-        client_answer(cl, answer_error("unknown op \"%.64s\"", op));
+        break;
     }
 }
 
 static void handle_line(struct client *cl, char *line)
 {
-    json_error_t jerr;
-    json_t *req = json_loads(line, 0, &jerr);
-    if (req == NULL || !json_is_object(req))
-        client_answer(cl, answer_error("not a JSON object: %s", req ? "another JSON value" : jerr.text));
-    else
-        dispatch(req, cl);
-    json_decref(req);
+    struct request req;
+    char err[512];
+    if (request_parse(line, &req, err, sizeof err) < 0) {
+        client_answer(cl, answer_error("%s", err));
+        return;
+    }
+    dispatch(&req, cl);
+    request_free(&req);
 }
 
 void client_readable(struct client *cl)

@@ -139,7 +139,7 @@ int cell_spec_add_mount(struct cell_spec *spec, const struct cell_mount *m, stru
     return 0;
 }
 
-static bool valid_name(const char *s)
+bool cell_name_valid(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > 63)
@@ -200,7 +200,7 @@ int cell_spec_validate(struct cell_spec *spec, struct cell_err *err)
 {
     if (spec->name == NULL && (spec->name = strdup("cell")) == NULL)
         return cell_err_set(err, errno, "validate spec");
-    if (!valid_name(spec->name))
+    if (!cell_name_valid(spec->name))
         return cell_err_set(err, 0,
                             "name \"%s\" is not valid: use 1-63 letters, digits, '-', '_' or '.', "
                             "starting with a letter or digit",

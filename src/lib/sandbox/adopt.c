@@ -107,8 +107,7 @@ json_t *cell_instance_save(const struct cell_instance *inst)
     return o;
 }
 
-int cell_instance_adopt(const struct cell_spec *spec, json_t *saved, struct cell_instance **out,
-                        struct cell_err *err)
+int cell_instance_adopt(const struct cell_spec *spec, json_t *saved, struct cell_instance **out, struct cell_err *err)
 {
     *out = NULL;
     json_int_t pid = json_integer_value(json_object_get(saved, "pid"));

@@ -1,0 +1,93 @@
+/* fuzz_request.c - libFuzzer target for celld's control-socket requests: the
+ * input is cut into lines at '\n', as celld's client reader does, and each
+ * line goes through request_parse() (src/celld/request.c); a "run" request's
+ * arguments then go on through cell_spec_from_args() and
+ * cell_spec_validate(), as cell_declare() does. Besides crashes and
+ * sanitizer reports it checks that every refusal carries a message and every
+ * accepted request has the fields its op needs. */
+#include "cell/cell.h"
+#include "request.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check(int ok, const char *what)
+{
+    if (!ok) {
+        fprintf(stderr, "fuzz_request: check failed: %s\n", what);
+        abort();
+    }
+}
+
+static void run_args(json_t *args)
+{
+    size_t n = json_array_size(args);
+    char **argv = calloc(n + 2, sizeof *argv);
+    if (argv == NULL)
+        return;
+    argv[0] = "run";
+    for (size_t i = 0; i < n; i++)
+        argv[i + 1] = (char *)json_string_value(json_array_get(args, i));
+    struct cell_spec spec;
+    struct cell_err err = {0};
+    cell_spec_init(&spec);
+    int first = cell_spec_from_args((int)n + 1, argv, &spec, &err);
+    if (first > 0 && cell_spec_set_argv(&spec, argv + first, &err) == 0 && cell_spec_validate(&spec, &err) == 0)
+        check(spec.argv && spec.argv[0] && cell_name_valid(spec.name), "a valid run spec has a command and a name");
+    else if (first != 0)
+        check(err.msg[0] != '\0', "a refused run spec says why");
+    cell_spec_free(&spec);
+    free(argv);
+}
+
+static void one_line(const char *line)
+{
+    struct request req;
+    char err[512] = "";
+    if (request_parse(line, &req, err, sizeof err) < 0) {
+        check(err[0] != '\0', "a refused request says why");
+        check(req.json == NULL, "a refused request holds nothing");
+        return;
+    }
+    check(req.op <= OP_DOWN, "a known op");
+    switch (req.op) {
+    case OP_START:
+    case OP_STOP:
+    case OP_RESTART:
+    case OP_DELETE:
+    case OP_SWAP:
+        check(req.name && cell_name_valid(req.name), "a named op has a valid name");
+        break;
+    case OP_RUN:
+        check(json_is_array(req.args) && json_array_size(req.args) > 0, "run has arguments");
+        run_args(req.args);
+        break;
+    case OP_STATUS:
+        check(req.names == NULL || json_is_array(req.names), "status names are an array");
+        break;
+    default:
+        break;
+    }
+    request_free(&req);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    if (text == NULL)
+        return 0;
+    memcpy(text, data, size);
+    text[size] = '\0';
+    for (char *line = text, *nl; line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        one_line(line);
+    }
+    free(text);
+    return 0;
+}
