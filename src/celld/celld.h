@@ -83,7 +83,9 @@ struct cell {
     size_t log_len[2];
     int log_fd;
     unsigned restarts;
+    uint64_t oom_kills;                   /* by the kernel, in its instances that ended */
     uint64_t started_ms;                  /* monotonic */
+    uint64_t started_wall_ms;             /* the same start, wall clock (Unix epoch) */
     uint64_t exits_ms[CELL_EXIT_HISTORY]; /* recent exits, for the crash-loop rule */
     unsigned nexits;
     unsigned delay_ms; /* the next backoff delay */
