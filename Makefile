@@ -18,8 +18,11 @@ build:
 
 deps-build:
 	@scripts/ensure-packages $(BUILD_PKGS)
+# promtool (for the metrics tests) is extracted from Debian's prometheus
+# package into $(BUILD)/tools, without installing (and starting) prometheus
 deps-test:
 	@scripts/ensure-packages $(BUILD_PKGS) $(TEST_PKGS)
+	@scripts/ensure-promtool $(BUILD) >/dev/null
 deps-bench:
 	@scripts/ensure-packages $(BUILD_PKGS) $(BENCH_PKGS)
 
