@@ -4,8 +4,8 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BUILD ?= build
 
-BUILD_PKGS := meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libcap-dev libjansson-dev scdoc
-TEST_PKGS := libcmocka-dev bats clang clang-format libclang-rt-14-dev python3 tmux util-linux iproute2 procps git make busybox-static
+BUILD_PKGS := meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libcap-dev libjansson-dev libmicrohttpd-dev scdoc
+TEST_PKGS := libcmocka-dev bats clang clang-format libclang-rt-14-dev python3 tmux util-linux iproute2 procps git make busybox-static curl
 BENCH_PKGS := crun runc bubblewrap busybox-static hyperfine python3
 
 .PHONY: all build demo check unit integration fuzz-smoke asan bench install format deps-build deps-test deps-bench clean
@@ -18,8 +18,11 @@ build:
 
 deps-build:
 	@scripts/ensure-packages $(BUILD_PKGS)
+# promtool (for the metrics tests) is extracted from Debian's prometheus
+# package into $(BUILD)/tools, without installing (and starting) prometheus
 deps-test:
 	@scripts/ensure-packages $(BUILD_PKGS) $(TEST_PKGS)
+	@scripts/ensure-promtool $(BUILD) >/dev/null
 deps-bench:
 	@scripts/ensure-packages $(BUILD_PKGS) $(BENCH_PKGS)
 

@@ -303,11 +303,16 @@ void cell_instance_kill(struct cell_instance *inst);
 int cell_exec(pid_t init_pid, const struct cell_spec *spec, struct cell_result *result, struct cell_err *err);
 /* What a running cell uses, from its cgroup: CPU time of all its processes
  * (exited ones included), resident memory of the live ones (from /proc, so
- * it works without a memory cgroup), and how many processes it has. */
+ * it works without a memory cgroup), how many processes it has, and how many
+ * the kernel OOM-killed (oom_kill of its memory cgroup: v2 memory.events or
+ * v1 memory.oom_control; 0 without one). Returns -1 when the cell has no
+ * cgroup or its process list cannot be read; oom_kills is filled even then,
+ * and also after the cell's init has exited, until cell_instance_finish(). */
 struct cell_usage {
     uint64_t cpu_usec;
     uint64_t memory_bytes;
     unsigned procs;
+    uint64_t oom_kills;
 };
 int cell_instance_usage(const struct cell_instance *inst, struct cell_usage *usage);
 /* Reap the cell (waiting for it if it still runs), fill `result`, remove its

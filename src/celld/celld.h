@@ -26,7 +26,8 @@ enum watch_kind {
     W_RETIRE_TIMER,
     W_HEALTH_TIMER,
     W_HEALTH_DONE,
-    W_NOTIFY
+    W_NOTIFY,
+    W_METRICS
 };
 
 struct watch {
@@ -85,7 +86,9 @@ struct cell {
     size_t log_len[2];
     int log_fd;
     unsigned restarts;
+    uint64_t oom_kills;                   /* by the kernel, in its instances that ended */
     uint64_t started_ms;                  /* monotonic */
+    uint64_t started_wall_ms;             /* the same start, wall clock (Unix epoch) */
     uint64_t exits_ms[CELL_EXIT_HISTORY]; /* recent exits, for the crash-loop rule */
     unsigned nexits;
     unsigned delay_ms; /* the next backoff delay */
@@ -184,6 +187,18 @@ json_t *answer_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
  * `data` (may be NULL) is taken over */
 void events_emit(const struct cell *c, const char *type, json_t *data);
 json_t *event_data_pid(pid_t pid);
+
+/* metrics_http.c: --metrics ADDR:PORT, GET /metrics (libmicrohttpd, driven
+ * from celld's loop: no thread of its own) */
+/* A usable ADDR:PORT ("127.0.0.1:9100", "[::1]:9100"), or -1 saying why. */
+int metrics_check_address(const char *text, struct cell_err *err);
+/* Listen on ADDR:PORT and serve GET /metrics from celld's loop. */
+int metrics_listen(const char *address, struct cell_err *err);
+/* For epoll_wait: at most this long (-1: no limit); metrics_run() after it. */
+int metrics_timeout_ms(void);
+void metrics_readable(void);
+void metrics_run(void);
+void metrics_stop(void);
 
 /* logs.c */
 int logs_open(struct cell *c, struct cell_err *err);

@@ -35,6 +35,7 @@
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -44,6 +45,7 @@ typedef void (*handler)(struct cell *c);
 static void health_arm(struct cell *c, bool on);
 static void health_cancel(struct cell *c);
 static const char *health_name(const struct cell *c);
+static int health_status(const struct cell *c);
 
 static const char *const state_names[ST_COUNT] = {
     [ST_RUNNING] = "running", [ST_STOPPING] = "stopping", [ST_BACKOFF] = "backoff",
@@ -276,7 +278,20 @@ static int launch(struct cell *c, unsigned generation, struct cell_instance **ou
                                    .held_fds = {c->log_pipe[0][0], c->log_pipe[1][0]}};
     c->ready = c->notify_pipe[1] < 0;
     c->started_ms = now_ms();
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    c->started_wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
     return cell_start(&c->spec, &opts, out, err);
+}
+
+/* Reap an instance that ended (cell_instance_finish), counting its OOM kills
+ * first: its cgroup, which holds the count, goes with it. */
+static void finish_instance(struct cell *c, struct cell_instance *inst, struct cell_result *r)
+{
+    struct cell_usage u;
+    cell_instance_usage(inst, &u);
+    c->oom_kills += u.oom_kills;
+    cell_instance_finish(inst, r);
 }
 
 /* The instance just launched is the cell's: watch it, say so. */
@@ -315,7 +330,7 @@ static void collect_exit(struct cell *c)
         pid_t pid = cell_instance_pid(c->inst);
         watch_del(cell_instance_pidfd(c->inst));
         struct cell_result r;
-        cell_instance_finish(c->inst, &r);
+        finish_instance(c, c->inst, &r);
         c->inst = NULL;
         c->last_exit_code = r.exit_code;
         json_t *d = event_data_pid(pid);
@@ -579,18 +594,26 @@ json_t *cell_status_json(const struct cell *c)
     json_object_set_new(o, "restarts", json_integer(c->restarts));
     bool up = c->state == ST_RUNNING || c->state == ST_STOPPING;
     json_object_set_new(o, "uptime_ms", json_integer(up ? (json_int_t)(now_ms() - c->started_ms) : 0));
+    /* for the metrics (cell/metrics.h): running as a number, the start on
+     * the wall clock, health as a number, OOM kills over every instance */
+    json_object_set_new(o, "up", json_integer(c->state == ST_RUNNING));
+    if (up)
+        json_object_set_new(o, "start_time_ms", json_integer((json_int_t)c->started_wall_ms));
     json_object_set_new(o, "exit_code", c->nexits ? json_integer(c->last_exit_code) : json_null());
     json_object_set_new(o, "restart", json_string(cell_restart_label(c->spec.supervise.restart)));
     json_object_set_new(o, "expired", json_boolean(c->expired));
     json_object_set_new(o, "swaps", json_integer(c->swaps));
     json_object_set_new(o, "health", json_string(health_name(c)));
+    if (c->spec.supervise.health)
+        json_object_set_new(o, "health_status", json_integer(health_status(c)));
     json_object_set_new(o, "ready", json_boolean(c->inst != NULL && c->ready));
-    struct cell_usage u;
+    struct cell_usage u = {0};
     if (c->inst && cell_instance_usage(c->inst, &u) == 0) {
         json_object_set_new(o, "cpu_usec", json_integer((json_int_t)u.cpu_usec));
         json_object_set_new(o, "memory_bytes", json_integer((json_int_t)u.memory_bytes));
         json_object_set_new(o, "procs", json_integer(u.procs));
     }
+    json_object_set_new(o, "oom_kills", json_integer((json_int_t)(c->oom_kills + u.oom_kills)));
     json_object_set(o, "args", c->args); /* what it was declared with (cell exec uses it) */
     if (c->listen_fd >= 0)
         json_object_set_new(o, "listen", json_string(c->listen_path));
@@ -705,6 +728,8 @@ void cell_restore(struct cell *c, json_t *rt)
     c->swaps = (unsigned)json_integer_value(json_object_get(rt, "swaps"));
     c->generation = (unsigned)json_integer_value(json_object_get(rt, "generation")) & 1;
     c->started_ms = (uint64_t)json_integer_value(json_object_get(rt, "started_ms"));
+    c->started_wall_ms = (uint64_t)json_integer_value(json_object_get(rt, "started_wall_ms"));
+    c->oom_kills = (uint64_t)json_integer_value(json_object_get(rt, "oom_kills"));
     c->removing = json_is_true(json_object_get(rt, "removing"));
     bool stopping = state && strcmp(state, "stopping") == 0;
     restore_lifetime(c, rt);
@@ -792,7 +817,7 @@ static void retire_finish(struct cell *c)
     watch_del(cell_instance_pidfd(c->retiring));
     timer_disarm(c->retire_timerfd);
     struct cell_result r;
-    cell_instance_finish(c->retiring, &r);
+    finish_instance(c, c->retiring, &r);
     c->retiring = NULL;
     state_sync(c);
     if (c->swap_waiter) {
@@ -826,11 +851,12 @@ int cell_swap(struct cell *c, struct client *waiter, struct cell_err *err)
         return cell_err_set(err, 0, "cell %s: a swap is already in progress", c->name);
     if (c->retire_timerfd <= 0 && (c->retire_timerfd = timer_open(c, &c->retire_timer_watch, W_RETIRE_TIMER)) < 0)
         return cell_err_set(err, errno, "cell %s: swap timer", c->name);
-    uint64_t old_start = c->started_ms;
+    uint64_t old_start = c->started_ms, old_wall = c->started_wall_ms;
     bool old_ready = c->ready;
     struct cell_instance *fresh;
     if (launch(c, c->generation ^ 1, &fresh, err) < 0) {
         c->started_ms = old_start; /* the old instance keeps serving */
+        c->started_wall_ms = old_wall;
         c->ready = old_ready;
         return -1;
     }
@@ -1018,4 +1044,11 @@ static const char *health_name(const struct cell *c)
 {
     static const char *const names[] = {"none", "starting", "healthy", "unhealthy"};
     return c->spec.supervise.health ? names[c->health] : "none";
+}
+
+/* The health as the cell_health_status gauge: 1 healthy, 0 unhealthy, -1
+ * starting (no result yet). */
+static int health_status(const struct cell *c)
+{
+    return c->health == HEALTH_HEALTHY ? 1 : c->health == HEALTH_UNHEALTHY ? 0 : -1;
 }

@@ -2,7 +2,8 @@
  * socket, one epoll loop over a signalfd, the control clients, and each
  * cell's pidfd, timer and log pipes. It never waits on a child except to reap
  * one whose pidfd said it ended. SIGTERM/SIGINT stop every cell, then celld.
- * Usage: celld [--root DIR] [--ready-fd N] [--debug] */
+ * --metrics ADDR:PORT also serves Prometheus metrics over HTTP (metrics_http.c).
+ * Usage: celld [--root DIR] [--ready-fd N] [--metrics ADDR:PORT] [--debug] */
 #include "celld.h"
 
 #include <errno.h>
@@ -128,29 +129,42 @@ int main(int argc, char **argv)
 {
     const char *root = getenv("CELL_ROOT");
     int ready_fd = -1;
+    const char *metrics = NULL;
+    struct cell_err err = {0};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
             root = argv[++i];
         } else if (strcmp(argv[i], "--ready-fd") == 0 && i + 1 < argc) {
             ready_fd = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--metrics") == 0 && i + 1 < argc) {
+            metrics = argv[++i];
+            if (metrics_check_address(metrics, &err) < 0) {
+                fprintf(stderr, "celld: %s\n", err.msg);
+                return 2;
+            }
         } else if (strcmp(argv[i], "--debug") == 0) {
             cell_log_set_level(CELL_LOG_DEBUG);
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("celld %s\n", CELL_VERSION);
             return 0;
         } else {
-            fprintf(stderr, "celld: unknown option \"%s\"\nusage: celld [--root DIR] [--ready-fd N] [--debug]\n",
+            fprintf(stderr,
+                    "celld: unknown option \"%s\"\n"
+                    "usage: celld [--root DIR] [--ready-fd N] [--metrics ADDR:PORT] [--debug]\n",
                     argv[i]);
             return 2;
         }
     }
-    struct cell_err err = {0};
     if (cell_paths_init(root, &celld.paths, &err) < 0 || cell_mkdirs(celld.paths.run, 0700, &err) < 0 ||
         cell_mkdirs(celld.paths.logs, 0700, &err) < 0 || state_init(&err) < 0)
         die(&err);
     take_lock();
     celld.epoll = epoll_create1(EPOLL_CLOEXEC);
     setup_signals();
+    if (metrics && metrics_listen(metrics, &err) < 0) {
+        unlink(celld.paths.lock); /* ours: nobody else can be using it */
+        die(&err);
+    }
     listen_control();
     state_load();        /* the cells an earlier celld declared, and took care of */
     if (ready_fd >= 0) { /* the CLI that started us waits for this byte */
@@ -163,7 +177,7 @@ int main(int argc, char **argv)
         if (celld.shutting_down && cells_all_stopped())
             break;
         struct epoll_event evs[64];
-        int n = epoll_wait(celld.epoll, evs, 64, -1);
+        int n = epoll_wait(celld.epoll, evs, 64, metrics_timeout_ms());
         if (n < 0 && errno != EINTR)
             break;
         for (int i = 0; i < n; i++) {
@@ -209,11 +223,16 @@ int main(int argc, char **argv)
             case W_LOG:
                 logs_readable(w->owner, w->stream);
                 break;
+            case W_METRICS:
+                metrics_readable();
+                break;
             }
         }
         cells_free_dead();
         clients_free_dead();
+        metrics_run();
     }
+    metrics_stop();
     if (celld.down_waiter)
         client_answer(celld.down_waiter, answer_ok());
     unlink(celld.paths.socket);

@@ -13,10 +13,10 @@ static const struct {
     enum request_op op;
     bool needs_name;
 } ops[] = {
-    {"ping", OP_PING, false},        {"run", OP_RUN, false},        {"status", OP_STATUS, false},
-    {"start", OP_START, true},       {"stop", OP_STOP, true},       {"restart", OP_RESTART, true},
-    {"delete", OP_DELETE, true},     {"swap", OP_SWAP, true},       {"events", OP_EVENTS, false},
-    {"up", OP_UP, false},            {"down", OP_DOWN, false},
+    {"ping", OP_PING, false},    {"run", OP_RUN, false},   {"status", OP_STATUS, false},
+    {"start", OP_START, true},   {"stop", OP_STOP, true},  {"restart", OP_RESTART, true},
+    {"delete", OP_DELETE, true}, {"swap", OP_SWAP, true},  {"events", OP_EVENTS, false},
+    {"up", OP_UP, false},        {"down", OP_DOWN, false},
 };
 
 #define RUN_MAX_ARGS 4096

@@ -88,6 +88,8 @@ void state_sync(const struct cell *c)
     json_object_set_new(o, "swaps", json_integer(c->swaps));
     json_object_set_new(o, "generation", json_integer(c->generation));
     json_object_set_new(o, "started_ms", json_integer((json_int_t)c->started_ms));
+    json_object_set_new(o, "started_wall_ms", json_integer((json_int_t)c->started_wall_ms));
+    json_object_set_new(o, "oom_kills", json_integer((json_int_t)c->oom_kills));
     json_object_set_new(o, "ttl_deadline_ms", json_integer((json_int_t)c->ttl_deadline_ms));
     json_object_set_new(o, "removing", json_boolean(c->removing));
     if (c->inst)

@@ -43,6 +43,13 @@ int cmd_down(int argc, char **argv, const struct cli_globals *g);
 void cmd_down_help(void);
 int cmd_logs(int argc, char **argv, const struct cli_globals *g);
 void cmd_logs_help(void);
+/* A connection to celld for this root (started first when `start` and none
+ * runs), or -1; celld_absent(err) tells that no celld serves the root. */
+int connect_celld(const struct cli_globals *g, bool start, struct cell_err *err);
+bool celld_absent(const struct cell_err *err);
+/* cmd_stats.c */
+int cmd_stats(int argc, char **argv, const struct cli_globals *g);
+void cmd_stats_help(void);
 
 /* Print "cell: MESSAGE" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

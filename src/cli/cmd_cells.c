@@ -32,7 +32,28 @@ static int celld_path(char *out, size_t len)
     return snprintf(out, len, "%s/celld", self) < (int)len ? 0 : -1;
 }
 
-/* Start celld in the background for this root and wait until it listens. */
+/* What celld wrote to its log past `from`: its last line, as the reason it
+ * did not start; "" when it wrote nothing. */
+static void celld_log_reason(const char *log, off_t from, char *out, size_t len)
+{
+    out[0] = '\0';
+    char text[1024];
+    int fd = open(log, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : pread(fd, text, sizeof text - 1, from);
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return;
+    text[n] = '\0';
+    while (n > 0 && text[n - 1] == '\n')
+        text[--n] = '\0';
+    char *last = strrchr(text, '\n');
+    snprintf(out, len, "%s", last ? last + 1 : text);
+}
+
+/* Start celld in the background for this root and wait until it listens.
+ * $CELL_CELLD_ARGS adds options to its command line (split at blanks), e.g.
+ * "--metrics 127.0.0.1:9100". */
 static int start_celld(const struct cell_paths *p, const char *root, struct cell_err *err)
 {
     char exe[PATH_MAX];
@@ -40,6 +61,28 @@ static int start_celld(const struct cell_paths *p, const char *root, struct cell
         return cell_err_set(err, 0, "celld is not running and %s cannot be started (is it built/installed?)", exe);
     if (cell_mkdirs(p->logs, 0700, err) < 0)
         return -1;
+    char fdtext[16] = "3", *args[64], extra[4096];
+    int nargs = 0;
+    args[nargs++] = "celld";
+    if (root) {
+        args[nargs++] = "--root";
+        args[nargs++] = (char *)root;
+    }
+    args[nargs++] = "--ready-fd";
+    args[nargs++] = fdtext; /* the ready pipe, made fd 3 below */
+    const char *more = getenv("CELL_CELLD_ARGS");
+    if (more && snprintf(extra, sizeof extra, "%s", more) >= (int)sizeof extra)
+        return cell_err_set(err, 0, "CELL_CELLD_ARGS: longer than %zu bytes", sizeof extra - 1);
+    for (char *w = more ? strtok(extra, " \t\n") : NULL; w; w = strtok(NULL, " \t\n")) {
+        if (nargs == 63)
+            return cell_err_set(err, 0, "CELL_CELLD_ARGS: too many words");
+        args[nargs++] = w;
+    }
+    args[nargs] = NULL;
+    char log[PATH_MAX + 16];
+    snprintf(log, sizeof log, "%s/celld.log", p->logs);
+    struct stat st;
+    off_t log_start = stat(log, &st) == 0 ? st.st_size : 0;
     int ready[2];
     if (pipe2(ready, O_CLOEXEC) < 0)
         return cell_err_set(err, errno, "start celld: pipe");
@@ -48,8 +91,6 @@ static int start_celld(const struct cell_paths *p, const char *root, struct cell
         return cell_err_set(err, errno, "start celld: fork");
     if (pid == 0) {
         setsid();
-        char log[PATH_MAX + 16], fdtext[16];
-        snprintf(log, sizeof log, "%s/celld.log", p->logs);
         int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
         int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (null >= 0)
@@ -63,11 +104,7 @@ static int start_celld(const struct cell_paths *p, const char *root, struct cell
         if (dup2(ready[1], 3) < 0)
             _exit(127);
         syscall(SYS_close_range, 4, ~0U, 0);
-        snprintf(fdtext, sizeof fdtext, "%d", 3);
-        if (root)
-            execl(exe, "celld", "--root", root, "--ready-fd", fdtext, (char *)NULL);
-        else
-            execl(exe, "celld", "--ready-fd", fdtext, (char *)NULL);
+        execv(exe, args);
         _exit(127);
     }
     close(ready[1]);
@@ -79,14 +116,18 @@ static int start_celld(const struct cell_paths *p, const char *root, struct cell
     close(ready[0]);
     if (n != 1) {
         int status = 0;
+        char reason[512];
         waitpid(pid, &status, 0);
+        celld_log_reason(log, log_start, reason, sizeof reason);
+        if (reason[0])
+            return cell_err_set(err, 0, "celld did not start (exit %d): %s (see %s)", WEXITSTATUS(status), reason, log);
         return cell_err_set(err, 0, "celld did not start (exit %d); see %s/celld.log", WEXITSTATUS(status), p->logs);
     }
     return 0;
 }
 
 /* connect_celld failed because no celld serves the root (not for another reason) */
-static bool celld_absent(const struct cell_err *err)
+bool celld_absent(const struct cell_err *err)
 {
     return err->errnum == ENOENT || err->errnum == ECONNREFUSED;
 }
@@ -111,7 +152,7 @@ static bool has_state_files(const char *dir)
 /* A connection to celld for this root. celld is started when it is not
  * running and `start` asks for it, or cells are declared: a celld that was
  * killed is replaced by the next command, and takes its cells over. */
-static int connect_celld(const struct cli_globals *g, bool start, struct cell_err *err)
+int connect_celld(const struct cli_globals *g, bool start, struct cell_err *err)
 {
     struct cell_paths p;
     if (cell_paths_init(g->root, &p, err) < 0)

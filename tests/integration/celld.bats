@@ -10,23 +10,8 @@ setup() {
     _common_setup
 }
 
-# celld's pid is recorded, so the residue check also covers its cells' cgroups
-# (named cell.NAME.<celld pid>); then celld is stopped with `cell down`.
 teardown() {
-    local pid
-    pid=$(pgrep -f "celld --root $CELL_ROOT" | head -n 1 || true)
-    [[ -n $pid ]] && echo "$pid" >>"$CELL_TEST_PIDS"
-    "$CELL" --root "$CELL_ROOT" down >/dev/null 2>&1 || true
-    # under `make asan` celld is sanitized: its log must hold no report
-    if grep -q -e "AddressSanitizer" -e "runtime error:" "$CELL_ROOT/var/logs/celld.log" 2>/dev/null; then
-        cat "$CELL_ROOT/var/logs/celld.log"
-        return 1
-    fi
-    # celld's own files: its logs, events and declarations (checked by the tests)
-    rm -rf "$CELL_ROOT/var/logs" "$CELL_ROOT/var/events.jsonl" "$CELL_ROOT/var/cells"
-    [[ -S $CELL_ROOT/run/celld.sock ]] && { echo "residue: celld.sock"; return 1; }
-    rmdir "$CELL_ROOT/run" "$CELL_ROOT/var" 2>/dev/null || true
-    _residue_teardown
+    celld_teardown
 }
 
 # c ARGS...: `cell --root $CELL_ROOT ARGS...`, tracked (in a subshell: tracked execs)

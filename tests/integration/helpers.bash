@@ -207,6 +207,33 @@ world_tmpdir() {
     echo "$d"
 }
 
+# ---- celld ---------------------------------------------------------------------
+
+# celld_teardown [LOG...]: the teardown of a test that used celld. celld's pid
+# is recorded, so the residue check covers its cells' cgroups (named
+# cell.NAME.<celld pid>); `cell down` stops the cells and celld; under `make
+# asan` celld is sanitized, so its log (and each LOG given) must hold no
+# report. celld's own files go: logs, events, declarations (tests check them).
+celld_teardown() {
+    local pid log
+    pid=$(pgrep -f "celld --root $CELL_ROOT" | head -n 1 || true)
+    [[ -n $pid ]] && echo "$pid" >>"$CELL_TEST_PIDS"
+    "$CELL" --root "$CELL_ROOT" down >/dev/null 2>&1 || true
+    for log in "$CELL_ROOT/var/logs/celld.log" "$@"; do
+        if grep -q -e "AddressSanitizer" -e "runtime error:" "$log" 2>/dev/null; then
+            cat "$log"
+            return 1
+        fi
+    done
+    rm -rf "$CELL_ROOT/var/logs" "$CELL_ROOT/var/events.jsonl" "$CELL_ROOT/var/cells"
+    [[ -S $CELL_ROOT/run/celld.sock ]] && {
+        echo "residue: celld.sock"
+        return 1
+    }
+    rmdir "$CELL_ROOT/run" "$CELL_ROOT/var" 2>/dev/null || true
+    _residue_teardown
+}
+
 # ---- residue snapshot / check -----------------------------------------------
 #
 # A process is this test's only when it started after the test's setup AND

@@ -621,10 +621,13 @@ static void v2_oom_killed_reads_memory_events(void **state)
     assert_false(cgroup_oom_killed(&fx->cg));
     write_text(p, "low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\n");
     assert_true(cgroup_oom_killed(&fx->cg));
+    assert_int_equal(cgroup_oom_kills(&fx->cg), 1);
     write_text(p, "oom_kill 7\nlow 0\n");
     assert_true(cgroup_oom_killed(&fx->cg));
+    assert_int_equal(cgroup_oom_kills(&fx->cg), 7);
     write_text(p, "oom_group_kill 1\noom_kill 0\n");
     assert_false(cgroup_oom_killed(&fx->cg));
+    assert_int_equal(cgroup_oom_kills(&fx->cg), 0);
 }
 
 static void v2_kill_all_writes_cgroup_kill(void **state)
@@ -753,6 +756,7 @@ static void hybrid_oom_killed_reads_v1_oom_control(void **state)
     assert_false(cgroup_oom_killed(&fx->cg));
     write_text(p, "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
     assert_true(cgroup_oom_killed(&fx->cg));
+    assert_int_equal(cgroup_oom_kills(&fx->cg), 2);
 }
 
 static void hybrid_attach_writes_pid_to_v1_leaves(void **state)
@@ -836,6 +840,7 @@ static void v1_oom_killed_reads_oom_control(void **state)
     assert_false(cgroup_oom_killed(&fx->cg));
     write_text(p, "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
     assert_true(cgroup_oom_killed(&fx->cg));
+    assert_int_equal(cgroup_oom_kills(&fx->cg), 3);
 }
 
 static void v1_kill_all_kills_listed_processes(void **state)

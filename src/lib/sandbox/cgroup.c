@@ -399,14 +399,19 @@ static uint64_t cg_read_key(const char *dir, const char *file, const char *key)
     return 0;
 }
 
+uint64_t cgroup_oom_kills(const struct cell_cgroup *cg)
+{
+    uint64_t n = 0;
+    if (cg->v2_path[0])
+        n += cg_read_key(cg->v2_path, "memory.events", "oom_kill");
+    if (cg->v1_path[CGROUP_V1_MEMORY][0])
+        n += cg_read_key(cg->v1_path[CGROUP_V1_MEMORY], "memory.oom_control", "oom_kill");
+    return n;
+}
+
 bool cgroup_oom_killed(const struct cell_cgroup *cg)
 {
-    if (cg->v2_path[0] && cg_read_key(cg->v2_path, "memory.events", "oom_kill") > 0)
-        return true;
-    if (cg->v1_path[CGROUP_V1_MEMORY][0] &&
-        cg_read_key(cg->v1_path[CGROUP_V1_MEMORY], "memory.oom_control", "oom_kill") > 0)
-        return true;
-    return false;
+    return cgroup_oom_kills(cg) > 0;
 }
 
 void cgroup_kill_all(const struct cell_cgroup *cg)

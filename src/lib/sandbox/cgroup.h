@@ -78,6 +78,10 @@ int cgroup_attach(const struct cell_cgroup *cg, pid_t pid, struct cell_err *err)
  * a cgroup.procs write takes, and with it an RCU grace period (often
  * milliseconds). */
 int cgroup_join_self(const struct cell_cgroup *cg, const char *prefix, struct cell_err *err);
+/* How many processes of the cell the kernel OOM-killed: oom_kill in the v2
+ * memory.events and in the v1 memory.oom_control (only one of them exists
+ * where the memory controller is). 0 without a memory cgroup. */
+uint64_t cgroup_oom_kills(const struct cell_cgroup *cg);
 /* Whether the kernel OOM-killed a process of the cell. */
 bool cgroup_oom_killed(const struct cell_cgroup *cg);
 /* SIGKILL every process in the cell (v2 cgroup.kill; else the v1 pids list). */

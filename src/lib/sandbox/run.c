@@ -531,6 +531,7 @@ int cell_instance_usage(const struct cell_instance *inst, struct cell_usage *usa
     const char *dir = inst->cg.v2_path[0] ? inst->cg.v2_path : inst->cg.v1_path[CGROUP_V1_PIDS];
     if (!inst->have_cgroup || dir[0] == '\0')
         return -1;
+    usage->oom_kills = cgroup_oom_kills(&inst->cg);
     char path[PATH_MAX + 32], text[8192];
     snprintf(path, sizeof path, "%s/cpu.stat", inst->cg.v2_path);
     if (inst->cg.v2_path[0] && read_file_at(AT_FDCWD, path, text, sizeof text) > 0) {
