@@ -48,6 +48,8 @@ void cmd_run_help(void)
            "  --stop-timeout T       SIGKILL this long after SIGTERM on stop (default 5s)\n"
            "  --restart-delay T      wait after a quick death (default 1s), doubling ...\n"
            "  --restart-max-delay T  ... up to this (default 10s)\n"
+           "  --stable-after T       a cell up this long is restarted at once (default 10s)\n"
+           "  --backoff-reset T      up this long, the delay starts over (default 30s)\n"
            "  --crash-limit N        N exits within --crash-window (default 5 in 60s) ...\n"
            "  --crash-window T       ... mark the cell failed until cell start\n"
            "  --ttl T                stop the cell for good this long after it started\n"

@@ -41,6 +41,8 @@ enum {
     OPT_STOP_TIMEOUT,
     OPT_RESTART_DELAY,
     OPT_RESTART_MAX_DELAY,
+    OPT_STABLE_AFTER,
+    OPT_BACKOFF_RESET,
     OPT_CRASH_LIMIT,
     OPT_CRASH_WINDOW,
     OPT_TTL,
@@ -84,6 +86,8 @@ static const struct option run_options[] = {
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
     {"restart-delay", required_argument, NULL, OPT_RESTART_DELAY},
     {"restart-max-delay", required_argument, NULL, OPT_RESTART_MAX_DELAY},
+    {"stable-after", required_argument, NULL, OPT_STABLE_AFTER},
+    {"backoff-reset", required_argument, NULL, OPT_BACKOFF_RESET},
     {"crash-limit", required_argument, NULL, OPT_CRASH_LIMIT},
     {"crash-window", required_argument, NULL, OPT_CRASH_WINDOW},
     {"ttl", required_argument, NULL, OPT_TTL},
@@ -282,6 +286,10 @@ static int apply_option(struct cell_spec *spec, int opt, const char *arg, const 
         return cell_parse_duration(arg, "--restart-delay", &spec->supervise.restart_delay_ms, err);
     case OPT_RESTART_MAX_DELAY:
         return cell_parse_duration(arg, "--restart-max-delay", &spec->supervise.restart_max_delay_ms, err);
+    case OPT_STABLE_AFTER:
+        return cell_parse_duration(arg, "--stable-after", &spec->supervise.stable_after_ms, err);
+    case OPT_BACKOFF_RESET:
+        return cell_parse_duration(arg, "--backoff-reset", &spec->supervise.reset_after_ms, err);
     case OPT_CRASH_WINDOW:
         return cell_parse_duration(arg, "--crash-window", &spec->supervise.crash_window_ms, err);
     case OPT_HEALTH:

@@ -1,0 +1,110 @@
+/* test_args.c - unit tests for the `cell run` command line
+ * (cell_spec_from_args, src/lib/spec_args.c), its supervision options
+ * above all: each option sets its field, the defaults hold, and each error
+ * is reported with the option's name. */
+#include "cell/cell.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* Parse "run ARGS... -- /bin/true" into spec; returns what the parser did. */
+static int parse(struct cell_spec *spec, struct cell_err *err, const char *const *args)
+{
+    char *argv[64] = {"run"};
+    int argc = 1;
+    for (; args[argc - 1]; argc++)
+        argv[argc] = (char *)args[argc - 1];
+    argv[argc++] = "--";
+    argv[argc++] = "/bin/true";
+    cell_spec_init(spec);
+    memset(err, 0, sizeof *err);
+    return cell_spec_from_args(argc, argv, spec, err);
+}
+
+static void refused(const char *const *args, const char *needle)
+{
+    struct cell_spec spec;
+    struct cell_err err;
+    if (parse(&spec, &err, args) != -1)
+        fail_msg("accepted, expected: %s", needle);
+    if (strstr(err.msg, needle) == NULL)
+        fail_msg("error \"%s\" does not contain \"%s\"", err.msg, needle);
+    cell_spec_free(&spec);
+}
+
+static void test_supervision_defaults(void **state)
+{
+    (void)state;
+    struct cell_spec spec;
+    struct cell_err err;
+    const char *args[] = {"-d", "--name", "web", NULL};
+    assert_true(parse(&spec, &err, args) > 0);
+    const struct cell_supervision *s = &spec.supervise;
+    assert_true(s->detach);
+    assert_int_equal(s->restart, CELL_RESTART_ON_FAILURE);
+    assert_int_equal(s->restart_delay_ms, 1000);
+    assert_int_equal(s->restart_max_delay_ms, 10000);
+    assert_int_equal(s->stable_after_ms, 10000);
+    assert_int_equal(s->reset_after_ms, 30000);
+    assert_int_equal(s->stop_timeout_ms, 5000);
+    assert_false(s->no_autostart);
+    assert_false(s->listen);
+    cell_spec_free(&spec);
+}
+
+static void test_supervision_options(void **state)
+{
+    (void)state;
+    struct cell_spec spec;
+    struct cell_err err;
+    const char *args[] = {"-d",          "--restart",      "always", "--restart-delay", "250ms",
+                          "--restart-max-delay", "2s",     "--stable-after", "1.5", "--backoff-reset",
+                          "1m",          "--crash-limit",  "7",      "--crash-window",  "20s",
+                          "--stop-timeout", "3s",          "--ttl",  "60m",            "--no-autostart",
+                          "--notify",    NULL};
+    if (parse(&spec, &err, args) <= 0)
+        fail_msg("refused: %s", err.msg);
+    const struct cell_supervision *s = &spec.supervise;
+    assert_int_equal(s->restart, CELL_RESTART_ALWAYS);
+    assert_int_equal(s->restart_delay_ms, 250);
+    assert_int_equal(s->restart_max_delay_ms, 2000);
+    assert_int_equal(s->stable_after_ms, 1500);
+    assert_int_equal(s->reset_after_ms, 60000);
+    assert_int_equal(s->crash_limit, 7);
+    assert_int_equal(s->crash_window_ms, 20000);
+    assert_int_equal(s->stop_timeout_ms, 3000);
+    assert_int_equal(s->ttl_ms, 3600000);
+    assert_true(s->no_autostart);
+    assert_true(s->notify);
+    cell_spec_free(&spec);
+}
+
+static void test_supervision_errors(void **state)
+{
+    (void)state;
+    refused((const char *[]){"--stable-after", "5s", NULL}, "--stable-after: only for a supervised cell (add -d)");
+    refused((const char *[]){"--no-autostart", NULL}, "--no-autostart: only for a supervised cell (add -d)");
+    refused((const char *[]){"--backoff-reset", "1s", NULL}, "--backoff-reset: only for a supervised cell");
+    refused((const char *[]){"-d", "--stable-after", "soon", NULL}, "--stable-after");
+    refused((const char *[]){"-d", "--backoff-reset", "-1s", NULL}, "--backoff-reset");
+    refused((const char *[]){"-d", "--restart-delay", "5s", "--restart-max-delay", "1s", NULL},
+            "--restart-max-delay is below --restart-delay");
+    refused((const char *[]){"-d", "--restart", "sometimes", NULL}, "--restart");
+    refused((const char *[]){"-d", "-t", NULL}, "-d and --tty conflict");
+    refused((const char *[]){"-d", "--stable-after", NULL}, "--stable-after \"--\": not a duration");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_supervision_defaults),
+        cmocka_unit_test(test_supervision_options),
+        cmocka_unit_test(test_supervision_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
