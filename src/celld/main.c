@@ -22,6 +22,10 @@
 
 struct celld celld = {.epoll = -1, .listen_fd = -1, .signal_fd = -1};
 
+/* the pipe of the CLI that started us: "r" once we listen, or "!" and why
+ * we could not start */
+static int ready_fd = -1;
+
 uint64_t now_ms(void)
 {
     struct timespec ts;
@@ -55,6 +59,11 @@ void watch_del(int fd)
 static void die(const struct cell_err *err)
 {
     fprintf(stderr, "celld: %s\n", err->msg);
+    if (ready_fd >= 0) {
+        char line[sizeof err->msg + 1];
+        int n = snprintf(line, sizeof line, "!%s", err->msg);
+        (void)!write(ready_fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    }
     exit(1);
 }
 
@@ -127,7 +136,6 @@ static void on_signal(void)
 int main(int argc, char **argv)
 {
     const char *root = getenv("CELL_ROOT");
-    int ready_fd = -1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
             root = argv[++i];

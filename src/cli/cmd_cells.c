@@ -31,7 +31,28 @@ static int celld_path(char *out, size_t len)
     return snprintf(out, len, "%s/celld", self) < (int)len ? 0 : -1;
 }
 
-/* Start celld in the background for this root and wait until it listens. */
+#define CELLD_EXTRA_ARGS 32
+
+/* $CELL_CELLD_ARGS: more options for a celld this command starts, split at
+ * spaces (no quoting), e.g. "--events-nats nats://127.0.0.1:4222". */
+static int celld_extra_args(char *buf, size_t len, const char **out, struct cell_err *err)
+{
+    const char *env = getenv("CELL_CELLD_ARGS");
+    int n = 0;
+    if (env == NULL)
+        return 0;
+    if (snprintf(buf, len, "%s", env) >= (int)len)
+        return cell_err_set(err, 0, "CELL_CELLD_ARGS is too long");
+    for (char *save = NULL, *w = strtok_r(buf, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+        if (n == CELLD_EXTRA_ARGS)
+            return cell_err_set(err, 0, "CELL_CELLD_ARGS: more than %d words", CELLD_EXTRA_ARGS);
+        out[n++] = w;
+    }
+    return n;
+}
+
+/* Start celld in the background for this root and wait until it listens:
+ * it writes "r" on the ready pipe, or "!" and why it could not start. */
 static int start_celld(const struct cell_paths *p, const char *root, struct cell_err *err)
 {
     char exe[PATH_MAX];
@@ -39,6 +60,19 @@ static int start_celld(const struct cell_paths *p, const char *root, struct cell
         return cell_err_set(err, 0, "celld is not running and %s cannot be started (is it built/installed?)", exe);
     if (cell_mkdirs(p->logs, 0700, err) < 0)
         return -1;
+    char extra_buf[4096];
+    const char *argv[8 + CELLD_EXTRA_ARGS] = {"celld"};
+    int argc = 1;
+    if (root) {
+        argv[argc++] = "--root";
+        argv[argc++] = root;
+    }
+    argv[argc++] = "--ready-fd";
+    argv[argc++] = "3"; /* the ready pipe, below */
+    int extra = celld_extra_args(extra_buf, sizeof extra_buf, argv + argc, err);
+    if (extra < 0)
+        return -1;
+    argc += extra;
     int ready[2];
     if (pipe2(ready, O_CLOEXEC) < 0)
         return cell_err_set(err, errno, "start celld: pipe");
@@ -47,7 +81,7 @@ static int start_celld(const struct cell_paths *p, const char *root, struct cell
         return cell_err_set(err, errno, "start celld: fork");
     if (pid == 0) {
         setsid();
-        char log[PATH_MAX + 16], fdtext[16];
+        char log[PATH_MAX + 16];
         snprintf(log, sizeof log, "%s/celld.log", p->logs);
         int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
         int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -62,26 +96,27 @@ static int start_celld(const struct cell_paths *p, const char *root, struct cell
         if (dup2(ready[1], 3) < 0)
             _exit(127);
         syscall(SYS_close_range, 4, ~0U, 0);
-        snprintf(fdtext, sizeof fdtext, "%d", 3);
-        if (root)
-            execl(exe, "celld", "--root", root, "--ready-fd", fdtext, (char *)NULL);
-        else
-            execl(exe, "celld", "--ready-fd", fdtext, (char *)NULL);
+        execv(exe, (char *const *)argv);
         _exit(127);
     }
     close(ready[1]);
-    char byte;
+    char answer[sizeof err->msg];
+    size_t have = 0;
     ssize_t n;
-    do
-        n = read(ready[0], &byte, 1);
-    while (n < 0 && errno == EINTR);
+    /* "r" is all there is on success; an error runs until celld exits */
+    while (have < sizeof answer - 1 && (have == 0 || answer[0] == '!') &&
+           ((n = read(ready[0], answer + have, sizeof answer - 1 - have)) > 0 || (n < 0 && errno == EINTR)))
+        if (n > 0)
+            have += (size_t)n;
+    answer[have] = '\0';
     close(ready[0]);
-    if (n != 1) {
-        int status = 0;
-        waitpid(pid, &status, 0);
-        return cell_err_set(err, 0, "celld did not start (exit %d); see %s/celld.log", WEXITSTATUS(status), p->logs);
-    }
-    return 0;
+    if (have > 0 && answer[0] == 'r')
+        return 0;
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (have > 1 && answer[0] == '!')
+        return cell_err_set(err, 0, "celld did not start: %s (log: %s/celld.log)", answer + 1, p->logs);
+    return cell_err_set(err, 0, "celld did not start (exit %d); see %s/celld.log", WEXITSTATUS(status), p->logs);
 }
 
 /* A connection to celld for this root; starts celld when `start` and it is
