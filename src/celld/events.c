@@ -1,12 +1,13 @@
 /* events.c - what happens to cells, as CloudEvents 1.0 JSON objects: started,
  * exited, restarting, healthy, unhealthy, stopped, removed. Each goes, one
- * per line, to <data>/events.jsonl and to every control client that asked
- * for them (`cell events`). */
+ * per line, to <data>/events.jsonl, to every control client that asked for
+ * them (`cell events`), and with --events-nats to NATS (events_nats.c). */
 #include "celld.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -58,6 +59,12 @@ void events_emit(const struct cell *c, const char *type, json_t *data)
     for (struct client *cl = celld.clients; cl; cl = cl->next)
         if (cl->fd >= 0 && cl->subscribed && cell_control_send(cl->fd, e, &err) < 0)
             client_close(cl);
+    if (events_nats_enabled()) {
+        char *text = json_dumps(e, JSON_COMPACT);
+        if (text)
+            events_nats_publish(c->name, type, id, text);
+        free(text);
+    }
     json_decref(e);
 }
 

@@ -2,7 +2,8 @@
  * socket, one epoll loop over a signalfd, the control clients, and each
  * cell's pidfd, timer and log pipes. It never waits on a child except to reap
  * one whose pidfd said it ended. SIGTERM/SIGINT stop every cell, then celld.
- * Usage: celld [--root DIR] [--ready-fd N] [--debug] */
+ * Usage: celld [--root DIR] [--ready-fd N] [--debug]
+ *              [--events-nats URL [--events-nats-required]] */
 #include "celld.h"
 
 #include <errno.h>
@@ -136,27 +137,45 @@ static void on_signal(void)
 int main(int argc, char **argv)
 {
     const char *root = getenv("CELL_ROOT");
+    const char *nats_url = NULL;
+    bool nats_required = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
             root = argv[++i];
         } else if (strcmp(argv[i], "--ready-fd") == 0 && i + 1 < argc) {
             ready_fd = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--events-nats") == 0 && i + 1 < argc) {
+            nats_url = argv[++i];
+        } else if (strcmp(argv[i], "--events-nats-required") == 0) {
+            nats_required = true;
         } else if (strcmp(argv[i], "--debug") == 0) {
             cell_log_set_level(CELL_LOG_DEBUG);
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("celld %s\n", CELL_VERSION);
             return 0;
         } else {
-            fprintf(stderr, "celld: unknown option \"%s\"\nusage: celld [--root DIR] [--ready-fd N] [--debug]\n",
+            fprintf(stderr,
+                    "celld: unknown option \"%s\"\nusage: celld [--root DIR] [--ready-fd N] [--debug] "
+                    "[--events-nats URL [--events-nats-required]]\n",
                     argv[i]);
             return 2;
         }
+    }
+    if (nats_required && nats_url == NULL) {
+        fprintf(stderr, "celld: --events-nats-required needs --events-nats URL\n");
+        return 2;
     }
     struct cell_err err = {0};
     if (cell_paths_init(root, &celld.paths, &err) < 0 || cell_mkdirs(celld.paths.run, 0700, &err) < 0 ||
         cell_mkdirs(celld.paths.logs, 0700, &err) < 0)
         die(&err);
     take_lock();
+    /* before the first cell, and before the signals are blocked: the NATS
+     * publisher is a process of its own (events_nats.c) */
+    if (nats_url && events_nats_start(nats_url, nats_required, &err) < 0) {
+        unlink(celld.paths.lock); /* we hold it: nobody else can be using it */
+        die(&err);
+    }
     celld.epoll = epoll_create1(EPOLL_CLOEXEC);
     setup_signals();
     listen_control();
@@ -221,6 +240,7 @@ int main(int argc, char **argv)
         cells_free_dead();
         clients_free_dead();
     }
+    events_nats_stop(); /* the last events reach NATS before `cell down` returns */
     if (celld.down_waiter)
         client_answer(celld.down_waiter, answer_ok());
     unlink(celld.paths.socket);

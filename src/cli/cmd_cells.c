@@ -613,7 +613,12 @@ void cmd_events_help(void)
            "Follow what happens to the supervised cells, as it happens: started, exited,\n"
            "restarting, healthy, unhealthy, stopped, removed. Each event is a CloudEvents\n"
            "1.0 object (--json prints them as they come, one per line); celld also keeps\n"
-           "them in <data>/events.jsonl. Stops when celld does, or on Ctrl-C.\n");
+           "them in <data>/events.jsonl. Stops when celld does, or on Ctrl-C.\n"
+           "\n"
+           "celld can also publish them to NATS JetStream: the stream CELL_EVENTS, subjects\n"
+           "cell.events.NAME.TYPE ('.' in NAME as %%2E), the event's id as Nats-Msg-Id.\n"
+           "Start celld with --events-nats URL [--events-nats-required], e.g.\n"
+           "  CELL_CELLD_ARGS=\"--events-nats nats://127.0.0.1:4222\" cell run -d ...\n");
 }
 
 int cmd_events(int argc, char **argv, const struct cli_globals *g)
