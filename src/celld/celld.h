@@ -199,6 +199,14 @@ int metrics_timeout_ms(void);
 void metrics_readable(void);
 void metrics_run(void);
 void metrics_stop(void);
+/* events_nats.c: --events-nats URL. start forks the publisher; with
+ * `required` it fails unless NATS and the stream are there. publish never
+ * blocks (a full queue drops the event); stop hands over what is queued
+ * and waits for the publisher to finish. */
+int events_nats_start(const char *url, bool required, struct cell_err *err);
+bool events_nats_enabled(void);
+void events_nats_publish(const char *name, const char *type, const char *id, const char *event_json);
+void events_nats_stop(void);
 
 /* logs.c */
 int logs_open(struct cell *c, struct cell_err *err);

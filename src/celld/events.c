@@ -1,18 +1,21 @@
 /* events.c - what happens to cells, as CloudEvents 1.0 JSON objects: started,
  * exited, restarting, healthy, unhealthy, stopped, removed. Each goes, one
- * per line, to <data>/events.jsonl and to every control client that asked
- * for them (`cell events`). */
+ * per line, to <data>/events.jsonl, to every control client that asked for
+ * them (`cell events`), and with --events-nats to NATS (events_nats.c). */
 #include "celld.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 static int events_fd = -1;
 static unsigned long sequence;
+static unsigned boot_tag; /* random, drawn at the first event */
 
 static void open_sink(void)
 {
@@ -29,7 +32,12 @@ void events_emit(const struct cell *c, const char *type, json_t *data)
 {
     char id[64], when[40], ev_type[64];
     format_utc_now(when, sizeof when);
-    snprintf(id, sizeof id, "%d-%lu", (int)getpid(), ++sequence);
+    /* unique per source (CloudEvents) and so a sound Nats-Msg-Id: a celld
+     * that restarts with the same pid still draws another tag */
+    while (boot_tag == 0)
+        if (getrandom(&boot_tag, sizeof boot_tag, 0) != (ssize_t)sizeof boot_tag)
+            boot_tag = (unsigned)now_ms() ^ ((unsigned)getpid() << 16);
+    snprintf(id, sizeof id, "%d-%08x-%lu", (int)getpid(), boot_tag, ++sequence);
     snprintf(ev_type, sizeof ev_type, "cell.%s", type);
     json_t *e = json_object();
     json_object_set_new(e, "specversion", json_string("1.0"));
@@ -51,6 +59,12 @@ void events_emit(const struct cell *c, const char *type, json_t *data)
     for (struct client *cl = celld.clients; cl; cl = cl->next)
         if (cl->fd >= 0 && cl->subscribed && cell_control_send(cl->fd, e, &err) < 0)
             client_close(cl);
+    if (events_nats_enabled()) {
+        char *text = json_dumps(e, JSON_COMPACT);
+        if (text)
+            events_nats_publish(c->name, type, id, text);
+        free(text);
+    }
     json_decref(e);
 }
 

@@ -2,8 +2,10 @@
  * socket, one epoll loop over a signalfd, the control clients, and each
  * cell's pidfd, timer and log pipes. It never waits on a child except to reap
  * one whose pidfd said it ended. SIGTERM/SIGINT stop every cell, then celld.
- * --metrics ADDR:PORT also serves Prometheus metrics over HTTP (metrics_http.c).
- * Usage: celld [--root DIR] [--ready-fd N] [--metrics ADDR:PORT] [--debug] */
+ * --metrics ADDR:PORT also serves Prometheus metrics over HTTP (metrics_http.c);
+ * --events-nats URL also publishes the events to NATS JetStream (events_nats.c).
+ * Usage: celld [--root DIR] [--ready-fd N] [--metrics ADDR:PORT] [--debug]
+ *              [--events-nats URL [--events-nats-required]] */
 #include "celld.h"
 
 #include <errno.h>
@@ -22,6 +24,10 @@
 #include <unistd.h>
 
 struct celld celld = {.epoll = -1, .listen_fd = -1, .signal_fd = -1};
+
+/* the pipe of the CLI that started us: "r" once we listen, or "!" and why
+ * we could not start */
+static int ready_fd = -1;
 
 uint64_t now_ms(void)
 {
@@ -53,10 +59,22 @@ void watch_del(int fd)
         epoll_ctl(celld.epoll, EPOLL_CTL_DEL, fd, NULL);
 }
 
-static void die(const struct cell_err *err)
+/* Exit with `status` (1: could not start; 2: a usage error), saying why on
+ * stderr and to the CLI waiting on the ready pipe. */
+static void die_status(const struct cell_err *err, int status)
 {
     fprintf(stderr, "celld: %s\n", err->msg);
-    exit(1);
+    if (ready_fd >= 0) {
+        char line[sizeof err->msg + 1];
+        int n = snprintf(line, sizeof line, "!%s", err->msg);
+        (void)!write(ready_fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    }
+    exit(status);
+}
+
+static void die(const struct cell_err *err)
+{
+    die_status(err, 1);
 }
 
 /* One celld per root: an flock held for celld's life. */
@@ -128,8 +146,9 @@ static void on_signal(void)
 int main(int argc, char **argv)
 {
     const char *root = getenv("CELL_ROOT");
-    int ready_fd = -1;
     const char *metrics = NULL;
+    const char *nats_url = NULL;
+    bool nats_required = false;
     struct cell_err err = {0};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
@@ -138,10 +157,10 @@ int main(int argc, char **argv)
             ready_fd = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--metrics") == 0 && i + 1 < argc) {
             metrics = argv[++i];
-            if (metrics_check_address(metrics, &err) < 0) {
-                fprintf(stderr, "celld: %s\n", err.msg);
-                return 2;
-            }
+        } else if (strcmp(argv[i], "--events-nats") == 0 && i + 1 < argc) {
+            nats_url = argv[++i];
+        } else if (strcmp(argv[i], "--events-nats-required") == 0) {
+            nats_required = true;
         } else if (strcmp(argv[i], "--debug") == 0) {
             cell_log_set_level(CELL_LOG_DEBUG);
         } else if (strcmp(argv[i], "--version") == 0) {
@@ -150,15 +169,28 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr,
                     "celld: unknown option \"%s\"\n"
-                    "usage: celld [--root DIR] [--ready-fd N] [--metrics ADDR:PORT] [--debug]\n",
+                    "usage: celld [--root DIR] [--ready-fd N] [--metrics ADDR:PORT] [--debug] "
+                    "[--events-nats URL [--events-nats-required]]\n",
                     argv[i]);
             return 2;
         }
     }
+    if (nats_required && nats_url == NULL) {
+        cell_err_set(&err, 0, "--events-nats-required needs --events-nats URL");
+        die_status(&err, 2);
+    }
+    if (metrics && metrics_check_address(metrics, &err) < 0)
+        die_status(&err, 2);
     if (cell_paths_init(root, &celld.paths, &err) < 0 || cell_mkdirs(celld.paths.run, 0700, &err) < 0 ||
         cell_mkdirs(celld.paths.logs, 0700, &err) < 0 || state_init(&err) < 0)
         die(&err);
     take_lock();
+    /* before the first cell, and before the signals are blocked: the NATS
+     * publisher is a process of its own (events_nats.c) */
+    if (nats_url && events_nats_start(nats_url, nats_required, &err) < 0) {
+        unlink(celld.paths.lock); /* we hold it: nobody else can be using it */
+        die(&err);
+    }
     celld.epoll = epoll_create1(EPOLL_CLOEXEC);
     setup_signals();
     if (metrics && metrics_listen(metrics, &err) < 0) {
@@ -233,6 +265,7 @@ int main(int argc, char **argv)
         metrics_run();
     }
     metrics_stop();
+    events_nats_stop(); /* the last events reach NATS before `cell down` returns */
     if (celld.down_waiter)
         client_answer(celld.down_waiter, answer_ok());
     unlink(celld.paths.socket);

@@ -32,28 +32,28 @@ static int celld_path(char *out, size_t len)
     return snprintf(out, len, "%s/celld", self) < (int)len ? 0 : -1;
 }
 
-/* What celld wrote to its log past `from`: its last line, as the reason it
- * did not start; "" when it wrote nothing. */
-static void celld_log_reason(const char *log, off_t from, char *out, size_t len)
+#define CELLD_EXTRA_ARGS 32
+
+/* $CELL_CELLD_ARGS: more options for a celld this command starts, split at
+ * spaces (no quoting), e.g. "--events-nats nats://127.0.0.1:4222". */
+static int celld_extra_args(char *buf, size_t len, const char **out, struct cell_err *err)
 {
-    out[0] = '\0';
-    char text[1024];
-    int fd = open(log, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : pread(fd, text, sizeof text - 1, from);
-    if (fd >= 0)
-        close(fd);
-    if (n <= 0)
-        return;
-    text[n] = '\0';
-    while (n > 0 && text[n - 1] == '\n')
-        text[--n] = '\0';
-    char *last = strrchr(text, '\n');
-    snprintf(out, len, "%s", last ? last + 1 : text);
+    const char *env = getenv("CELL_CELLD_ARGS");
+    int n = 0;
+    if (env == NULL)
+        return 0;
+    if (snprintf(buf, len, "%s", env) >= (int)len)
+        return cell_err_set(err, 0, "CELL_CELLD_ARGS is too long");
+    for (char *save = NULL, *w = strtok_r(buf, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+        if (n == CELLD_EXTRA_ARGS)
+            return cell_err_set(err, 0, "CELL_CELLD_ARGS: more than %d words", CELLD_EXTRA_ARGS);
+        out[n++] = w;
+    }
+    return n;
 }
 
-/* Start celld in the background for this root and wait until it listens.
- * $CELL_CELLD_ARGS adds options to its command line (split at blanks), e.g.
- * "--metrics 127.0.0.1:9100". */
+/* Start celld in the background for this root and wait until it listens:
+ * it writes "r" on the ready pipe, or "!" and why it could not start. */
 static int start_celld(const struct cell_paths *p, const char *root, struct cell_err *err)
 {
     char exe[PATH_MAX];
@@ -61,28 +61,19 @@ static int start_celld(const struct cell_paths *p, const char *root, struct cell
         return cell_err_set(err, 0, "celld is not running and %s cannot be started (is it built/installed?)", exe);
     if (cell_mkdirs(p->logs, 0700, err) < 0)
         return -1;
-    char fdtext[16] = "3", *args[64], extra[4096];
-    int nargs = 0;
-    args[nargs++] = "celld";
+    char extra_buf[4096];
+    const char *argv[8 + CELLD_EXTRA_ARGS] = {"celld"};
+    int argc = 1;
     if (root) {
-        args[nargs++] = "--root";
-        args[nargs++] = (char *)root;
+        argv[argc++] = "--root";
+        argv[argc++] = root;
     }
-    args[nargs++] = "--ready-fd";
-    args[nargs++] = fdtext; /* the ready pipe, made fd 3 below */
-    const char *more = getenv("CELL_CELLD_ARGS");
-    if (more && snprintf(extra, sizeof extra, "%s", more) >= (int)sizeof extra)
-        return cell_err_set(err, 0, "CELL_CELLD_ARGS: longer than %zu bytes", sizeof extra - 1);
-    for (char *w = more ? strtok(extra, " \t\n") : NULL; w; w = strtok(NULL, " \t\n")) {
-        if (nargs == 63)
-            return cell_err_set(err, 0, "CELL_CELLD_ARGS: too many words");
-        args[nargs++] = w;
-    }
-    args[nargs] = NULL;
-    char log[PATH_MAX + 16];
-    snprintf(log, sizeof log, "%s/celld.log", p->logs);
-    struct stat st;
-    off_t log_start = stat(log, &st) == 0 ? st.st_size : 0;
+    argv[argc++] = "--ready-fd";
+    argv[argc++] = "3"; /* the ready pipe, below */
+    int extra = celld_extra_args(extra_buf, sizeof extra_buf, argv + argc, err);
+    if (extra < 0)
+        return -1;
+    argc += extra;
     int ready[2];
     if (pipe2(ready, O_CLOEXEC) < 0)
         return cell_err_set(err, errno, "start celld: pipe");
@@ -91,6 +82,8 @@ static int start_celld(const struct cell_paths *p, const char *root, struct cell
         return cell_err_set(err, errno, "start celld: fork");
     if (pid == 0) {
         setsid();
+        char log[PATH_MAX + 16];
+        snprintf(log, sizeof log, "%s/celld.log", p->logs);
         int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
         int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (null >= 0)
@@ -104,26 +97,27 @@ static int start_celld(const struct cell_paths *p, const char *root, struct cell
         if (dup2(ready[1], 3) < 0)
             _exit(127);
         syscall(SYS_close_range, 4, ~0U, 0);
-        execv(exe, args);
+        execv(exe, (char *const *)argv);
         _exit(127);
     }
     close(ready[1]);
-    char byte;
+    char answer[sizeof err->msg];
+    size_t have = 0;
     ssize_t n;
-    do
-        n = read(ready[0], &byte, 1);
-    while (n < 0 && errno == EINTR);
+    /* "r" is all there is on success; an error runs until celld exits */
+    while (have < sizeof answer - 1 && (have == 0 || answer[0] == '!') &&
+           ((n = read(ready[0], answer + have, sizeof answer - 1 - have)) > 0 || (n < 0 && errno == EINTR)))
+        if (n > 0)
+            have += (size_t)n;
+    answer[have] = '\0';
     close(ready[0]);
-    if (n != 1) {
-        int status = 0;
-        char reason[512];
-        waitpid(pid, &status, 0);
-        celld_log_reason(log, log_start, reason, sizeof reason);
-        if (reason[0])
-            return cell_err_set(err, 0, "celld did not start (exit %d): %s (see %s)", WEXITSTATUS(status), reason, log);
-        return cell_err_set(err, 0, "celld did not start (exit %d); see %s/celld.log", WEXITSTATUS(status), p->logs);
-    }
-    return 0;
+    if (have > 0 && answer[0] == 'r')
+        return 0;
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (have > 1 && answer[0] == '!')
+        return cell_err_set(err, 0, "celld did not start: %s (log: %s/celld.log)", answer + 1, p->logs);
+    return cell_err_set(err, 0, "celld did not start (exit %d); see %s/celld.log", WEXITSTATUS(status), p->logs);
 }
 
 /* connect_celld failed because no celld serves the root (not for another reason) */
@@ -667,7 +661,12 @@ void cmd_events_help(void)
            "Follow what happens to the supervised cells, as it happens: started, exited,\n"
            "restarting, healthy, unhealthy, stopped, removed. Each event is a CloudEvents\n"
            "1.0 object (--json prints them as they come, one per line); celld also keeps\n"
-           "them in <data>/events.jsonl. Stops when celld does, or on Ctrl-C.\n");
+           "them in <data>/events.jsonl. Stops when celld does, or on Ctrl-C.\n"
+           "\n"
+           "celld can also publish them to NATS JetStream: the stream CELL_EVENTS, subjects\n"
+           "cell.events.NAME.TYPE ('.' in NAME as %%2E), the event's id as Nats-Msg-Id.\n"
+           "Start celld with --events-nats URL [--events-nats-required], e.g.\n"
+           "  CELL_CELLD_ARGS=\"--events-nats nats://127.0.0.1:4222\" cell run -d ...\n");
 }
 
 int cmd_events(int argc, char **argv, const struct cli_globals *g)

@@ -56,6 +56,10 @@ static void usage(FILE *out)
                  "  --version    print the version\n"
                  "  -h, --help   show this help\n"
                  "\n"
+                 "environment:\n"
+                 "  CELL_CELLD_ARGS  options for the celld a command starts (split at spaces),\n"
+                 "                   e.g. \"--events-nats nats://127.0.0.1:4222\"\n"
+                 "\n"
                  "'cell help COMMAND' or 'cell COMMAND --help' shows a command's options.\n");
 }
 

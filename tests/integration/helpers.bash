@@ -209,14 +209,15 @@ world_tmpdir() {
 
 # ---- celld ---------------------------------------------------------------------
 
-# celld_teardown [LOG...]: the teardown of a test that used celld. celld's pid
-# is recorded, so the residue check covers its cells' cgroups (named
-# cell.NAME.<celld pid>); `cell down` stops the cells and celld; under `make
-# asan` celld is sanitized, so its log (and each LOG given) must hold no
-# report. celld's own files go: logs, events, declarations (tests check them).
-celld_teardown() {
+# celld_stop [LOG...]: what a test that used celld does before the residue
+# check. celld's pid is recorded, so the check covers its cells' cgroups
+# (named cell.NAME.<celld pid>); `cell down` stops the cells and celld; under
+# `make asan` celld is sanitized, so its log (and each LOG given) must hold
+# no report. celld's own files go: logs, events, declarations (tests check
+# them). The oldest match is celld (its NATS publisher has its command line).
+celld_stop() {
     local pid log
-    pid=$(pgrep -f "celld --root $CELL_ROOT" | head -n 1 || true)
+    pid=$(pgrep -o -f "celld --root $CELL_ROOT" || true)
     [[ -n $pid ]] && echo "$pid" >>"$CELL_TEST_PIDS"
     "$CELL" --root "$CELL_ROOT" down >/dev/null 2>&1 || true
     for log in "$CELL_ROOT/var/logs/celld.log" "$@"; do
@@ -231,7 +232,14 @@ celld_teardown() {
         return 1
     }
     rmdir "$CELL_ROOT/run" "$CELL_ROOT/var" 2>/dev/null || true
-    _residue_teardown
+}
+
+# celld_teardown [LOG...]: celld_stop, then the residue check.
+celld_teardown() {
+    local failed=0
+    celld_stop "$@" || failed=1
+    _residue_teardown || failed=1
+    return "$failed"
 }
 
 # ---- residue snapshot / check -----------------------------------------------

@@ -213,7 +213,7 @@ declare_flaky() {
     CELL_CELLD_ARGS="--metrics 127.0.0.1:$port" run --separate-stderr c run -d --name web -- /bin/sleep 1000
     expect_status 125
     expect_one_error_line
-    expect_err "celld did not start (exit 1): celld: --metrics 127.0.0.1:$port: cannot listen there: Address already in use"
+    expect_err "cell: celld did not start: --metrics 127.0.0.1:$port: cannot listen there: Address already in use"
     ! pgrep -f "celld --root $CELL_ROOT" >/dev/null
 }
 

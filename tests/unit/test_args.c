@@ -62,11 +62,17 @@ static void test_supervision_options(void **state)
     (void)state;
     struct cell_spec spec;
     struct cell_err err;
-    const char *args[] = {"-d",          "--restart",      "always", "--restart-delay", "250ms",
-                          "--restart-max-delay", "2s",     "--stable-after", "1.5", "--backoff-reset",
-                          "1m",          "--crash-limit",  "7",      "--crash-window",  "20s",
-                          "--stop-timeout", "3s",          "--ttl",  "60m",            "--no-autostart",
-                          "--notify",    NULL};
+    const char *args[] = {"-d",       "--restart",
+                          "always",   "--restart-delay",
+                          "250ms",    "--restart-max-delay",
+                          "2s",       "--stable-after",
+                          "1.5",      "--backoff-reset",
+                          "1m",       "--crash-limit",
+                          "7",        "--crash-window",
+                          "20s",      "--stop-timeout",
+                          "3s",       "--ttl",
+                          "60m",      "--no-autostart",
+                          "--notify", NULL};
     if (parse(&spec, &err, args) <= 0)
         fail_msg("refused: %s", err.msg);
     const struct cell_supervision *s = &spec.supervise;
