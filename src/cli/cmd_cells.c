@@ -1,116 +1,18 @@
 /* cmd_cells.c - the commands that talk to celld: `cell run -d` (declare a
  * supervised cell), status, start, stop, restart, delete (rm), down, and
  * logs (which reads the log file itself). A command that needs celld starts
- * it when it is not running and waits for its "ready" byte: no polling. */
+ * it when it is not running and waits for its "ready" byte: no polling
+ * (celld_client.c). */
 #include "cli.h"
 #include "cell/control.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-/* celld lives next to the cell binary (build/ or PREFIX/bin). */
-static int celld_path(char *out, size_t len)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n < 0)
-        return -1;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash == NULL)
-        return -1;
-    *slash = '\0';
-    return snprintf(out, len, "%s/celld", self) < (int)len ? 0 : -1;
-}
-
-/* Start celld in the background for this root and wait until it listens. */
-static int start_celld(const struct cell_paths *p, const char *root, struct cell_err *err)
-{
-    char exe[PATH_MAX];
-    if (celld_path(exe, sizeof exe) < 0 || access(exe, X_OK) < 0)
-        return cell_err_set(err, 0, "celld is not running and %s cannot be started (is it built/installed?)", exe);
-    if (cell_mkdirs(p->logs, 0700, err) < 0)
-        return -1;
-    int ready[2];
-    if (pipe2(ready, O_CLOEXEC) < 0)
-        return cell_err_set(err, errno, "start celld: pipe");
-    pid_t pid = fork();
-    if (pid < 0)
-        return cell_err_set(err, errno, "start celld: fork");
-    if (pid == 0) {
-        setsid();
-        char log[PATH_MAX + 16], fdtext[16];
-        snprintf(log, sizeof log, "%s/celld.log", p->logs);
-        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        if (null >= 0)
-            dup2(null, 0);
-        if (out >= 0) {
-            dup2(out, 1);
-            dup2(out, 2);
-        }
-        /* celld keeps nothing of ours but the ready pipe (as fd 3): a test
-         * harness or a shell must not wait on a pipe a daemon holds */
-        if (dup2(ready[1], 3) < 0)
-            _exit(127);
-        syscall(SYS_close_range, 4, ~0U, 0);
-        snprintf(fdtext, sizeof fdtext, "%d", 3);
-        if (root)
-            execl(exe, "celld", "--root", root, "--ready-fd", fdtext, (char *)NULL);
-        else
-            execl(exe, "celld", "--ready-fd", fdtext, (char *)NULL);
-        _exit(127);
-    }
-    close(ready[1]);
-    char byte;
-    ssize_t n;
-    do
-        n = read(ready[0], &byte, 1);
-    while (n < 0 && errno == EINTR);
-    close(ready[0]);
-    if (n != 1) {
-        int status = 0;
-        waitpid(pid, &status, 0);
-        return cell_err_set(err, 0, "celld did not start (exit %d); see %s/celld.log", WEXITSTATUS(status), p->logs);
-    }
-    return 0;
-}
-
-/* A connection to celld for this root; starts celld when `start` and it is
- * not running. */
-/* connect_celld failed because no celld serves the root (not for another reason) */
-static bool celld_absent(const struct cell_err *err)
-{
-    return err->errnum == ENOENT || err->errnum == ECONNREFUSED;
-}
-
-static int connect_celld(const struct cli_globals *g, bool start, struct cell_err *err)
-{
-    struct cell_paths p;
-    if (cell_paths_init(g->root, &p, err) < 0)
-        return -1;
-    int fd = cell_control_connect(&p, err);
-    if (fd >= 0 || !celld_absent(err))
-        return fd;
-    if (!start) {
-        int e = err->errnum;
-        cell_err_set(err, 0, "no celld serves %s, so there are no supervised cells (declare one with cell run -d)",
-                     p.run);
-        err->errnum = e;
-        return -1;
-    }
-    if (start_celld(&p, g->root, err) < 0)
-        return -1;
-    return cell_control_connect(&p, err);
-}
 
 /* One request, one answer; NULL after printing the error. */
 static json_t *call(const struct cli_globals *g, json_t *req, bool start)
@@ -124,13 +26,6 @@ static json_t *call(const struct cli_globals *g, json_t *req, bool start)
     if (answer == NULL)
         cli_error("%s", err.msg);
     return answer;
-}
-
-static json_t *request(const char *op)
-{
-    json_t *r = json_object();
-    json_object_set_new(r, "op", json_string(op));
-    return r;
 }
 
 /* `cell run -d ...`: the arguments go to celld as given, except that
@@ -458,8 +353,19 @@ int cmd_logs(int argc, char **argv, const struct cli_globals *g)
         cmd_logs_help();
         return 2;
     }
-    struct cell_paths p;
     struct cell_err err = {0};
+    if (lines >= 0) {
+        struct log_tail t;
+        if (log_tail_read(g, name, (size_t)lines, &t, &err) < 0) {
+            cli_error("logs: %s", err.msg);
+            return 1;
+        }
+        for (size_t i = 0; i < t.count; i++)
+            fputs(t.lines[i], stdout);
+        log_tail_free(&t);
+        return 0;
+    }
+    struct cell_paths p;
     if (cell_paths_init(g->root, &p, &err) < 0) {
         cli_error("%s", err.msg);
         return 1;
@@ -471,27 +377,10 @@ int cmd_logs(int argc, char **argv, const struct cli_globals *g)
         cli_error("logs: cell %s: no log at %s: %s (cell status lists the cells)", name, path, strerror(errno));
         return 1;
     }
-    /* keep the last N lines in a ring */
-    size_t cap = lines < 0 ? 0 : (size_t)lines;
-    char **ring = cap ? calloc(cap, sizeof *ring) : NULL;
-    size_t count = 0;
-    char *line = NULL;
-    size_t len = 0;
-    while (getline(&line, &len, f) >= 0) {
-        if (lines < 0) {
-            fputs(line, stdout);
-        } else if (cap) {
-            free(ring[count % cap]);
-            ring[count % cap] = strdup(line);
-            count++;
-        }
-    }
-    for (size_t i = count > cap ? count - cap : 0; cap && i < count; i++) {
-        fputs(ring[i % cap], stdout);
-        free(ring[i % cap]);
-    }
-    free(ring);
-    free(line);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        fwrite(buf, 1, n, stdout);
     fclose(f);
     return 0;
 }
