@@ -42,6 +42,9 @@ int cmd_down(int argc, char **argv, const struct cli_globals *g);
 void cmd_down_help(void);
 int cmd_logs(int argc, char **argv, const struct cli_globals *g);
 void cmd_logs_help(void);
+/* cmd_top.c: a live view of the supervised cells */
+int cmd_top(int argc, char **argv, const struct cli_globals *g);
+void cmd_top_help(void);
 
 /* celld_client.c: what the commands that talk to celld share */
 /* A connection to celld for this root, or -1; starts celld when `start` and

@@ -22,6 +22,7 @@ static const struct cli_command commands[] = {
     {"swap", cmd_swap, cmd_swap_help, "replace a --listen cell without dropping a connection"},
     {"events", cmd_events, cmd_events_help, "follow what happens to the supervised cells"},
     {"logs", cmd_logs, cmd_logs_help, "show a supervised cell's output"},
+    {"top", cmd_top, cmd_top_help, "a live view of the supervised cells (ncurses)"},
     {"down", cmd_down, cmd_down_help, "stop every supervised cell, then celld"},
     {"help", cmd_help, cmd_help_help, "show help for cell or one of its commands"},
 };
