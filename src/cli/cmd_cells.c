@@ -1,170 +1,18 @@
 /* cmd_cells.c - the commands that talk to celld: `cell run -d` (declare a
  * supervised cell), status, start, stop, restart, delete (rm), down, and
  * logs (which reads the log file itself). A command that needs celld starts
- * it when it is not running and waits for its "ready" byte: no polling. */
+ * it when it is not running and waits for its "ready" byte: no polling
+ * (celld_client.c). */
 #include "cli.h"
 #include "cell/control.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-/* celld lives next to the cell binary (build/ or PREFIX/bin). */
-static int celld_path(char *out, size_t len)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n < 0)
-        return -1;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash == NULL)
-        return -1;
-    *slash = '\0';
-    return snprintf(out, len, "%s/celld", self) < (int)len ? 0 : -1;
-}
-
-#define CELLD_EXTRA_ARGS 32
-
-/* $CELL_CELLD_ARGS: more options for a celld this command starts, split at
- * spaces (no quoting), e.g. "--events-nats nats://127.0.0.1:4222". */
-static int celld_extra_args(char *buf, size_t len, const char **out, struct cell_err *err)
-{
-    const char *env = getenv("CELL_CELLD_ARGS");
-    int n = 0;
-    if (env == NULL)
-        return 0;
-    if (snprintf(buf, len, "%s", env) >= (int)len)
-        return cell_err_set(err, 0, "CELL_CELLD_ARGS is too long");
-    for (char *save = NULL, *w = strtok_r(buf, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
-        if (n == CELLD_EXTRA_ARGS)
-            return cell_err_set(err, 0, "CELL_CELLD_ARGS: more than %d words", CELLD_EXTRA_ARGS);
-        out[n++] = w;
-    }
-    return n;
-}
-
-/* Start celld in the background for this root and wait until it listens:
- * it writes "r" on the ready pipe, or "!" and why it could not start. */
-static int start_celld(const struct cell_paths *p, const char *root, struct cell_err *err)
-{
-    char exe[PATH_MAX];
-    if (celld_path(exe, sizeof exe) < 0 || access(exe, X_OK) < 0)
-        return cell_err_set(err, 0, "celld is not running and %s cannot be started (is it built/installed?)", exe);
-    if (cell_mkdirs(p->logs, 0700, err) < 0)
-        return -1;
-    char extra_buf[4096];
-    const char *argv[8 + CELLD_EXTRA_ARGS] = {"celld"};
-    int argc = 1;
-    if (root) {
-        argv[argc++] = "--root";
-        argv[argc++] = root;
-    }
-    argv[argc++] = "--ready-fd";
-    argv[argc++] = "3"; /* the ready pipe, below */
-    int extra = celld_extra_args(extra_buf, sizeof extra_buf, argv + argc, err);
-    if (extra < 0)
-        return -1;
-    argc += extra;
-    int ready[2];
-    if (pipe2(ready, O_CLOEXEC) < 0)
-        return cell_err_set(err, errno, "start celld: pipe");
-    pid_t pid = fork();
-    if (pid < 0)
-        return cell_err_set(err, errno, "start celld: fork");
-    if (pid == 0) {
-        setsid();
-        char log[PATH_MAX + 16];
-        snprintf(log, sizeof log, "%s/celld.log", p->logs);
-        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        if (null >= 0)
-            dup2(null, 0);
-        if (out >= 0) {
-            dup2(out, 1);
-            dup2(out, 2);
-        }
-        /* celld keeps nothing of ours but the ready pipe (as fd 3): a test
-         * harness or a shell must not wait on a pipe a daemon holds */
-        if (dup2(ready[1], 3) < 0)
-            _exit(127);
-        syscall(SYS_close_range, 4, ~0U, 0);
-        execv(exe, (char *const *)argv);
-        _exit(127);
-    }
-    close(ready[1]);
-    char answer[sizeof err->msg];
-    size_t have = 0;
-    ssize_t n;
-    /* "r" is all there is on success; an error runs until celld exits */
-    while (have < sizeof answer - 1 && (have == 0 || answer[0] == '!') &&
-           ((n = read(ready[0], answer + have, sizeof answer - 1 - have)) > 0 || (n < 0 && errno == EINTR)))
-        if (n > 0)
-            have += (size_t)n;
-    answer[have] = '\0';
-    close(ready[0]);
-    if (have > 0 && answer[0] == 'r')
-        return 0;
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (have > 1 && answer[0] == '!')
-        return cell_err_set(err, 0, "celld did not start: %s (log: %s/celld.log)", answer + 1, p->logs);
-    return cell_err_set(err, 0, "celld did not start (exit %d); see %s/celld.log", WEXITSTATUS(status), p->logs);
-}
-
-/* connect_celld failed because no celld serves the root (not for another reason) */
-bool celld_absent(const struct cell_err *err)
-{
-    return err->errnum == ENOENT || err->errnum == ECONNREFUSED;
-}
-
-/* Whether DIR/cells holds a state file (see src/celld/state.c). */
-static bool has_state_files(const char *dir)
-{
-    char path[PATH_MAX + 8];
-    snprintf(path, sizeof path, "%s/cells", dir);
-    DIR *d = opendir(path);
-    if (d == NULL)
-        return false;
-    bool found = false;
-    for (struct dirent *e; !found && (e = readdir(d));) {
-        size_t n = strlen(e->d_name);
-        found = n > 5 && strcmp(e->d_name + n - 5, ".json") == 0;
-    }
-    closedir(d);
-    return found;
-}
-
-/* A connection to celld for this root. celld is started when it is not
- * running and `start` asks for it, or cells are declared: a celld that was
- * killed is replaced by the next command, and takes its cells over. */
-int connect_celld(const struct cli_globals *g, bool start, struct cell_err *err)
-{
-    struct cell_paths p;
-    if (cell_paths_init(g->root, &p, err) < 0)
-        return -1;
-    int fd = cell_control_connect(&p, err);
-    if (fd >= 0 || !celld_absent(err))
-        return fd;
-    if (!start && !has_state_files(p.data) && !has_state_files(p.run)) {
-        int e = err->errnum;
-        cell_err_set(err, 0, "no celld serves %s, so there are no supervised cells (declare one with cell run -d)",
-                     p.run);
-        err->errnum = e;
-        return -1;
-    }
-    if (start_celld(&p, g->root, err) < 0)
-        return -1;
-    return cell_control_connect(&p, err);
-}
 
 /* One request, one answer; NULL after printing the error. */
 static json_t *call(const struct cli_globals *g, json_t *req, bool start)
@@ -178,13 +26,6 @@ static json_t *call(const struct cli_globals *g, json_t *req, bool start)
     if (answer == NULL)
         cli_error("%s", err.msg);
     return answer;
-}
-
-static json_t *request(const char *op)
-{
-    json_t *r = json_object();
-    json_object_set_new(r, "op", json_string(op));
-    return r;
 }
 
 /* `cell run -d ...`: the arguments go to celld as given, except that
@@ -541,8 +382,19 @@ int cmd_logs(int argc, char **argv, const struct cli_globals *g)
         cmd_logs_help();
         return 2;
     }
-    struct cell_paths p;
     struct cell_err err = {0};
+    if (lines >= 0) {
+        struct log_tail t;
+        if (log_tail_read(g, name, (size_t)lines, &t, &err) < 0) {
+            cli_error("logs: %s", err.msg);
+            return 1;
+        }
+        for (size_t i = 0; i < t.count; i++)
+            fputs(t.lines[i], stdout);
+        log_tail_free(&t);
+        return 0;
+    }
+    struct cell_paths p;
     if (cell_paths_init(g->root, &p, &err) < 0) {
         cli_error("%s", err.msg);
         return 1;
@@ -554,27 +406,10 @@ int cmd_logs(int argc, char **argv, const struct cli_globals *g)
         cli_error("logs: cell %s: no log at %s: %s (cell status lists the cells)", name, path, strerror(errno));
         return 1;
     }
-    /* keep the last N lines in a ring */
-    size_t cap = lines < 0 ? 0 : (size_t)lines;
-    char **ring = cap ? calloc(cap, sizeof *ring) : NULL;
-    size_t count = 0;
-    char *line = NULL;
-    size_t len = 0;
-    while (getline(&line, &len, f) >= 0) {
-        if (lines < 0) {
-            fputs(line, stdout);
-        } else if (cap) {
-            free(ring[count % cap]);
-            ring[count % cap] = strdup(line);
-            count++;
-        }
-    }
-    for (size_t i = count > cap ? count - cap : 0; cap && i < count; i++) {
-        fputs(ring[i % cap], stdout);
-        free(ring[i % cap]);
-    }
-    free(ring);
-    free(line);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        fwrite(buf, 1, n, stdout);
     fclose(f);
     return 0;
 }

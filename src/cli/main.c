@@ -23,6 +23,7 @@ static const struct cli_command commands[] = {
     {"events", cmd_events, cmd_events_help, "follow what happens to the supervised cells"},
     {"logs", cmd_logs, cmd_logs_help, "show a supervised cell's output"},
     {"stats", cmd_stats, cmd_stats_help, "what supervised cells use; -P: as Prometheus metrics"},
+    {"top", cmd_top, cmd_top_help, "a live view of the supervised cells (ncurses)"},
     {"up", cmd_up, cmd_up_help, "start celld and every declared cell that is down"},
     {"down", cmd_down, cmd_down_help, "stop every supervised cell, then celld (they stay declared)"},
     {"help", cmd_help, cmd_help_help, "show help for cell or one of its commands"},
