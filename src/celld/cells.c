@@ -982,6 +982,8 @@ static void health_start_check(struct cell *c)
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         for (int fd = 0; fd < 3 && null >= 0; fd++)
             dup2(null, fd);
+        /* none of celld's fds (sockets, pipes, the lock) outlive it in the check */
+        syscall(SYS_close_range, 3, ~0U, 0);
         char *argv[] = {"/bin/sh", "-c", c->spec.supervise.health, NULL};
         c->spec.argv = argv; /* this child's copy of the spec */
         c->spec.timeout_sec = (c->spec.supervise.health_timeout_ms + 999) / 1000;
