@@ -280,6 +280,11 @@ struct cell_start_opts {
      * supervisor that was restarted can take them back from the running cell
      * (cell_instance_adopt, cell_instance_take_fd). 0 or -1: none. */
     int held_fds[CELL_HELD_FDS];
+    /* An fd (O_PATH is enough) of cell-init, the small program the cell's
+     * init execs once the workload runs, so that each cell's pid 1 holds
+     * none of the starter's memory (a supervisor's, say: celld). 0 or -1:
+     * the init stays as it is. */
+    int init_exec_fd;
 };
 
 /* Start `spec` (validated; it must outlive the instance) and return once the

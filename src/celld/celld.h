@@ -116,6 +116,7 @@ struct celld {
     int listen_fd;
     int signal_fd;
     struct watch signal_watch, listen_watch;
+    int cell_init_fd; /* cell-init (next to celld), which each cell's init execs; or -1 */
     struct cell *cells;
     struct client *clients;
     bool shutting_down;

@@ -275,7 +275,8 @@ static int launch(struct cell *c, unsigned generation, struct cell_instance **ou
                                    .listen_fd = c->listen_fd,
                                    .notify_fd = c->notify_pipe[1],
                                    .generation = generation,
-                                   .held_fds = {c->log_pipe[0][0], c->log_pipe[1][0]}};
+                                   .held_fds = {c->log_pipe[0][0], c->log_pipe[1][0]},
+                                   .init_exec_fd = celld.cell_init_fd};
     c->ready = c->notify_pipe[1] < 0;
     c->started_ms = now_ms();
     struct timespec ts;

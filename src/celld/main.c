@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct celld celld = {.epoll = -1, .listen_fd = -1, .signal_fd = -1};
+struct celld celld = {.epoll = -1, .listen_fd = -1, .signal_fd = -1, .cell_init_fd = -1};
 
 /* the pipe of the CLI that started us: "r" once we listen, or "!" and why
  * we could not start */
@@ -75,6 +75,22 @@ static void die_status(const struct cell_err *err, int status)
 static void die(const struct cell_err *err)
 {
     die_status(err, 1);
+}
+
+/* cell-init lives next to celld; opened once (the cells' inits exec it by
+ * fd, after their root replaced the host's). Without it a cell's init stays
+ * as it is: a copy of celld, larger. */
+static void open_cell_init(void)
+{
+    char path[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 16);
+    char *slash = n > 0 ? memrchr(path, '/', (size_t)n) : NULL;
+    if (slash)
+        strcpy(slash, "/cell-init");
+    celld.cell_init_fd = slash ? open(path, O_PATH | O_CLOEXEC) : -1;
+    if (celld.cell_init_fd < 0)
+        cell_log(CELL_LOG_WARN, "celld: warning: %s: %s; each cell's init stays a copy of celld (more memory)",
+                 slash ? path : "cell-init", strerror(errno));
 }
 
 /* One celld per root: an flock held for celld's life. */
@@ -185,6 +201,7 @@ int main(int argc, char **argv)
         cell_mkdirs(celld.paths.logs, 0700, &err) < 0 || state_init(&err) < 0)
         die(&err);
     take_lock();
+    open_cell_init();
     /* before the first cell, and before the signals are blocked: the NATS
      * publisher is a process of its own (events_nats.c) */
     if (nats_url && events_nats_start(nats_url, nats_required, &err) < 0) {

@@ -223,6 +223,21 @@ sys.exit(0 if ticks == list(range(len(ticks))) and len(ticks) > int(sys.argv[2])
 PY
 }
 
+@test "celld: a supervised cell's pid 1 is cell-init, holding none of celld's memory" {
+    c run -d --name small -- /bin/sleep 1000
+    local pid
+    pid=$(field_of small pid)
+    [[ $(tr '\0' ' ' <"/proc/$pid/cmdline") == "cell-init "* ]] || { tr '\0' ' ' <"/proc/$pid/cmdline"; false; }
+    # nothing of celld (its binary, its libraries) is mapped
+    ! grep -q -e '/celld$' -e 'libjansson' -e 'libmicrohttpd' -e 'libnats' "/proc/$pid/maps" || {
+        cat "/proc/$pid/maps"
+        false
+    }
+    # it still does an init's job: the workload's exact status comes back
+    c stop small
+    [[ $(field_of small exit_code) == 143 ]]
+}
+
 @test "celld: killed with -9, celld is replaced by the next command and takes its cells over" {
     c run -d --name victim --memory 64M -- /bin/sh -c 'i=0; while :; do echo "tick $i"; i=$((i+1)); sleep 0.1; done'
     c run -d --name doomed --restart always -- /bin/sleep 1000

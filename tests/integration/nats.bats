@@ -163,7 +163,7 @@ PY
     expect_one_error_line
     expect_err "cell: celld did not start: events: cannot reach NATS at nats://127.0.0.1:$port: "
     expect_err "--events-nats-required was given: start nats-server with JetStream there (nats-server -js), or leave out --events-nats-required"
-    ! pgrep -f "celld --root $CELL_ROOT" >/dev/null
+    wait_until 10 eval '! pgrep -f "celld --root $CELL_ROOT" >/dev/null' # its NATS publisher may be on its way out
     [[ ! -e $CELL_ROOT/run/celld.sock && ! -e $CELL_ROOT/run/celld.lock ]]
     # and there is still no celld: status says so, without starting one
     run --separate-stderr c status w
@@ -179,7 +179,7 @@ PY
     expect_one_error_line
     expect_err "cell: celld did not start: events: NATS at $NATS_URL has no JetStream"
     expect_err "start nats-server with -js"
-    ! pgrep -f "celld --root $CELL_ROOT" >/dev/null
+    wait_until 10 eval '! pgrep -f "celld --root $CELL_ROOT" >/dev/null' # its NATS publisher may be on its way out
     [[ ! -e $CELL_ROOT/run/celld.sock && ! -e $CELL_ROOT/run/celld.lock ]]
 }
 

@@ -4,11 +4,13 @@
  * v1 cgroups, detaches the host's root, names the host, brings up loopback,
  * enters a cgroup namespace, then starts the workload and stays behind as a
  * tiny init that forwards signals, reaps zombies, sends the workload's exact
- * status back, and dies with `cell run`.
+ * status back, and dies with `cell run` (reaper.c; a supervised cell's init
+ * execs cell-init for that).
  *
  * The workload (a child of init) takes on its identity and limits and loads
  * the seccomp filter last, right before exec. Any failure before exec is
  * reported to the parent over the report pipe, which closes on exec. */
+#include "sandbox/reaper.h"
 #include "sandbox/sandbox.h"
 #include "util.h"
 
@@ -31,7 +33,6 @@
 #include <sys/wait.h>
 
 /* Signals `cell run` forwards to init, and init to the workload. */
-static const int forwarded_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
 
 /* Report a setup failure (a complete message) to the parent and exit. */
 __attribute__((noreturn)) static void send_report(const struct sandbox *sb, int exit_code, int errnum, const char *msg)
@@ -257,43 +258,24 @@ int sandbox_exit_code(int status)
     return CELL_EXIT_SETUP;
 }
 
-/* pid 1: forward signals to the workload, reap everything, and leave with the
- * workload's status. Leaving ends the pid namespace: the kernel kills the rest. */
-__attribute__((noreturn)) static void init_loop(struct sandbox *sb, pid_t workload)
+/* A supervised cell's init becomes cell-init (sb->init_exec_fd), which runs
+ * the same reaper loop holding none of the starter's memory. The fds it
+ * keeps must outlive the exec; the workload, which already runs, got none of
+ * them. If the exec fails, this process runs the loop itself. */
+static void become_small_init(struct sandbox *sb, pid_t workload)
 {
-    sigset_t mask;
-    sigemptyset(&mask);
-    for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
-        sigaddset(&mask, forwarded_signals[i]);
-    sigaddset(&mask, SIGCHLD);
-    int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-    if (sfd < 0)
-        _exit(CELL_EXIT_SETUP);
-    struct pollfd fds[2] = {{.fd = sfd, .events = POLLIN}, {.fd = sb->parent_pidfd, .events = POLLIN}};
-    for (;;) {
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            _exit(CELL_EXIT_SETUP);
-        }
-        if (fds[1].revents)
-            _exit(128 + SIGKILL); /* `cell run` is gone: so is the cell */
-        struct signalfd_siginfo si;
-        if (read(sfd, &si, sizeof si) != (ssize_t)sizeof si)
-            continue;
-        if ((int)si.ssi_signo != SIGCHLD) {
-            kill(workload, (int)si.ssi_signo);
-            continue;
-        }
-        int status;
-        pid_t pid;
-        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-            if (pid == workload) {
-                /* the exact status: an exit code of 200 is not signal 72 */
-                (void)send(sb->go_read, &status, sizeof status, MSG_NOSIGNAL);
-                _exit(sandbox_exit_code(status));
-            }
-    }
+    int keep[] = {sb->go_read, sb->parent_pidfd, CELL_STATUS_HOLD_FD, sb->held[0], sb->held[1]};
+    for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+        if (keep[i] >= 0)
+            (void)fcntl(keep[i], F_SETFD, 0);
+    char pid_text[16], status_text[16], parent_text[16];
+    snprintf(pid_text, sizeof pid_text, "%d", (int)workload);
+    snprintf(status_text, sizeof status_text, "%d", sb->go_read);
+    snprintf(parent_text, sizeof parent_text, "%d", sb->parent_pidfd);
+    char *argv[] = {"cell-init", pid_text, status_text, parent_text, NULL};
+    char *envp[] = {NULL};
+    syscall(SYS_execveat, sb->init_exec_fd, "", argv, envp, AT_EMPTY_PATH);
+    cell_log(CELL_LOG_DEBUG, "cell %s: init: exec cell-init: %s; staying as we are", sb->spec->name, strerror(errno));
 }
 
 /* Socket activation puts the listening socket at fd 3, readiness
@@ -302,8 +284,8 @@ __attribute__((noreturn)) static void init_loop(struct sandbox *sb, pid_t worklo
  * there move out of the way first. */
 static void place_fd(struct sandbox *sb, int *fd, int target, int flags, const char *what)
 {
-    int *own[] = {&sb->go_read,   &sb->report_write, &sb->parent_pidfd, &sb->tty_sock,
-                  &sb->listen_fd, &sb->notify_fd,    &sb->held[0],      &sb->held[1]};
+    int *own[] = {&sb->go_read,   &sb->report_write, &sb->parent_pidfd, &sb->tty_sock,    &sb->listen_fd,
+                  &sb->notify_fd, &sb->held[0],      &sb->held[1],      &sb->init_exec_fd};
     _Static_assert(CELL_HELD_FDS == 2, "list every held fd above");
     for (size_t i = 0; i < ARRAY_SIZE(own); i++)
         if (own[i] != fd && *own[i] == target) {
@@ -323,9 +305,9 @@ static void place_fd(struct sandbox *sb, int *fd, int target, int flags, const c
 /* Close every fd above 2 except init's own and the ones the spec preserves. */
 static void close_starter_fds(const struct sandbox *sb)
 {
-    int keep[6 + CELL_HELD_FDS + CELL_MAX_PRESERVED_FDS] = {sb->go_read,  sb->report_write, sb->parent_pidfd,
-                                                            sb->tty_sock, sb->listen_fd,    sb->notify_fd};
-    size_t n = 6;
+    int keep[7 + CELL_HELD_FDS + CELL_MAX_PRESERVED_FDS] = {
+        sb->go_read, sb->report_write, sb->parent_pidfd, sb->tty_sock, sb->listen_fd, sb->notify_fd, sb->init_exec_fd};
+    size_t n = 7;
     for (size_t i = 0; i < CELL_HELD_FDS; i++)
         keep[n++] = sb->held[i];
     for (size_t i = 0; i < sb->spec->npreserved_fds; i++)
@@ -442,5 +424,7 @@ void sandbox_init_main(struct sandbox *sb)
         kill(workload, SIGKILL);
         _exit(CELL_EXIT_SETUP);
     }
-    init_loop(sb, workload);
+    if (sb->init_exec_fd >= 0)
+        become_small_init(sb, workload);
+    sandbox_reap_loop(workload, sb->go_read, sb->parent_pidfd);
 }

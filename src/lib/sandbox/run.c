@@ -361,7 +361,8 @@ static struct cell_instance *instance_new(const struct cell_spec *spec, const st
                .stdio = {-1, -1, -1},
                .listen_fd = -1,
                .notify_fd = -1,
-               .held = {-1, -1}},
+               .held = {-1, -1},
+               .init_exec_fd = -1},
         .detached = opts && opts->detached,
         .keeper_fd = -1,
         .go_write = -1,
@@ -377,6 +378,7 @@ static struct cell_instance *instance_new(const struct cell_spec *spec, const st
         ps->sb.listen_fd = opts->listen_fd > 0 ? opts->listen_fd : -1;
         ps->sb.notify_fd = opts->notify_fd > 0 ? opts->notify_fd : -1;
         ps->generation = opts->generation;
+        ps->sb.init_exec_fd = opts->init_exec_fd > 0 ? opts->init_exec_fd : -1;
         for (int i = 0; i < CELL_HELD_FDS && ps->detached; i++)
             ps->sb.held[i] = opts->held_fds[i] > 0 ? opts->held_fds[i] : -1;
     }

@@ -34,6 +34,7 @@ struct sandbox {
     int tty_sock;                     /* --tty: init passes the terminal's master here; else -1 */
     bool detached;                    /* the cell outlives its starter (see CELL_STATUS_HOLD_FD) */
     int held[CELL_HELD_FDS];          /* detached: init keeps these at CELL_HELD_FD(i); or -1 */
+    int init_exec_fd;                 /* cell-init, which init execs once the workload runs; or -1 */
     const struct cell_cgroup *cgroup; /* v1 leaves a root cell's init joins itself; or NULL */
 };
 
