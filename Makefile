@@ -6,7 +6,7 @@ BUILD ?= build
 
 BUILD_PKGS := meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libcap-dev libjansson-dev libmicrohttpd-dev libnats-dev libncurses-dev scdoc
 TEST_PKGS := libcmocka-dev bats clang clang-format libclang-rt-14-dev python3 tmux util-linux iproute2 procps git make busybox-static curl nats-server
-BENCH_PKGS := crun runc bubblewrap busybox-static hyperfine python3
+BENCH_PKGS := crun runc bubblewrap busybox-static hyperfine python3 s6
 
 .PHONY: all build demo check unit integration fuzz-smoke asan bench install format deps-build deps-test deps-bench clean
 

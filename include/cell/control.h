@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-/* A request or answer line may not be longer than this. */
+/* A request line may not be longer than this (an answer may: up to 64 MiB). */
 #define CELL_CONTROL_MAX_LINE (256 * 1024)
 
 struct cell_paths {

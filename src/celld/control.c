@@ -8,12 +8,16 @@
 #include "request.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
+
+#define ANSWER_SEND_TIMEOUT_S 5
 
 json_t *answer_ok(void)
 {
@@ -45,6 +49,8 @@ void client_accept(void)
         close(fd);
         return;
     }
+    struct timeval send_timeout = {.tv_sec = ANSWER_SEND_TIMEOUT_S};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
     cl->fd = fd;
     cl->watch = (struct watch){.kind = W_CLIENT, .owner = cl};
     watch_add(fd, &cl->watch);
@@ -75,12 +81,19 @@ void clients_free_dead(void)
     }
 }
 
+/* A blocking write of one line: an answer may be larger than the socket
+ * buffer (`cell status` of 1,000 cells is about 330 KB), and the socket is
+ * otherwise non-blocking. A client that stops reading for
+ * ANSWER_SEND_TIMEOUT_S is dropped. */
 void client_answer(struct client *cl, json_t *answer)
 {
     if (cl->fd >= 0) {
         struct cell_err err;
-        /* a blocking write of one line; a client that stops reading is dropped */
-        if (cell_control_send(cl->fd, answer, &err) < 0)
+        int flags = fcntl(cl->fd, F_GETFL);
+        fcntl(cl->fd, F_SETFL, flags & ~O_NONBLOCK);
+        int rc = cell_control_send(cl->fd, answer, &err);
+        fcntl(cl->fd, F_SETFL, flags);
+        if (rc < 0)
             client_close(cl);
     }
     json_decref(answer);

@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -98,38 +99,69 @@ int cell_control_send(int fd, json_t *msg, struct cell_err *err)
     return 0;
 }
 
+/* An answer can be far longer than a request (`cell status` of 1,000 cells
+ * is about 330 KB), so it is read into a buffer that grows up to this. */
+#define CONTROL_MAX_ANSWER (64 * 1024 * 1024)
+
+/* The next line, read in chunks: each chunk is peeked, then consumed only
+ * through the newline, so what follows it (the next event of `cell events`)
+ * stays in the socket for the next call. */
 json_t *cell_control_receive(int fd, struct cell_err *err)
 {
-    char line[CELL_CONTROL_MAX_LINE];
-    size_t n = 0;
-    for (;;) {
-        ssize_t r = read(fd, line + n, 1);
+    char *line = NULL;
+    size_t n = 0, cap = 0;
+    bool done = false;
+    while (!done) {
+        if (cap - n < 64 * 1024) {
+            if (cap >= CONTROL_MAX_ANSWER) {
+                cell_err_set(err, 0, "celld: an answer longer than %d bytes", CONTROL_MAX_ANSWER);
+                goto fail;
+            }
+            size_t grown = cap ? cap * 2 : 64 * 1024;
+            char *p = realloc(line, grown + 1);
+            if (p == NULL) {
+                cell_err_set(err, ENOMEM, "celld: receive");
+                goto fail;
+            }
+            line = p;
+            cap = grown;
+        }
+        ssize_t r = recv(fd, line + n, cap - n, MSG_PEEK);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
             cell_err_set(err, errno, "celld: receive");
-            return NULL;
+            goto fail;
         }
         if (r == 0) {
             cell_err_set(err, 0, "celld: the connection closed before an answer (see celld's log)");
-            return NULL;
+            goto fail;
         }
-        if (line[n] == '\n')
-            break;
-        if (++n == sizeof line - 1) {
-            cell_err_set(err, 0, "celld: an answer longer than %d bytes", CELL_CONTROL_MAX_LINE);
-            return NULL;
+        char *nl = memchr(line + n, '\n', (size_t)r);
+        size_t take = nl ? (size_t)(nl - (line + n)) + 1 : (size_t)r;
+        ssize_t got = read(fd, line + n, take);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            cell_err_set(err, errno, "celld: receive");
+            goto fail;
         }
+        n += (size_t)got;
+        done = nl != NULL && (size_t)got == take;
     }
-    line[n] = '\0';
+    line[n - 1] = '\0';
     json_error_t jerr;
     json_t *msg = json_loads(line, 0, &jerr);
+    free(line);
     if (msg == NULL || !json_is_object(msg)) {
         json_decref(msg);
         cell_err_set(err, 0, "celld: an answer that is not a JSON object: %s", jerr.text);
         return NULL;
     }
     return msg;
+fail:
+    free(line);
+    return NULL;
 }
 
 json_t *cell_control_call(int fd, json_t *request, struct cell_err *err)

@@ -694,3 +694,21 @@ PY
     run --separate-stderr c status
     expect_status 0
 }
+
+@test "celld: an answer larger than the socket buffer arrives whole (status of many cells)" {
+    # each cell's status echoes its arguments: three of 100 KB make an answer
+    # of 300 KB, more than a unix socket buffers (about 200 KB), as the status
+    # of about 700 ordinary cells would be
+    local big
+    big=$(head -c 100000 /dev/zero | tr '\0' x)
+    local i
+    for i in 1 2 3; do
+        c run -d --name "big$i" -- /bin/sh -c 'exec sleep 1000' sh "$big"
+    done
+    run --separate-stderr c status --json
+    expect_status 0
+    python3 -c 'import json,sys; c = json.load(sys.stdin); assert sorted(x["name"] for x in c) == ["big1", "big2", "big3"], c; assert all(len(x["args"][-1]) == 100000 for x in c)' <<<"$output"
+    run --separate-stderr c status -T -H -o name,state
+    expect_status 0
+    [[ $(sort <<<"$output") == $'big1\trunning\nbig2\trunning\nbig3\trunning' ]] || { show; false; }
+}
