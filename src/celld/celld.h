@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
 /* What an epoll event belongs to. */
 enum watch_kind {
@@ -116,7 +117,8 @@ struct celld {
     int listen_fd;
     int signal_fd;
     struct watch signal_watch, listen_watch;
-    int cell_init_fd; /* cell-init (next to celld), which each cell's init execs; or -1 */
+    int cell_init_fd;     /* cell-init (next to celld), which each cell's init execs; or -1 */
+    struct rlimit nofile; /* the open-files limit celld was given, and its cells get */
     struct cell *cells;
     struct client *clients;
     bool shutting_down;

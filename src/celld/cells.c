@@ -538,6 +538,12 @@ int cell_declare(json_t *args, bool save, struct cell **out, struct cell_err *er
         cell_err_set(err, 0, "cell %s: already exists (cell rm %s, or another --name)", c->spec.name, c->spec.name);
         goto fail;
     }
+    /* celld raised its own open-files limit; a cell gets the one it was given */
+    struct cell_rlimit *nofile = &c->spec.rlimits[CELL_RLIMIT_NOFILE];
+    if (!nofile->set && celld.nofile.rlim_max)
+        *nofile = (struct cell_rlimit){.set = true,
+                                       .soft = celld.nofile.rlim_cur == RLIM_INFINITY ? UINT64_MAX : celld.nofile.rlim_cur,
+                                       .hard = celld.nofile.rlim_max == RLIM_INFINITY ? UINT64_MAX : celld.nofile.rlim_max};
     c->name = strdup(c->spec.name);
     c->args = json_incref(args);
     c->state = ST_EXITED;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -75,6 +76,23 @@ static void die_status(const struct cell_err *err, int status)
 static void die(const struct cell_err *err)
 {
     die_status(err, 1);
+}
+
+/* celld holds about ten fds per cell: its soft limit on open files goes up
+ * to the hard one. The cells get the limit celld was given (cells.c). */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    celld.nofile = rl;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        cell_log(CELL_LOG_WARN, "celld: warning: raise the open-files limit to %llu: %s",
+                 (unsigned long long)rl.rlim_max, strerror(errno));
+    else if (rl.rlim_max < 16384)
+        cell_log(CELL_LOG_INFO, "celld: at most %llu open files: about %llu cells", (unsigned long long)rl.rlim_max,
+                 (unsigned long long)rl.rlim_max / 12);
 }
 
 /* cell-init lives next to celld; opened once (the cells' inits exec it by
@@ -201,6 +219,7 @@ int main(int argc, char **argv)
         cell_mkdirs(celld.paths.logs, 0700, &err) < 0 || state_init(&err) < 0)
         die(&err);
     take_lock();
+    raise_nofile();
     open_cell_init();
     /* before the first cell, and before the signals are blocked: the NATS
      * publisher is a process of its own (events_nats.c) */

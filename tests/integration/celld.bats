@@ -238,6 +238,21 @@ PY
     [[ $(field_of small exit_code) == 143 ]]
 }
 
+@test "celld: more cells than its open-files soft limit allows fds for; the cells keep that limit" {
+    # celld needs ~10 fds per cell: with a soft limit of 64 it would stop at 5
+    (
+        ulimit -Sn 64
+        for i in $(seq 1 12); do c run -d --name "f$i" -- /bin/sh -c 'ulimit -n; exec sleep 1000' >/dev/null || exit 1; done
+    )
+    for i in 1 12; do
+        state_is "f$i" running
+        wait_until 10 eval '"$CELL" --root "$CELL_ROOT" logs f'"$i"' | grep -q "stdout: 64$"' || {
+            "$CELL" --root "$CELL_ROOT" logs "f$i"
+            false
+        }
+    done
+}
+
 @test "celld: killed with -9, celld is replaced by the next command and takes its cells over" {
     c run -d --name victim --memory 64M -- /bin/sh -c 'i=0; while :; do echo "tick $i"; i=$((i+1)); sleep 0.1; done'
     c run -d --name doomed --restart always -- /bin/sleep 1000
