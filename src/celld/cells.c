@@ -541,9 +541,10 @@ int cell_declare(json_t *args, bool save, struct cell **out, struct cell_err *er
     /* celld raised its own open-files limit; a cell gets the one it was given */
     struct cell_rlimit *nofile = &c->spec.rlimits[CELL_RLIMIT_NOFILE];
     if (!nofile->set && celld.nofile.rlim_max)
-        *nofile = (struct cell_rlimit){.set = true,
-                                       .soft = celld.nofile.rlim_cur == RLIM_INFINITY ? UINT64_MAX : celld.nofile.rlim_cur,
-                                       .hard = celld.nofile.rlim_max == RLIM_INFINITY ? UINT64_MAX : celld.nofile.rlim_max};
+        *nofile =
+            (struct cell_rlimit){.set = true,
+                                 .soft = celld.nofile.rlim_cur == RLIM_INFINITY ? UINT64_MAX : celld.nofile.rlim_cur,
+                                 .hard = celld.nofile.rlim_max == RLIM_INFINITY ? UINT64_MAX : celld.nofile.rlim_max};
     c->name = strdup(c->spec.name);
     c->args = json_incref(args);
     c->state = ST_EXITED;

@@ -946,11 +946,34 @@ static void generation_names_a_second_instance(void **state)
     assert_non_null(strstr(fx->cg.v1_path[CGROUP_V1_MEMORY], "/cell.web.g3.4321"));
 }
 
+/* A cgroup path longer than CGROUP_PATH_MAX is refused, naming it, and no
+ * cut path is kept (teardown would remove what a cut path names). */
+static void path_too_long_is_refused_and_nothing_kept(void **state)
+{
+    struct fixture *fx = *state;
+    char deep[CGROUP_PATH_MAX + 64] = "";
+    while (strlen(deep) < CGROUP_PATH_MAX - 40)
+        strcat(deep, "/a-rather-long-slice-name.slice");
+    char p[PATH_MAX], self[PATH_MAX + 16];
+    pathf(p, sizeof p, "%s%s", fx->fs, deep);
+    mkdirs(p);
+    snprintf(self, sizeof self, "0::%s\n", deep);
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_layout_from(fx->fs, CGROUP_MODE_UNIFIED, self, true, &fx->layout, &err), 0);
+    int rc = cgroup_create(&fx->layout, &fx->spec, OWNER, &fx->cg, &err);
+    fx->created = rc == 0;
+    assert_int_equal(rc, -1);
+    assert_int_equal(err.errnum, ENAMETOOLONG);
+    assert_msg_contains(err, "cgroup cell.web.4321: its path would be longer than 511 bytes, under ");
+    assert_string_equal(fx->cg.v2_path, "");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(layout_unified),
+        T(path_too_long_is_refused_and_nothing_kept),
         T(layout_unified_root_cgroup),
         T(layout_hybrid),
         T(layout_v1),

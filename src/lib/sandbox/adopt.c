@@ -44,10 +44,13 @@ static int process_start_time(pid_t pid, char *out, size_t len)
     return 0;
 }
 
+/* A saved path, or "" when there is none or it does not fit (never a cut
+ * path: it may be removed). */
 static void set_path(char *dst, size_t len, json_t *value)
 {
     const char *s = json_string_value(value);
-    snprintf(dst, len, "%s", s ? s : "");
+    if (s == NULL || snprintf(dst, len, "%s", s) >= (int)len)
+        dst[0] = '\0';
 }
 
 /* The cgroup paths of a saved instance; true when it has any. */

@@ -145,8 +145,11 @@ static int cg_write(bool fake, const char *dir, const char *file, const char *va
 
 static int cg_mkdir(const char *parent, const char *name, char *out, size_t len, struct cell_err *err)
 {
-    if (snprintf(out, len, "%s/%s", parent, name) >= (int)len)
-        return cell_err_set(err, ENAMETOOLONG, "cgroup: %s/%s", parent, name);
+    if (snprintf(out, len, "%s/%s", parent, name) >= (int)len) {
+        out[0] = '\0'; /* never a cut path: teardown removes what is named */
+        return cell_err_set(err, ENAMETOOLONG, "cgroup %s: its path would be longer than %zu bytes, under %s", name,
+                            len - 1, parent);
+    }
     if (mkdir(out, 0755) < 0) {
         int saved = errno;
         out[0] = '\0';
@@ -292,8 +295,13 @@ int cgroup_create_early(const struct cgroup_layout *layout, const struct cell_sp
         snprintf(parent, sizeof parent, "%s", layout->v2_dir);
         if (layout->v2_unified && limits && v2_pick_parent(layout, spec, parent, sizeof parent, err) < 0)
             goto fail;
-        if (strcmp(parent, layout->v2_dir) != 0)
-            snprintf(cg->v2_shared_parent, sizeof cg->v2_shared_parent, "%s", parent);
+        if (strcmp(parent, layout->v2_dir) != 0 && snprintf(cg->v2_shared_parent, sizeof cg->v2_shared_parent, "%s",
+                                                            parent) >= (int)sizeof cg->v2_shared_parent) {
+            cg->v2_shared_parent[0] = '\0'; /* never a cut path: it is removed later */
+            cell_err_set(err, ENAMETOOLONG, "cgroup %s: its parent's path is longer than %zu bytes: %s", cg->name,
+                         sizeof cg->v2_shared_parent - 1, parent);
+            goto fail;
+        }
         /* ENOENT: another cell's teardown removed the shared parent just now */
         if (cg_mkdir(parent, cg->name, cg->v2_path, sizeof cg->v2_path, err) < 0 &&
             !(err->errnum == ENOENT && cg->v2_shared_parent[0] &&
@@ -321,7 +329,9 @@ int cgroup_create_early(const struct cgroup_layout *layout, const struct cell_sp
         }
         if (snprintf(cg->v1_path[c], sizeof cg->v1_path[c], "%s/%s", layout->v1_dir[c], cg->name) >=
             (int)sizeof cg->v1_path[c]) {
-            cell_err_set(err, ENAMETOOLONG, "cgroup: %s/%s", layout->v1_dir[c], cg->name);
+            cg->v1_path[c][0] = '\0';
+            cell_err_set(err, ENAMETOOLONG, "cgroup %s: its path would be longer than %zu bytes, under %s", cg->name,
+                         sizeof cg->v1_path[c] - 1, layout->v1_dir[c]);
             goto fail;
         }
         cg->v1_planned[c] = true;

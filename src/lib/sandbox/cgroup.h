@@ -46,15 +46,20 @@ int cgroup_layout_from(const char *fsroot, enum cgroup_mode mode, const char *se
 /* The same for this host: statfs(/sys/fs/cgroup) and /proc/self/cgroup. */
 int cgroup_layout_detect(struct cgroup_layout *layout, struct cell_err *err);
 
+/* The longest cgroup directory path a cell's cgroup may have (a longer one
+ * is refused, naming it). Not PATH_MAX: a supervisor keeps one struct
+ * cell_cgroup per running cell, and thousands of 4 KiB paths add up. */
+#define CGROUP_PATH_MAX 512
+
 struct cell_cgroup {
     bool fake;
-    char name[128];                          /* "cell.NAME.PID" */
-    char v2_path[PATH_MAX];                  /* "" when unused */
-    int v2_fd;                               /* O_DIRECTORY fd of v2_path, or -1 */
-    char v2_shared_parent[PATH_MAX];         /* <v2 root>/cell when used, removed with the last cell */
-    char v1_path[CGROUP_V1_COUNT][PATH_MAX]; /* "" when unused */
-    bool v1_planned[CGROUP_V1_COUNT];        /* path known, directory not made yet */
-    uint64_t memory_limit;                   /* for the OOM message */
+    char name[128];                                 /* "cell.NAME.PID" */
+    char v2_path[CGROUP_PATH_MAX];                  /* "" when unused */
+    int v2_fd;                                      /* O_DIRECTORY fd of v2_path, or -1 */
+    char v2_shared_parent[CGROUP_PATH_MAX];         /* <v2 root>/cell when used, removed with the last cell */
+    char v1_path[CGROUP_V1_COUNT][CGROUP_PATH_MAX]; /* "" when unused */
+    bool v1_planned[CGROUP_V1_COUNT];               /* path known, directory not made yet */
+    uint64_t memory_limit;                          /* for the OOM message */
 };
 
 /* Create the leaves for `spec` and write its limits. Limits that this host

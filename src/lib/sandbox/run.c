@@ -287,10 +287,11 @@ static int prepare(struct cell_instance *ps, struct cell_err *err)
     if (ps->sb.rootless) {
         warn_rootless_limits(spec);
     } else {
-        if (cgroup_layout_detect(&ps->layout, err) < 0)
+        struct cgroup_layout layout; /* only while the cgroups are made: 20 KiB */
+        if (cgroup_layout_detect(&layout, err) < 0)
             return -1;
-        if (cgroup_layout_usable(&ps->layout)) {
-            if (cgroup_create_early(&ps->layout, spec, getpid(), ps->generation, &ps->cg, err) < 0)
+        if (cgroup_layout_usable(&layout)) {
+            if (cgroup_create_early(&layout, spec, getpid(), ps->generation, &ps->cg, err) < 0)
                 return -1;
             ps->have_cgroup = true;
             ps->sb.cgroup = &ps->cg;

@@ -107,7 +107,6 @@ struct cell_instance {
     struct sandbox sb;
     bool detached;
     unsigned generation; /* a cell's second instance (swap) needs other cgroup names */
-    struct cgroup_layout layout;
     struct cell_cgroup cg;
     bool have_cgroup;
     pid_t keeper;
