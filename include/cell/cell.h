@@ -285,6 +285,9 @@ struct cell_start_opts {
      * none of the starter's memory (a supervisor's, say: celld). 0 or -1:
      * the init stays as it is. */
     int init_exec_fd;
+    /* The pid in the cell's cgroup names (cell.NAME.PID); 0: the caller's.
+     * A supervisor that starts cells through a helper process gives its own. */
+    pid_t owner;
 };
 
 /* Start `spec` (validated; it must outlive the instance) and return once the
@@ -339,6 +342,17 @@ struct json_t *cell_instance_save(const struct cell_instance *inst);
  * was killed, is reported as SIGKILL. */
 int cell_instance_adopt(const struct cell_spec *spec, struct json_t *saved, struct cell_instance **out,
                         struct cell_err *err);
+/* Free `inst` and close the starter's fds, leaving the cell running, its
+ * cgroups in place, and return the status socket (the caller owns it): for
+ * a helper that started the cell for a supervisor, which takes it over with
+ * cell_instance_save() and cell_instance_adopt_handed(). */
+int cell_instance_hand_over(struct cell_instance *inst);
+/* cell_instance_adopt for a cell a helper just started and handed over with
+ * its status socket: taken even if it has ended already (the helper, its
+ * parent, has not reaped it yet), so its exit status is not lost. The
+ * status socket is the instance's now (closed on failure). */
+int cell_instance_adopt_handed(const struct cell_spec *spec, struct json_t *saved, int status_fd,
+                               struct cell_instance **out, struct cell_err *err);
 /* Kill the cell described by `saved` if it still runs, and whatever is left
  * in its cgroups, and remove them. */
 void cell_instance_discard(struct json_t *saved);

@@ -140,6 +140,9 @@ void celld_shutdown(void);
 
 /* cells.c */
 struct cell *cell_find(const char *name);
+/* The spec of a declaration (its `cell run` arguments), as celld runs it
+ * (a supervised cell; the open-files limit celld was given). */
+int cell_spec_from_declaration(json_t *args, struct cell_spec *spec, struct cell_err *err);
 /* A cell from `cell run` arguments; `save`: write its declaration file
  * (not when it is read back from one). */
 int cell_declare(json_t *args, bool save, struct cell **out, struct cell_err *err);
@@ -167,6 +170,14 @@ void cell_notify_event(struct cell *c);
 /* --notify: answer `cl` once the cell is ready; false if it is already */
 bool cell_wait_ready(struct cell *c, struct client *cl);
 void cells_free_dead(void);
+
+/* spawner.c: cells are started by a small helper forked at startup */
+int spawner_start(struct cell_err *err);
+/* Start an instance of `c` with `opts` through the spawner: 0, -1 with err,
+ * or 1 when there is no spawner (the caller starts it itself). */
+int spawner_launch(struct cell *c, const struct cell_start_opts *opts, struct cell_instance **out,
+                   struct cell_err *err);
+void spawner_stop(void);
 
 /* state.c */
 int state_init(struct cell_err *err);

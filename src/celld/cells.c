@@ -282,6 +282,9 @@ static int launch(struct cell *c, unsigned generation, struct cell_instance **ou
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     c->started_wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    int rc = spawner_launch(c, &opts, out, err);
+    if (rc <= 0)
+        return rc;
     return cell_start(&c->spec, &opts, out, err);
 }
 
@@ -501,50 +504,58 @@ void cell_event(struct cell *c, enum cell_event ev)
         h(c);
 }
 
-int cell_declare(json_t *args, bool save, struct cell **out, struct cell_err *err)
+int cell_spec_from_declaration(json_t *args, struct cell_spec *spec, struct cell_err *err)
 {
     size_t n = json_array_size(args);
+    cell_spec_init(spec);
     if (n == 0 || n > 4096)
         return cell_err_set(err, 0, "run: the request has no arguments");
     char **argv = calloc(n + 2, sizeof *argv);
-    struct cell *c = calloc(1, sizeof *c);
-    if (argv == NULL || c == NULL) {
-        free(argv);
-        free(c);
+    if (argv == NULL)
         return cell_err_set(err, ENOMEM, "run");
-    }
-    c->listen_fd = -1;
-    c->notify_pipe[0] = c->notify_pipe[1] = -1;
     argv[0] = "run";
-    for (size_t i = 0; i < n; i++) {
-        argv[i + 1] = (char *)json_string_value(json_array_get(args, i));
-        if (argv[i + 1] == NULL) {
+    for (size_t i = 0; i < n; i++)
+        if ((argv[i + 1] = (char *)json_string_value(json_array_get(args, i))) == NULL) {
             free(argv);
-            free(c);
             return cell_err_set(err, 0, "run: argument %zu is not a string", i);
         }
-    }
-    cell_spec_init(&c->spec);
-    int first = cell_spec_from_args((int)n + 1, argv, &c->spec, err);
+    int first = cell_spec_from_args((int)n + 1, argv, spec, err);
     if (first == 0)
         cell_err_set(err, 0, "run: --help is for the command line");
-    if (first <= 0 || cell_spec_set_argv(&c->spec, argv + first, err) < 0 || cell_spec_validate(&c->spec, err) < 0)
-        goto fail;
-    if (!c->spec.supervise.detach) {
-        cell_err_set(err, 0, "run: celld runs supervised cells only (-d)");
-        goto fail;
-    }
-    if (cell_find(c->spec.name)) {
-        cell_err_set(err, 0, "cell %s: already exists (cell rm %s, or another --name)", c->spec.name, c->spec.name);
-        goto fail;
+    int rc =
+        first <= 0 || cell_spec_set_argv(spec, argv + first, err) < 0 || cell_spec_validate(spec, err) < 0 ? -1 : 0;
+    free(argv);
+    if (rc == 0 && !spec->supervise.detach)
+        rc = cell_err_set(err, 0, "run: celld runs supervised cells only (-d)");
+    if (rc < 0) {
+        cell_spec_free(spec);
+        return -1;
     }
     /* celld raised its own open-files limit; a cell gets the one it was given */
-    struct cell_rlimit *nofile = &c->spec.rlimits[CELL_RLIMIT_NOFILE];
+    struct cell_rlimit *nofile = &spec->rlimits[CELL_RLIMIT_NOFILE];
     if (!nofile->set && celld.nofile.rlim_max)
         *nofile =
             (struct cell_rlimit){.set = true,
                                  .soft = celld.nofile.rlim_cur == RLIM_INFINITY ? UINT64_MAX : celld.nofile.rlim_cur,
                                  .hard = celld.nofile.rlim_max == RLIM_INFINITY ? UINT64_MAX : celld.nofile.rlim_max};
+    return 0;
+}
+
+int cell_declare(json_t *args, bool save, struct cell **out, struct cell_err *err)
+{
+    struct cell *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return cell_err_set(err, ENOMEM, "run");
+    c->listen_fd = -1;
+    c->notify_pipe[0] = c->notify_pipe[1] = -1;
+    if (cell_spec_from_declaration(args, &c->spec, err) < 0) {
+        free(c);
+        return -1;
+    }
+    if (cell_find(c->spec.name)) {
+        cell_err_set(err, 0, "cell %s: already exists (cell rm %s, or another --name)", c->spec.name, c->spec.name);
+        goto fail;
+    }
     c->name = strdup(c->spec.name);
     c->args = json_incref(args);
     c->state = ST_EXITED;
@@ -573,7 +584,6 @@ int cell_declare(json_t *args, bool save, struct cell **out, struct cell_err *er
         c->notify_watch = (struct watch){.kind = W_NOTIFY, .owner = c};
         watch_add(c->notify_pipe[0], &c->notify_watch);
     }
-    free(argv);
     c->next = celld.cells;
     celld.cells = c;
     if (save)
@@ -589,7 +599,6 @@ fail:
     json_decref(c->args);
     cell_spec_free(&c->spec);
     free(c);
-    free(argv);
     return -1;
 }
 

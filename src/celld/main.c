@@ -221,6 +221,9 @@ int main(int argc, char **argv)
     take_lock();
     raise_nofile();
     open_cell_init();
+    /* before anything per cell exists: a start copies the spawner, not celld */
+    if (spawner_start(&err) < 0)
+        cell_log(CELL_LOG_WARN, "celld: warning: %s; celld starts cells itself", err.msg);
     /* before the first cell, and before the signals are blocked: the NATS
      * publisher is a process of its own (events_nats.c) */
     if (nats_url && events_nats_start(nats_url, nats_required, &err) < 0) {
@@ -301,6 +304,7 @@ int main(int argc, char **argv)
         metrics_run();
     }
     metrics_stop();
+    spawner_stop();
     events_nats_stop(); /* the last events reach NATS before `cell down` returns */
     if (celld.down_waiter)
         client_answer(celld.down_waiter, answer_ok());

@@ -110,7 +110,10 @@ json_t *cell_instance_save(const struct cell_instance *inst)
     return o;
 }
 
-int cell_instance_adopt(const struct cell_spec *spec, json_t *saved, struct cell_instance **out, struct cell_err *err)
+/* status_fd: the status socket, or -1 to take it from the init; ended_too:
+ * an init that has exited (not yet reaped) is taken too. */
+static int adopt(const struct cell_spec *spec, json_t *saved, int status_fd, bool ended_too, struct cell_instance **out,
+                 struct cell_err *err)
 {
     *out = NULL;
     json_int_t pid = json_integer_value(json_object_get(saved, "pid"));
@@ -123,7 +126,8 @@ int cell_instance_adopt(const struct cell_spec *spec, json_t *saved, struct cell
     fcntl(pidfd, F_SETFD, FD_CLOEXEC);
     char now[32];
     struct pollfd ended = {.fd = pidfd, .events = POLLIN};
-    if (process_start_time((pid_t)pid, now, sizeof now) < 0 || strcmp(now, start) != 0 || poll(&ended, 1, 0) != 0) {
+    if (process_start_time((pid_t)pid, now, sizeof now) < 0 || strcmp(now, start) != 0 ||
+        (!ended_too && poll(&ended, 1, 0) != 0)) {
         close(pidfd);
         return cell_err_set(err, ESRCH, "cell %s: adopt: its init (pid %d) has ended", spec->name, (int)pid);
     }
@@ -156,11 +160,25 @@ int cell_instance_adopt(const struct cell_spec *spec, json_t *saved, struct cell
         .tty = {.master = -1, .parent_sock = -1, .child_sock = -1},
     };
     /* -1 when the init holds none: its status is then unknown (SIGKILL) */
-    ps->go_write = (int)syscall(SYS_pidfd_getfd, pidfd, CELL_STATUS_HOLD_FD, 0);
+    ps->go_write = status_fd >= 0 ? status_fd : (int)syscall(SYS_pidfd_getfd, pidfd, CELL_STATUS_HOLD_FD, 0);
     ps->have_cgroup = cgroup_from_saved(saved, &ps->cg);
     sigprocmask(SIG_SETMASK, NULL, &ps->old_mask);
     *out = ps;
     return 0;
+}
+
+int cell_instance_adopt(const struct cell_spec *spec, json_t *saved, struct cell_instance **out, struct cell_err *err)
+{
+    return adopt(spec, saved, -1, false, out, err);
+}
+
+int cell_instance_adopt_handed(const struct cell_spec *spec, json_t *saved, int status_fd, struct cell_instance **out,
+                               struct cell_err *err)
+{
+    int rc = adopt(spec, saved, status_fd, true, out, err);
+    if (rc < 0)
+        close(status_fd);
+    return rc;
 }
 
 void cell_instance_discard(json_t *saved)
@@ -190,4 +208,19 @@ int cell_instance_take_fd(const struct cell_instance *inst, int n, struct cell_e
     if (fd < 0)
         return cell_err_set(err, errno, "take fd %d of the cell's init (pid %d)", n, (int)inst->init_pid);
     return fd;
+}
+
+int cell_instance_hand_over(struct cell_instance *inst)
+{
+    int status_fd = inst->go_write;
+    inst->go_write = -1;
+    int *fds[] = {&inst->report_read,     &inst->pidfd,   &inst->cg.v2_fd, &inst->sb.go_read,
+                  &inst->sb.report_write, &inst->timerfd, &inst->sigfd};
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+        if (*fds[i] >= 0) {
+            close(*fds[i]);
+            *fds[i] = -1;
+        }
+    free(inst);
+    return status_fd;
 }

@@ -291,7 +291,7 @@ static int prepare(struct cell_instance *ps, struct cell_err *err)
         if (cgroup_layout_detect(&layout, err) < 0)
             return -1;
         if (cgroup_layout_usable(&layout)) {
-            if (cgroup_create_early(&layout, spec, getpid(), ps->generation, &ps->cg, err) < 0)
+            if (cgroup_create_early(&layout, spec, ps->owner, ps->generation, &ps->cg, err) < 0)
                 return -1;
             ps->have_cgroup = true;
             ps->sb.cgroup = &ps->cg;
@@ -379,11 +379,15 @@ static struct cell_instance *instance_new(const struct cell_spec *spec, const st
         ps->sb.listen_fd = opts->listen_fd > 0 ? opts->listen_fd : -1;
         ps->sb.notify_fd = opts->notify_fd > 0 ? opts->notify_fd : -1;
         ps->generation = opts->generation;
+        if (opts->owner > 0)
+            ps->owner = opts->owner;
         ps->sb.init_exec_fd = opts->init_exec_fd > 0 ? opts->init_exec_fd : -1;
         for (int i = 0; i < CELL_HELD_FDS && ps->detached; i++)
             ps->sb.held[i] = opts->held_fds[i] > 0 ? opts->held_fds[i] : -1;
     }
     ps->sb.detached = ps->detached;
+    if (ps->owner == 0)
+        ps->owner = getpid();
     ps->sb.rootless = geteuid() != 0;
     ps->sb.userns = ps->sb.rootless || spec->ns.userns;
     sigprocmask(SIG_SETMASK, NULL, &ps->old_mask);

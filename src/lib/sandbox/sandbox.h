@@ -107,6 +107,7 @@ struct cell_instance {
     struct sandbox sb;
     bool detached;
     unsigned generation; /* a cell's second instance (swap) needs other cgroup names */
+    pid_t owner;         /* the pid in its cgroups' names: cell.NAME.PID */
     struct cell_cgroup cg;
     bool have_cgroup;
     pid_t keeper;
