@@ -606,7 +606,9 @@ json_t *cell_status_json(const struct cell *c)
 {
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(c->name));
-    json_object_set_new(o, "state", json_string(cell_state_name(c->state)));
+    /* running but not ready yet (--notify): shown as starting */
+    bool starting = c->state == ST_RUNNING && c->inst && !c->ready;
+    json_object_set_new(o, "state", json_string(starting ? "starting" : cell_state_name(c->state)));
     json_object_set_new(o, "pid", json_integer(c->inst ? cell_instance_pid(c->inst) : 0));
     json_object_set_new(o, "restarts", json_integer(c->restarts));
     bool up = c->state == ST_RUNNING || c->state == ST_STOPPING;

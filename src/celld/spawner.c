@@ -66,8 +66,8 @@ static void send_json_with_fd(int sock, json_t *o, int fd)
         char buf[CMSG_SPACE(sizeof(int))];
     } control;
     struct iovec iov = {.iov_base = text, .iov_len = strlen(text)};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                         .msg_controllen = sizeof control.buf};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
     struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;
@@ -162,8 +162,8 @@ __attribute__((noreturn)) static void spawner_main(int sock)
             char buf[CMSG_SPACE(FD_COUNT * sizeof(int))];
         } control;
         struct iovec iov = {.iov_base = buf, .iov_len = SPAWN_MSG_MAX};
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                             .msg_controllen = sizeof control.buf};
+        struct msghdr msg = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
         ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
         if (n <= 0) {
             if (n < 0 && errno == EINTR)
@@ -237,13 +237,12 @@ static void spawner_lost(const char *why)
         waitpid(spawner_pid, NULL, WNOHANG);
 }
 
-int spawner_launch(struct cell *c, const struct cell_start_opts *opts, struct cell_instance **out,
-                   struct cell_err *err)
+int spawner_launch(struct cell *c, const struct cell_start_opts *opts, struct cell_instance **out, struct cell_err *err)
 {
     *out = NULL;
     if (spawner_fd < 0)
         return 1; /* none: the caller starts the cell itself */
-    int given[FD_COUNT] = {opts->stdio[1], opts->stdio[2], opts->listen_fd,
+    int given[FD_COUNT] = {opts->stdio[1],  opts->stdio[2],    opts->listen_fd,
                            opts->notify_fd, opts->held_fds[0], opts->held_fds[1]};
     int fds[FD_COUNT], nfds = 0;
     unsigned mask = 0;
@@ -285,8 +284,8 @@ int spawner_launch(struct cell *c, const struct cell_start_opts *opts, struct ce
     }
     char answer[16384];
     struct iovec aiov = {.iov_base = answer, .iov_len = sizeof answer - 1};
-    struct msghdr amsg = {.msg_iov = &aiov, .msg_iovlen = 1, .msg_control = control.buf,
-                          .msg_controllen = CMSG_SPACE(sizeof(int))};
+    struct msghdr amsg = {
+        .msg_iov = &aiov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = CMSG_SPACE(sizeof(int))};
     ssize_t n;
     do
         n = recvmsg(spawner_fd, &amsg, MSG_CMSG_CLOEXEC);
@@ -311,7 +310,7 @@ int spawner_launch(struct cell *c, const struct cell_start_opts *opts, struct ce
     }
     int rc = cell_instance_adopt_handed(&c->spec, json_object_get(a, "saved"), status_fd, out, err);
     (void)!send(spawner_fd, "a", 1, MSG_NOSIGNAL); /* taken: the spawner may reap it */
-    if (rc < 0) /* gone already (killed and reaped?): what it left goes */
+    if (rc < 0)                                    /* gone already (killed and reaped?): what it left goes */
         cell_instance_discard(json_object_get(a, "saved"));
     json_decref(a);
     return rc < 0 ? -1 : 0;

@@ -210,8 +210,8 @@ PY
     expect_err "--ttl: only for a supervised cell (add -d)"
 }
 
-celld_pid() {
-    pgrep -f "celld --root $CELL_ROOT" | head -n 1
+celld_pid() { # the oldest: its spawner (and NATS publisher) share its command line
+    pgrep -o -f "celld --root $CELL_ROOT"
 }
 
 # the cell's log holds "tick 0" .. "tick N" without a gap, N >= $2
@@ -221,6 +221,29 @@ import re, sys
 ticks = [int(m) for m in re.findall(r"stdout: tick (\d+)", open(sys.argv[1]).read())]
 sys.exit(0 if ticks == list(range(len(ticks))) and len(ticks) > int(sys.argv[2]) else 1)
 PY
+}
+
+@test "celld: cells are started by its spawner; without one celld starts them itself" {
+    c run -d --name first -- /bin/sleep 1000
+    local celld spawner init
+    celld=$(celld_pid)
+    init=$(field_of first pid)
+    spawner=$(awk '/^PPid:/ {print $2}' "/proc/$init/status")
+    # the init's parent is the spawner, a child of celld: not celld itself
+    [[ $spawner != "$celld" && $(awk '/^PPid:/ {print $2}' "/proc/$spawner/status") == "$celld" ]]
+    # an exit status comes back whole through it, even for a cell that ends at once
+    c run -d --name quick --restart never -- /bin/sh -c 'exit 7'
+    wait_until 20 state_is quick exited
+    [[ $(field_of quick exit_code) == 7 ]]
+    # the spawner dies: celld says so and starts the next cells itself
+    kill -9 "$spawner"
+    c run -d --name second -- /bin/sleep 1000
+    state_is second running
+    [[ $(awk '/^PPid:/ {print $2}' "/proc/$(field_of second pid)/status") == "$celld" ]]
+    grep -q "the spawner is gone" "$CELL_ROOT/var/logs/celld.log"
+    state_is first running
+    c stop first
+    [[ $(field_of first exit_code) == 143 ]]
 }
 
 @test "celld: a supervised cell's pid 1 is cell-init, holding none of celld's memory" {
@@ -628,6 +651,15 @@ PY
     run --separate-stderr c run -d --name never --notify --restart never -- /bin/sh -c 'exit 3'
     expect_status 125
     expect_err "cell never: exited (3) before it was ready"
+    # until it is ready, a running cell shows as starting
+    (c run -d --name late --notify --bind "$d:/state:rw" -- \
+        /bin/sh -c 'while [ ! -e /state/go ]; do sleep 0.1; done; echo >&$CELL_NOTIFY_FD; exec sleep 1000') \
+        >/dev/null 2>&1 3>&- &
+    local runner=$!
+    wait_until 20 state_is late starting
+    touch "$d/go"
+    wait "$runner"
+    state_is late running
 }
 
 @test "celld: swap with --notify stops the old instance only once the new one is ready" {
