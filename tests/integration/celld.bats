@@ -615,7 +615,7 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
 with open(sys.argv[2], "w") as f:
-    for _ in range(3):
+    for _ in range(4):  # stdout, stderr (their order varies), and the long line's two parts
         f.write(s.recv(2048).decode() + "\n"); f.flush()
 PY
     local receiver=$!
