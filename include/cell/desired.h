@@ -19,7 +19,7 @@ struct cell_desired_cell {
     char *name;
     char *file; /* the .lua file and line of the document */
     int line;
-    json_t *args;      /* `cell run -d` arguments (array of strings) */
+    json_t *args; /* `cell run -d` arguments (array of strings) */
     struct cell_spec spec;
     bool autostart;
     json_t *depends_on; /* array of names */

@@ -110,8 +110,8 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 }
 
 /* Raise "FILE:LINE: KIND "NAME": PATH: message". */
-__attribute__((noreturn, format(printf, 3, 4))) static void doc_error(lua_State *L, const char *path,
-                                                                     const char *fmt, ...)
+__attribute__((noreturn, format(printf, 3, 4))) static void doc_error(lua_State *L, const char *path, const char *fmt,
+                                                                      ...)
 {
     struct loader *ld = loader_of(L);
     char msg[1024];
@@ -119,8 +119,8 @@ __attribute__((noreturn, format(printf, 3, 4))) static void doc_error(lua_State 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    lua_pushfstring(L, "%s:%d: %s \"%s\": %s%s%s", ld->file, ld->line, ld->kind, ld->name ? ld->name : "?", path ? path : "",
-                    path ? ": " : "", msg);
+    lua_pushfstring(L, "%s:%d: %s \"%s\": %s%s%s", ld->file, ld->line, ld->kind, ld->name ? ld->name : "?",
+                    path ? path : "", path ? ": " : "", msg);
     lua_error(L);
     abort(); /* not reached */
 }
@@ -328,8 +328,9 @@ static void run_as(lua_State *L, int idx, const char *path, json_t *args)
             doc_error(L, path, "\"%s\": no such %s on this host", s, pw ? "group" : "user");
         snprintf(user, sizeof user, "%u:%u", (unsigned)pw->pw_uid, (unsigned)(gr ? gr->gr_gid : pw->pw_gid));
     } else {
-        doc_error(L, path, "\"%s\": expected uid:UID[:GID] or host:USER[:GROUP] (cell:USER is not supported: a cell "
-                           "has no user database when it is declared)",
+        doc_error(L, path,
+                  "\"%s\": expected uid:UID[:GID] or host:USER[:GROUP] (cell:USER is not supported: a cell "
+                  "has no user database when it is declared)",
                   s);
     }
     arg2(args, "--user", user);
@@ -508,8 +509,8 @@ static void cell_restart(lua_State *L, int idx, json_t *args)
         arg2(args, "--restart", s);
         return;
     }
-    static const char *const keys[] = {"policy",       "delay",         "max_delay",    "stable_after",
-                                       "backoff_reset", "crash_limit",  "crash_window", NULL};
+    static const char *const keys[] = {"policy",        "delay",       "max_delay",    "stable_after",
+                                       "backoff_reset", "crash_limit", "crash_window", NULL};
     static const char *const flags[] = {"--restart",       "--restart-delay", "--restart-max-delay", "--stable-after",
                                         "--backoff-reset", "--crash-limit",   "--crash-window"};
     int t = lua_absindex(L, idx);
@@ -605,9 +606,9 @@ static int doc_cell(lua_State *L)
             doc_error(L, NULL, "declared twice (first at %s:%d)", ld->d->cells[i].file, ld->d->cells[i].line);
     if (!lua_istable(L, 2))
         doc_error(L, NULL, "expected cell(NAME, { ... })");
-    static const char *const keys[] = {"autostart", "create", "supervise", "depends_on", "healthcheck", "mounts",
-                                       "rootfs",    "limits", "network",   "env",        "restart",     "listen",
-                                       "ttl",       "stop_timeout", NULL};
+    static const char *const keys[] = {"autostart", "create", "supervise", "depends_on",   "healthcheck",
+                                       "mounts",    "rootfs", "limits",    "network",      "env",
+                                       "restart",   "listen", "ttl",       "stop_timeout", NULL};
     check_keys(L, 2, NULL, keys);
     /* held: freed if an error longjmps out of here */
     json_t *args = hold(ld, json_array()), *depends = hold(ld, json_array()), *volumes = hold(ld, json_array());
@@ -831,8 +832,9 @@ static int doc_apply(lua_State *L)
         if (!lua_istable(L, -1) || lua_getfield(L, -1, "action") != LUA_TSTRING) {
             char path[32];
             snprintf(path, sizeof path, "[%lld]", (long long)i);
-            doc_error(L, path, "expected an action: exec, dir, line, symlink, copy, untar, file, patch, template or "
-                               "script");
+            doc_error(L, path,
+                      "expected an action: exec, dir, line, symlink, copy, untar, file, patch, template or "
+                      "script");
         }
         lua_pop(L, 2);
     }
@@ -857,29 +859,42 @@ static int doc_apply(lua_State *L)
 /* The action constructors and helpers, in Lua: each checks its arguments
  * and returns a plain table; error(..., 2) points at the caller's line. */
 static const char prelude[] =
-    "local function s(v, what, fn) if type(v) ~= 'string' then error(fn .. ': ' .. what .. ' must be a string', 3) end end\n"
-    "local function o(v, fn) if v ~= nil and type(v) ~= 'table' then error(fn .. ': options must be a table', 3) end return v or {} end\n"
+    "local function s(v, what, fn) if type(v) ~= 'string' then error(fn .. ': ' .. what .. ' must be a string', 3) end "
+    "end\n"
+    "local function o(v, fn) if v ~= nil and type(v) ~= 'table' then error(fn .. ': options must be a table', 3) end "
+    "return v or {} end\n"
     "local function act(kind, t) t.action = kind return t end\n"
     "function from_env(name) s(name, 'the variable name', 'from_env') return { from_env = name } end\n"
     "function exec(cmd) s(cmd, 'the command', 'exec') return act('exec', { cmd = cmd }) end\n"
     "function dir(path, opt) s(path, 'the path', 'dir') return act('dir', { path = path, opts = o(opt, 'dir') }) end\n"
-    "function line(path, text) s(path, 'the path', 'line') s(text, 'the line', 'line') return act('line', { path = path, text = text }) end\n"
-    "function symlink(target, link) s(target, 'the target', 'symlink') s(link, 'the link', 'symlink') return act('symlink', { target = target, link = link }) end\n"
-    "function copy(src, dst, opt) s(src, 'the source', 'copy') s(dst, 'the destination', 'copy') return act('copy', { src = src, dst = dst, opts = o(opt, 'copy') }) end\n"
-    "function untar(src, dst, opt) s(src, 'the archive', 'untar') s(dst, 'the destination', 'untar') return act('untar', { src = src, dst = dst, opts = o(opt, 'untar') }) end\n"
-    "function file(path, content, opt) s(path, 'the path', 'file') s(content, 'the content', 'file') return act('file', { path = path, content = content, opts = o(opt, 'file') }) end\n"
-    "function patch(path, content, opt) s(path, 'the path', 'patch') s(content, 'the patch', 'patch') return act('patch', { path = path, content = content, opts = o(opt, 'patch') }) end\n"
-    "function template(src, dst, opt) s(src, 'the template', 'template') s(dst, 'the destination', 'template') return act('template', { src = src, dst = dst, opts = o(opt, 'template') }) end\n"
-    "function script(path, opt) s(path, 'the script', 'script') return act('script', { path = path, opts = o(opt, 'script') }) end\n"
-    "function pkg() error('pkg: there is no package action on Linux; install packages with exec(\"apt-get install -y ...\")', 2) end\n";
+    "function line(path, text) s(path, 'the path', 'line') s(text, 'the line', 'line') return act('line', { path = "
+    "path, text = text }) end\n"
+    "function symlink(target, link) s(target, 'the target', 'symlink') s(link, 'the link', 'symlink') return "
+    "act('symlink', { target = target, link = link }) end\n"
+    "function copy(src, dst, opt) s(src, 'the source', 'copy') s(dst, 'the destination', 'copy') return act('copy', { "
+    "src = src, dst = dst, opts = o(opt, 'copy') }) end\n"
+    "function untar(src, dst, opt) s(src, 'the archive', 'untar') s(dst, 'the destination', 'untar') return "
+    "act('untar', { src = src, dst = dst, opts = o(opt, 'untar') }) end\n"
+    "function file(path, content, opt) s(path, 'the path', 'file') s(content, 'the content', 'file') return "
+    "act('file', { path = path, content = content, opts = o(opt, 'file') }) end\n"
+    "function patch(path, content, opt) s(path, 'the path', 'patch') s(content, 'the patch', 'patch') return "
+    "act('patch', { path = path, content = content, opts = o(opt, 'patch') }) end\n"
+    "function template(src, dst, opt) s(src, 'the template', 'template') s(dst, 'the destination', 'template') return "
+    "act('template', { src = src, dst = dst, opts = o(opt, 'template') }) end\n"
+    "function script(path, opt) s(path, 'the script', 'script') return act('script', { path = path, opts = o(opt, "
+    "'script') }) end\n"
+    "function pkg() error('pkg: there is no package action on Linux; install packages with exec(\"apt-get install -y "
+    "...\")', 2) end\n";
 
 static lua_State *new_state(struct loader *ld)
 {
     lua_State *L = lua_newstate(limited_alloc, ld);
     if (L == NULL)
         return NULL;
-    static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},       {LUA_TABLIBNAME, luaopen_table},
-                                    {LUA_STRLIBNAME, luaopen_string}, {LUA_MATHLIBNAME, luaopen_math},
+    static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},
+                                    {LUA_TABLIBNAME, luaopen_table},
+                                    {LUA_STRLIBNAME, luaopen_string},
+                                    {LUA_MATHLIBNAME, luaopen_math},
                                     {LUA_UTF8LIBNAME, luaopen_utf8}};
     for (size_t i = 0; i < ARRAY_SIZE(libs); i++) {
         luaL_requiref(L, libs[i].name, libs[i].func, 1);
@@ -895,7 +910,8 @@ static lua_State *new_state(struct loader *ld)
     lua_register(L, "host", doc_host);
     lua_register(L, "apply", doc_apply);
     lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
-    if (luaL_loadbufferx(L, prelude, sizeof prelude - 1, "=prelude", "t") != LUA_OK || lua_pcall(L, 0, 0, 0) != LUA_OK) {
+    if (luaL_loadbufferx(L, prelude, sizeof prelude - 1, "=prelude", "t") != LUA_OK ||
+        lua_pcall(L, 0, 0, 0) != LUA_OK) {
         lua_close(L);
         return NULL;
     }
@@ -948,8 +964,8 @@ static int visit(const struct cell_desired *d, size_t i, unsigned char *mark, st
     {
         int j = find_cell(d, json_string_value(dep));
         if (j < 0)
-            return cell_err_set(err, 0, "%s:%d: cell \"%s\": depends_on: no cell \"%s\" is declared", c->file,
-                                c->line, c->name, json_string_value(dep));
+            return cell_err_set(err, 0, "%s:%d: cell \"%s\": depends_on: no cell \"%s\" is declared", c->file, c->line,
+                                c->name, json_string_value(dep));
         if (visit(d, (size_t)j, mark, err) < 0)
             return -1;
     }
@@ -977,7 +993,8 @@ static int check_across(const struct cell_desired *d, struct cell_err *err)
             for (size_t j = 0; j < d->nvolumes; j++)
                 found |= strcmp(d->volumes[j].name, name) == 0;
             if (!found) {
-                rc = cell_err_set(err, 0, "%s:%d: cell \"%s\": mounts: no volume \"%s\" is declared (volume(\"%s\", "
+                rc = cell_err_set(err, 0,
+                                  "%s:%d: cell \"%s\": mounts: no volume \"%s\" is declared (volume(\"%s\", "
                                   "{mode = \"0755\"}))",
                                   c->file, c->line, c->name, name, name);
                 break;

@@ -88,8 +88,7 @@ static void test_cell_becomes_declaration(void **state)
     assert_string_equal(json_string_value(json_object_get(vm, "target")), "/srv");
     assert_int_equal(d.napplies, 1);
     assert_int_equal(json_array_size(d.applies[0].actions), 2);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(d.applies[0].actions, 0), "action")),
-                        "file");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(d.applies[0].actions, 0), "action")), "file");
     cell_desired_free(&d);
 }
 
@@ -108,8 +107,7 @@ static void test_document_errors(void **state)
             "cell \"web\": declared twice (first at web.lua:1)");
     refused("cell('web', { supervise = { cmd = 'x' }, autostart = 'yes' })", "autostart: expected true or false");
     refused("cell('web', { supervise = { cmd = 'x' }, create = { profile = 'paranoid' } })", "create.profile:");
-    refused("cell('web', { supervise = { cmd = 'x' }, create = { rlimit_nofile = 'lots' } })",
-            "create.rlimit_nofile:");
+    refused("cell('web', { supervise = { cmd = 'x' }, create = { rlimit_nofile = 'lots' } })", "create.rlimit_nofile:");
     refused("cell('web', { supervise = { cmd = 'x', run_as = 'cell:www' } })", "supervise.run_as: \"cell:www\"");
     refused("cell('web', { supervise = { cmd = 'x', run_as = 'host:no-such-user-here' } })",
             "no such user on this host");
@@ -121,7 +119,8 @@ static void test_document_errors(void **state)
     refused("cell('web', { supervise = { cmd = 'x' }, restart = 'sometimes' })", "restart:");
     refused("cell('web', { supervise = { cmd = 'x' }, restart = { delay = 'soon' } })", "restart.delay");
     refused("cell('web', { supervise = { cmd = 'x' }, ttl = 'forever' })", "ttl");
-    refused("cell('web', { supervise = { cmd = 'x' }, rootfs = 'relative' })", "rootfs: \"relative\" is not an absolute path");
+    refused("cell('web', { supervise = { cmd = 'x' }, rootfs = 'relative' })",
+            "rootfs: \"relative\" is not an absolute path");
     refused("cell('web', { supervise = { cmd = 'x' }, listen = 'sock' })", "listen: \"sock\" is not an absolute");
     refused("cell('web', { supervise = { cmd = 'x' }, mounts = { host('/tmp', { target = 'rel' }) } })",
             "mounts[1]: target: an absolute path is needed");
@@ -153,9 +152,10 @@ static void test_document_errors(void **state)
 static void test_sandbox(void **state)
 {
     (void)state;
-    static const char *const forbidden[] = {"dofile('/etc/passwd')", "loadfile('/etc/passwd')", "load('return 1')",
-                                            "require('os')", "collectgarbage()", "os.exit(1)",
-                                            "io.open('/etc/passwd')", "debug.getinfo(1)", "package.loadlib('x','y')"};
+    static const char *const forbidden[] = {
+        "dofile('/etc/passwd')",  "loadfile('/etc/passwd')", "load('return 1')",
+        "require('os')",          "collectgarbage()",        "os.exit(1)",
+        "io.open('/etc/passwd')", "debug.getinfo(1)",        "package.loadlib('x','y')"};
     for (size_t i = 0; i < sizeof forbidden / sizeof forbidden[0]; i++)
         refused(forbidden[i], "attempt to");
 }
@@ -216,8 +216,10 @@ static void test_directory_in_sorted_order(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cell_becomes_declaration), cmocka_unit_test(test_document_errors),
-        cmocka_unit_test(test_sandbox),                   cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_cell_becomes_declaration),
+        cmocka_unit_test(test_document_errors),
+        cmocka_unit_test(test_sandbox),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_directory_in_sorted_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
