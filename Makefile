@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BUILD ?= build
 
-BUILD_PKGS := meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libcap-dev libjansson-dev libmicrohttpd-dev libnats-dev libncurses-dev liblua5.4-dev scdoc
+BUILD_PKGS := meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libcap-dev libjansson-dev libmicrohttpd-dev libnats-dev libncurses-dev liblua5.4-dev libssl-dev scdoc
 TEST_PKGS := libcmocka-dev bats clang clang-format libclang-rt-14-dev python3 tmux util-linux iproute2 procps git make busybox-static curl nats-server
 BENCH_PKGS := crun runc bubblewrap busybox-static hyperfine python3 s6
 

@@ -65,6 +65,19 @@ int cell_desired_load_text(const char *file, const char *text, size_t len, const
                            struct cell_desired *out, struct cell_err *err);
 void cell_desired_free(struct cell_desired *d);
 
+/* What a cell's desired state hashes to (SHA-256, hex), for drift: see
+ * src/lib/drift.c for what each covers. */
+struct cell_desired_hashes {
+    char service[65];  /* the running cell: command, mounts, limits, ... */
+    char policy[65];   /* create: profile, reserved ports, rlimits */
+    char manifest[65]; /* service and policy */
+    char apply[65];    /* its apply actions and the files they read */
+};
+/* Hash cell `c` of `d`; relative action sources are read below `spec_dir`.
+ * -1 with err (naming the action) when a source cannot be read. */
+int cell_desired_hash(const struct cell_desired *d, const struct cell_desired_cell *c, const char *spec_dir,
+                      struct cell_desired_hashes *out, struct cell_err *err);
+
 #ifdef __cplusplus
 }
 #endif

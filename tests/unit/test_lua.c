@@ -213,6 +213,77 @@ static void test_directory_in_sorted_order(void **state)
     assert_non_null(strstr(err.msg, "desired state: read /nonexistent-cell-dir"));
 }
 
+/* Hashes of the only cell of `text`; the apply sources are read in `dir`. */
+static struct cell_desired_hashes hashes(const char *text, const char *dir)
+{
+    struct cell_desired d;
+    struct cell_err err;
+    if (load(text, &d, &err) < 0)
+        fail_msg("%s", err.msg);
+    struct cell_desired_hashes h;
+    if (cell_desired_hash(&d, &d.cells[0], dir, &h, &err) < 0)
+        fail_msg("%s", err.msg);
+    cell_desired_free(&d);
+    return h;
+}
+
+static void test_drift_hashes(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cell-test-drift-XXXXXX", src[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(src, sizeof src, "%s/page.in", dir);
+    FILE *f = fopen(src, "w");
+    fputs("hello {{cell_name}}\n", f);
+    fclose(f);
+    const char *base = "cell('web', { create = { profile = 'high' }, supervise = { cmd = 'run' }, env = { A = '1', B "
+                       "= '2' } }) apply('web', { template('page.in', '/srv/i.html'), exec('true') })";
+    struct cell_desired_hashes h0 = hashes(base, dir), h;
+    assert_int_equal(strlen(h0.service), 64);
+    /* the same document, its keys in another order: the same hashes */
+    h = hashes("cell('web', { env = { B = '2', A = '1' }, supervise = { cmd = 'run' }, create = { profile = 'high' } "
+               "}) apply('web', { template('page.in', '/srv/i.html'), exec('true') })",
+               dir);
+    assert_string_equal(h.manifest, h0.manifest);
+    assert_string_equal(h.apply, h0.apply);
+    /* a service change */
+    h = hashes("cell('web', { create = { profile = 'high' }, supervise = { cmd = 'run2' }, env = { A = '1', B = '2' } "
+               "}) apply('web', { template('page.in', '/srv/i.html'), exec('true') })",
+               dir);
+    assert_string_not_equal(h.service, h0.service);
+    assert_string_equal(h.policy, h0.policy);
+    assert_string_not_equal(h.manifest, h0.manifest);
+    assert_string_equal(h.apply, h0.apply);
+    /* a policy change */
+    h = hashes("cell('web', { create = { profile = 'medium' }, supervise = { cmd = 'run' }, env = { A = '1', B = '2' "
+               "} }) apply('web', { template('page.in', '/srv/i.html'), exec('true') })",
+               dir);
+    assert_string_equal(h.service, h0.service);
+    assert_string_not_equal(h.policy, h0.policy);
+    assert_string_equal(h.apply, h0.apply);
+    /* an action change, and a change in a file an action reads */
+    h = hashes("cell('web', { create = { profile = 'high' }, supervise = { cmd = 'run' }, env = { A = '1', B = '2' } "
+               "}) apply('web', { template('page.in', '/srv/i.html'), exec('false') })",
+               dir);
+    assert_string_equal(h.manifest, h0.manifest);
+    assert_string_not_equal(h.apply, h0.apply);
+    f = fopen(src, "w");
+    fputs("hello again\n", f);
+    fclose(f);
+    h = hashes(base, dir);
+    assert_string_equal(h.manifest, h0.manifest);
+    assert_string_not_equal(h.apply, h0.apply);
+    /* a source that is not there is an error naming the action */
+    unlink(src);
+    struct cell_desired d;
+    struct cell_err err;
+    assert_int_equal(load(base, &d, &err), 0);
+    assert_int_equal(cell_desired_hash(&d, &d.cells[0], dir, &h, &err), -1);
+    assert_non_null(strstr(err.msg, "web.lua:1: apply \"web\": [1]: source "));
+    cell_desired_free(&d);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_sandbox),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_directory_in_sorted_order),
+        cmocka_unit_test(test_drift_hashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
