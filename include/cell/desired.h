@@ -64,6 +64,9 @@ int cell_desired_load(const char *dir, const struct cell_desired_opts *opts, str
 int cell_desired_load_text(const char *file, const char *text, size_t len, const struct cell_desired_opts *opts,
                            struct cell_desired *out, struct cell_err *err);
 void cell_desired_free(struct cell_desired *d);
+/* The cells in the order to start them: each after what it depends_on,
+ * otherwise as declared. `order` has room for d->ncells indices. */
+int cell_desired_order(const struct cell_desired *d, size_t *order);
 
 /* What a cell's desired state hashes to (SHA-256, hex), for drift: see
  * src/lib/drift.c for what each covers. */

@@ -1008,6 +1008,36 @@ static int check_across(const struct cell_desired *d, struct cell_err *err)
     return rc;
 }
 
+/* Depth-first: dependencies first, then the cell (cycles were refused at
+ * load, so marks only need "placed"). */
+static void place(const struct cell_desired *d, size_t i, unsigned char *placed, size_t *order, size_t *n)
+{
+    if (placed[i])
+        return;
+    placed[i] = 1;
+    size_t k;
+    json_t *dep;
+    json_array_foreach(d->cells[i].depends_on, k, dep)
+    {
+        int j = find_cell(d, json_string_value(dep));
+        if (j >= 0)
+            place(d, (size_t)j, placed, order, n);
+    }
+    order[(*n)++] = i;
+}
+
+int cell_desired_order(const struct cell_desired *d, size_t *order)
+{
+    unsigned char *placed = calloc(d->ncells + 1, 1);
+    if (placed == NULL)
+        return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < d->ncells; i++)
+        place(d, i, placed, order, &n);
+    free(placed);
+    return 0;
+}
+
 /* ---- entry points ------------------------------------------------------------- */
 
 static int loader_open(struct loader *ld, const struct cell_desired_opts *opts, struct cell_desired *out,

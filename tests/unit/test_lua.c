@@ -213,6 +213,26 @@ static void test_directory_in_sorted_order(void **state)
     assert_non_null(strstr(err.msg, "desired state: read /nonexistent-cell-dir"));
 }
 
+static void test_depends_on_order(void **state)
+{
+    (void)state;
+    struct cell_desired d;
+    struct cell_err err;
+    const char *text = "cell('web', { supervise = { cmd = 'x' }, depends_on = { 'api', 'cache' } })\n"
+                       "cell('api', { supervise = { cmd = 'x' }, depends_on = { 'db' } })\n"
+                       "cell('other', { supervise = { cmd = 'x' } })\n"
+                       "cell('db', { supervise = { cmd = 'x' } })\n"
+                       "cell('cache', { supervise = { cmd = 'x' } })\n";
+    if (load(text, &d, &err) < 0)
+        fail_msg("%s", err.msg);
+    size_t order[5];
+    assert_int_equal(cell_desired_order(&d, order), 0);
+    const char *want[] = {"db", "api", "cache", "web", "other"};
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(d.cells[order[i]].name, want[i]);
+    cell_desired_free(&d);
+}
+
 /* Hashes of the only cell of `text`; the apply sources are read in `dir`. */
 static struct cell_desired_hashes hashes(const char *text, const char *dir)
 {
@@ -293,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_directory_in_sorted_order),
         cmocka_unit_test(test_drift_hashes),
+        cmocka_unit_test(test_depends_on_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
