@@ -29,6 +29,7 @@
  * what was still unacknowledged (the ids make that safe). At EOF (celld
  * exiting) it publishes what is left and waits briefly for the acks. */
 #include "celld.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -153,17 +154,6 @@ void events_nats_stop(void)
     sink.helper = 0;
 }
 
-/* Close every fd but stdio and the two given. */
-static void close_all_but(int a, int b)
-{
-    int lo = a < b ? a : b, hi = a < b ? b : a;
-    if (lo > 3)
-        syscall(SYS_close_range, 3, lo - 1, 0);
-    if (hi > lo + 1)
-        syscall(SYS_close_range, lo + 1, hi - 1, 0);
-    syscall(SYS_close_range, hi + 1, ~0U, 0);
-}
-
 int events_nats_start(const char *url, bool required, struct cell_err *err)
 {
     int queue[2], verdict[2];
@@ -187,7 +177,8 @@ int events_nats_start(const char *url, bool required, struct cell_err *err)
         return cell_err_set(err, e, "events: NATS: fork the publisher");
     }
     if (pid == 0) {
-        close_all_but(queue[0], verdict[1]);
+        int keep[] = {queue[0], verdict[1]}; /* and stdio */
+        close_range_except(keep, 2, 0);
         helper_main(url, required, queue[0], verdict[1]);
     }
     close(queue[0]);

@@ -212,14 +212,7 @@ int spawner_start(struct cell_err *err)
     if (pid == 0) {
         /* nothing of celld's but the socket and cell-init */
         int keep[] = {pair[1], celld.cell_init_fd};
-        int lo = keep[0] < keep[1] ? keep[0] : keep[1], hi = keep[0] < keep[1] ? keep[1] : keep[0];
-        if (lo < 0)
-            lo = hi, hi = -1;
-        if (lo > 3)
-            syscall(SYS_close_range, 3, lo - 1, 0);
-        if (hi > lo + 1)
-            syscall(SYS_close_range, lo + 1, hi - 1, 0);
-        syscall(SYS_close_range, (hi > lo ? hi : lo) + 1, ~0U, 0);
+        close_range_except(keep, 2, 0);
         spawner_main(pair[1]);
     }
     close(pair[1]);

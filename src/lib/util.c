@@ -4,6 +4,7 @@
 #include "cell/cell.h"
 
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -98,4 +99,21 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
     unlink(tmp);
     errno = saved;
     return -1;
+}
+
+/* close_range() (with `flags`) every fd above 2 except those in keep[]. */
+void close_range_except(const int *keep, size_t n, unsigned flags)
+{
+    unsigned from = 3;
+    for (;;) {
+        unsigned next = UINT_MAX;
+        for (size_t i = 0; i < n; i++)
+            if (keep[i] >= 0 && (unsigned)keep[i] >= from && (unsigned)keep[i] < next)
+                next = (unsigned)keep[i];
+        if (next > from)
+            syscall(SYS_close_range, from, next == UINT_MAX ? ~0U : next - 1, flags);
+        if (next == UINT_MAX)
+            break;
+        from = next + 1;
+    }
 }

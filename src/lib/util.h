@@ -44,6 +44,9 @@ ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t len);
 int make_dirs(const char *path, mode_t mode, struct cell_err *err);
 /* Write all bytes to an fd, retrying on EINTR/short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/* close_range() (with `flags`) every fd above 2 except those in keep[]
+ * (negative entries are ignored). */
+void close_range_except(const int *keep, size_t n, unsigned flags);
 /* Replace `path` with `data` all at once: a reader sees the old file or the
  * new one, never part of one (write PATH.tmp, then rename). `durable`
  * fsyncs the data first. Returns 0, or -1 with errno (PATH.tmp removed). */

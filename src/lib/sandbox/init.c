@@ -106,23 +106,6 @@ static void resolve_command(const struct sandbox *sb, char *out, size_t len)
     sandbox_fail(sb, CELL_EXIT_NOTFOUND, 0, "command \"%s\" not found in the cell (PATH=%s)", cmd, path);
 }
 
-/* close_range() (with `flags`) every fd above 2 except those in keep[]. */
-static void close_range_except(const int *keep, size_t n, unsigned flags)
-{
-    unsigned from = 3;
-    for (;;) {
-        unsigned next = UINT_MAX;
-        for (size_t i = 0; i < n; i++)
-            if (keep[i] >= 0 && (unsigned)keep[i] >= from && (unsigned)keep[i] < next)
-                next = (unsigned)keep[i];
-        if (next > from)
-            syscall(SYS_close_range, from, next == UINT_MAX ? ~0U : next - 1, flags);
-        if (next == UINT_MAX)
-            break;
-        from = next + 1;
-    }
-}
-
 /* Close every fd above 2 on exec, except the ones declared with --preserve-fd
  * and, with socket activation, the listening socket at fd 3. */
 static void close_inherited_fds(const struct sandbox *sb)
