@@ -131,38 +131,20 @@ static int adopt(const struct cell_spec *spec, json_t *saved, int status_fd, boo
         close(pidfd);
         return cell_err_set(err, ESRCH, "cell %s: adopt: its init (pid %d) has ended", spec->name, (int)pid);
     }
-    struct cell_instance *ps = calloc(1, sizeof *ps);
+    struct cell_start_opts opts = {.detached = true,
+                                   .stdio = {-1, -1, -1},
+                                   .generation = (unsigned)json_integer_value(json_object_get(saved, "generation"))};
+    struct cell_instance *ps = sandbox_instance_new(spec, &opts);
     if (ps == NULL) {
         close(pidfd);
         return cell_err_set(err, ENOMEM, "cell %s: adopt", spec->name);
     }
-    *ps = (struct cell_instance){
-        .sb = {.spec = spec,
-               .go_read = -1,
-               .report_write = -1,
-               .parent_pidfd = -1,
-               .tty_sock = -1,
-               .stdio = {-1, -1, -1},
-               .listen_fd = -1,
-               .notify_fd = -1,
-               .detached = true,
-               .held = {-1, -1},
-               .init_exec_fd = -1},
-        .detached = true,
-        .adopted = true,
-        .generation = (unsigned)json_integer_value(json_object_get(saved, "generation")),
-        .keeper_fd = -1,
-        .report_read = -1,
-        .sigfd = -1,
-        .timerfd = -1,
-        .pidfd = pidfd,
-        .init_pid = (pid_t)pid,
-        .tty = {.master = -1, .parent_sock = -1, .child_sock = -1},
-    };
+    ps->adopted = true;
+    ps->pidfd = pidfd;
+    ps->init_pid = (pid_t)pid;
     /* -1 when the init holds none: its status is then unknown (SIGKILL) */
     ps->go_write = status_fd >= 0 ? status_fd : (int)syscall(SYS_pidfd_getfd, pidfd, CELL_STATUS_HOLD_FD, 0);
     ps->have_cgroup = cgroup_from_saved(saved, &ps->cg);
-    sigprocmask(SIG_SETMASK, NULL, &ps->old_mask);
     *out = ps;
     return 0;
 }

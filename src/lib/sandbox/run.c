@@ -348,7 +348,7 @@ static int prepare_interactive(struct cell_instance *ps, struct cell_err *err)
     return 0;
 }
 
-static struct cell_instance *instance_new(const struct cell_spec *spec, const struct cell_start_opts *opts)
+struct cell_instance *sandbox_instance_new(const struct cell_spec *spec, const struct cell_start_opts *opts)
 {
     struct cell_instance *ps = calloc(1, sizeof *ps);
     if (ps == NULL)
@@ -468,7 +468,7 @@ int cell_run(const struct cell_spec *spec, const struct cell_run_opts *opts, str
 {
     (void)opts;
     result_init(result);
-    struct cell_instance *ps = instance_new(spec, NULL);
+    struct cell_instance *ps = sandbox_instance_new(spec, NULL);
     if (ps == NULL)
         return cell_err_set(err, ENOMEM, "cell %s: start", spec->name);
     int code;
@@ -493,7 +493,7 @@ int cell_start(const struct cell_spec *spec, const struct cell_start_opts *opts,
                struct cell_err *err)
 {
     *out = NULL;
-    struct cell_instance *ps = instance_new(spec, opts);
+    struct cell_instance *ps = sandbox_instance_new(spec, opts);
     if (ps == NULL)
         return cell_err_set(err, ENOMEM, "cell %s: start", spec->name);
     int code;

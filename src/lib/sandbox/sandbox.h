@@ -123,6 +123,10 @@ struct cell_instance {
     sigset_t old_mask;
 };
 
+/* A new instance of `spec` with every fd closed (-1) and `opts` (may be NULL)
+ * applied; NULL when out of memory (run.c; adopt.c builds on it too). */
+struct cell_instance *sandbox_instance_new(const struct cell_spec *spec, const struct cell_start_opts *opts);
+
 /* keeper.c: a small helper process that removes the cell's cgroups and
  * kills what remains if `cell run` itself is killed (SIGKILL). */
 pid_t keeper_start(struct cell_cgroup *cg, int *control_fd, struct cell_err *err);
