@@ -124,62 +124,56 @@ static const char *json_file_name(const struct dirent *e, char *name, size_t len
     return name;
 }
 
-static void load_declarations(void)
+/* Call fn(name, path, the file's JSON) for each NAME.json under BASE/cells
+ * that reads as a JSON object. */
+static void each_state_file(const char *base, void (*fn)(const char *name, const char *path, json_t *o))
 {
     char dir[PATH_MAX + 8], path[PATH_MAX + 64], name[256];
-    snprintf(dir, sizeof dir, "%s/cells", celld.paths.data);
+    snprintf(dir, sizeof dir, "%s/cells", base);
     DIR *d = opendir(dir);
     if (d == NULL)
         return;
     for (struct dirent *e; (e = readdir(d));) {
         if (json_file_name(e, name, sizeof name) == NULL)
             continue;
-        state_path(path, sizeof path, celld.paths.data, name);
-        json_t *decl = load_json(path);
-        if (decl == NULL)
-            continue;
-        struct cell *c;
-        struct cell_err err = {0};
-        const char *declared = json_string_value(json_object_get(decl, "name"));
-        if (declared == NULL || strcmp(declared, name) != 0)
-            cell_log(CELL_LOG_WARN, "celld: warning: %s: not the declaration of cell %s; ignored", path, name);
-        else if (cell_declare(json_object_get(decl, "args"), false, &c, &err) < 0)
-            cell_log(CELL_LOG_WARN, "celld: warning: %s: %s; ignored", path, err.msg);
-        json_decref(decl);
+        state_path(path, sizeof path, base, name);
+        json_t *o = load_json(path);
+        if (o)
+            fn(name, path, o);
+        json_decref(o);
     }
     closedir(d);
 }
 
-static void load_runtime(void)
+static void load_declaration(const char *name, const char *path, json_t *decl)
 {
-    char dir[PATH_MAX + 8], path[PATH_MAX + 64], name[256];
-    snprintf(dir, sizeof dir, "%s/cells", celld.paths.run);
-    DIR *d = opendir(dir);
-    if (d == NULL)
+    struct cell *c;
+    struct cell_err err = {0};
+    const char *declared = json_string_value(json_object_get(decl, "name"));
+    if (declared == NULL || strcmp(declared, name) != 0)
+        cell_log(CELL_LOG_WARN, "celld: warning: %s: not the declaration of cell %s; ignored", path, name);
+    else if (cell_declare(json_object_get(decl, "args"), false, &c, &err) < 0)
+        cell_log(CELL_LOG_WARN, "celld: warning: %s: %s; ignored", path, err.msg);
+}
+
+static void load_runtime(const char *name, const char *path, json_t *rt)
+{
+    struct cell *c = cell_find(name);
+    if (c) {
+        cell_restore(c, rt);
         return;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (json_file_name(e, name, sizeof name) == NULL)
-            continue;
-        state_path(path, sizeof path, celld.paths.run, name);
-        json_t *rt = load_json(path);
-        struct cell *c = cell_find(name);
-        if (rt && c) {
-            cell_restore(c, rt);
-        } else if (rt) { /* no declaration: nothing may run under this name */
-            cell_log(CELL_LOG_WARN, "celld: cell %s: not declared; what it left running is removed", name);
-            json_t *inst[] = {json_object_get(rt, "instance"), json_object_get(rt, "retiring")};
-            for (size_t i = 0; i < ARRAY_SIZE(inst); i++)
-                if (json_is_object(inst[i]))
-                    cell_instance_discard(inst[i]);
-            unlink(path);
-        }
-        json_decref(rt);
     }
-    closedir(d);
+    /* no declaration: nothing may run under this name */
+    cell_log(CELL_LOG_WARN, "celld: cell %s: not declared; what it left running is removed", name);
+    json_t *inst[] = {json_object_get(rt, "instance"), json_object_get(rt, "retiring")};
+    for (size_t i = 0; i < ARRAY_SIZE(inst); i++)
+        if (json_is_object(inst[i]))
+            cell_instance_discard(inst[i]);
+    unlink(path);
 }
 
 void state_load(void)
 {
-    load_declarations();
-    load_runtime();
+    each_state_file(celld.paths.data, load_declaration);
+    each_state_file(celld.paths.run, load_runtime);
 }
