@@ -148,12 +148,23 @@ track_pid() {
     echo "$1" >>"$BATS_TEST_TMPDIR/.host-pids"
 }
 
-# free_port: a TCP port on 127.0.0.1 nobody listens on.
+# free_port: a TCP port on 127.0.0.1 that can be bound now. Chosen below the
+# kernel's ephemeral range, so no outgoing connection takes it meanwhile (a
+# port merely free of listeners could be a client's local port: binding it
+# then fails with "Address already in use").
 free_port() {
-    local port
+    local port low high from=10000 count
+    read -r low high </proc/sys/net/ipv4/ip_local_port_range
+    count=$((low - from))
+    if ((count < 1000)); then # an unusual range: above it, or anywhere
+        from=$((high < 64000 ? high + 1 : 10000))
+        count=$((high < 64000 ? 65535 - high : 55000))
+    fi
     for _ in $(seq 1 200); do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 9<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        port=$((from + RANDOM % count))
+        if python3 -c 'import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
             echo "$port"
             return 0
         fi
