@@ -142,6 +142,9 @@ struct cell_spec {
     size_t ngroups;
     char *hostname; /* default: the cell's name */
     char *rootfs;   /* NULL: the host's system directories, read-only */
+    char *layer;    /* NULL, or a host directory whose upper/ (and work/) is overlaid on
+                     * the root: files it holds persist across starts (apply writes them;
+                     * the cell itself still sees its root read-only) */
     struct cell_mount *mounts;
     size_t nmounts;
     struct cell_namespaces ns;

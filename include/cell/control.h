@@ -20,7 +20,7 @@ extern "C" {
 
 struct cell_paths {
     char run[PATH_MAX];    /* runtime state: /run/cell, or ROOT/run */
-    char data[PATH_MAX];   /* persistent state: /var/lib/cell, or ROOT/var */
+    char data[PATH_MAX];   /* persistent state: /var/lib/cell, or ROOT/data */
     char socket[PATH_MAX]; /* run/celld.sock */
     char lock[PATH_MAX];   /* run/celld.lock: one celld per root */
     char logs[PATH_MAX];   /* data/logs: the cells' log files */

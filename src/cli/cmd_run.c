@@ -16,6 +16,8 @@ void cmd_run_help(void)
            "\n"
            "filesystem:\n"
            "  --rootfs DIR           use DIR (read-only) instead of the host's system dirs\n"
+           "  --layer DIR            overlay DIR/upper on the root: its files persist (cell apply\n"
+           "                         writes them; the cell sees them read-only)\n"
            "  --bind SRC:DST[:ro|rw] bind host path SRC at DST (read-only unless :rw)\n"
            "  --tmpfs DST            a private writable tmpfs at DST\n"
            "  --cwd DIR              working directory inside the cell (default /)\n"

@@ -30,7 +30,7 @@ int cell_paths_init(const char *root, struct cell_paths *p, struct cell_err *err
     if (root != NULL) {
         if (root[0] != '/')
             return cell_err_set(err, 0, "--root \"%s\": not an absolute path", root);
-        if (join(run, sizeof run, root, "/run", err) < 0 || join(data, sizeof data, root, "/var", err) < 0)
+        if (join(run, sizeof run, root, "/run", err) < 0 || join(data, sizeof data, root, "/data", err) < 0)
             return -1;
     } else if (geteuid() == 0) {
         snprintf(run, sizeof run, "/run/cell");

@@ -54,6 +54,7 @@ void cell_spec_free(struct cell_spec *spec)
     free(spec->cwd);
     free(spec->hostname);
     free(spec->rootfs);
+    free(spec->layer);
     free(spec->supervise.listen_path);
     free(spec->supervise.health);
     free(spec->supervise.syslog_tag);
@@ -228,6 +229,18 @@ int cell_spec_validate(struct cell_spec *spec, struct cell_err *err)
             return cell_err_set(err, errno, "rootfs %s", spec->rootfs);
         if (!S_ISDIR(st.st_mode))
             return cell_err_set(err, ENOTDIR, "rootfs %s", spec->rootfs);
+    }
+    if (spec->layer) {
+        struct stat st;
+        if (spec->layer[0] != '/')
+            return cell_err_set(err, 0, "layer \"%s\" is not an absolute path", spec->layer);
+        /* overlayfs options are separated by ',' and lower layers by ':' */
+        if (strpbrk(spec->layer, ",:") || (spec->rootfs && strpbrk(spec->rootfs, ",:")))
+            return cell_err_set(err, 0, "layer %s: its path and the rootfs's may not hold ',' or ':'", spec->layer);
+        if (stat(spec->layer, &st) < 0)
+            return cell_err_set(err, errno, "layer %s", spec->layer);
+        if (!S_ISDIR(st.st_mode))
+            return cell_err_set(err, ENOTDIR, "layer %s", spec->layer);
     }
     for (size_t i = 0; i < spec->nmounts; i++) {
         struct cell_mount *m = &spec->mounts[i];

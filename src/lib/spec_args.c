@@ -18,6 +18,7 @@
 enum {
     OPT_NAME = 256,
     OPT_ROOTFS,
+    OPT_LAYER,
     OPT_BIND,
     OPT_TMPFS,
     OPT_NET,
@@ -62,6 +63,7 @@ enum {
 static const struct option run_options[] = {
     {"name", required_argument, NULL, OPT_NAME},
     {"rootfs", required_argument, NULL, OPT_ROOTFS},
+    {"layer", required_argument, NULL, OPT_LAYER},
     {"bind", required_argument, NULL, OPT_BIND},
     {"tmpfs", required_argument, NULL, OPT_TMPFS},
     {"net", required_argument, NULL, OPT_NET},
@@ -188,6 +190,8 @@ static int apply_option(struct cell_spec *spec, int opt, const char *arg, const 
         return replace_string(&spec->name, arg, err);
     case OPT_ROOTFS:
         return replace_string(&spec->rootfs, arg, err);
+    case OPT_LAYER:
+        return replace_string(&spec->layer, arg, err);
     case OPT_HOSTNAME:
         return replace_string(&spec->hostname, arg, err);
     case OPT_CWD:

@@ -216,7 +216,7 @@ celld_pid() { # the oldest: its spawner (and NATS publisher) share its command l
 
 # the cell's log holds "tick 0" .. "tick N" without a gap, N >= $2
 ticks_complete() {
-    python3 - "$CELL_ROOT/var/logs/$1.log" "$2" <<'PY'
+    python3 - "$CELL_ROOT/data/logs/$1.log" "$2" <<'PY'
 import re, sys
 ticks = [int(m) for m in re.findall(r"stdout: tick (\d+)", open(sys.argv[1]).read())]
 sys.exit(0 if ticks == list(range(len(ticks))) and len(ticks) > int(sys.argv[2]) else 1)
@@ -240,7 +240,7 @@ PY
     c run -d --name second -- /bin/sleep 1000
     state_is second running
     [[ $(awk '/^PPid:/ {print $2}' "/proc/$(field_of second pid)/status") == "$celld" ]]
-    grep -q "the spawner is gone" "$CELL_ROOT/var/logs/celld.log"
+    grep -q "the spawner is gone" "$CELL_ROOT/data/logs/celld.log"
     state_is first running
     c stop first
     [[ $(field_of first exit_code) == 143 ]]
@@ -319,9 +319,9 @@ PY
     }
     [[ -n $(cell_cgroups victim "$old") ]]
     # not a line lost across the gap, and the new celld goes on reading
-    wait_until 20 ticks_complete victim 15 || { cat "$CELL_ROOT/var/logs/victim.log"; false; }
-    grep -q '"type":"cell.adopted".*"subject":"victim"' "$CELL_ROOT/var/events.jsonl"
-    grep -q '"subject":"doomed".*"exit_code":null' "$CELL_ROOT/var/events.jsonl"
+    wait_until 20 ticks_complete victim 15 || { cat "$CELL_ROOT/data/logs/victim.log"; false; }
+    grep -q '"type":"cell.adopted".*"subject":"victim"' "$CELL_ROOT/data/events.jsonl"
+    grep -q '"subject":"doomed".*"exit_code":null' "$CELL_ROOT/data/events.jsonl"
     # the adopted cell is supervised as any other: stopped, its cgroup removed
     run --separate-stderr c stop victim
     expect_status 0
@@ -364,7 +364,7 @@ PY
     run --separate-stderr c down
     expect_status 0
     # declarations outlive celld
-    [[ -f $CELL_ROOT/var/cells/auto.json && -f $CELL_ROOT/var/cells/manual.json ]]
+    [[ -f $CELL_ROOT/data/cells/auto.json && -f $CELL_ROOT/data/cells/manual.json ]]
     [[ -z $(find "$CELL_ROOT/run" -name '*.json') ]]
     run --separate-stderr c up
     expect_status 0
@@ -378,7 +378,7 @@ PY
     c start manual
     state_is manual running
     c rm manual
-    [[ ! -e $CELL_ROOT/var/cells/manual.json ]]
+    [[ ! -e $CELL_ROOT/data/cells/manual.json ]]
     run --separate-stderr c up extra
     expect_status 2
     expect_err "up: takes no arguments"
@@ -704,7 +704,7 @@ while True:
     wait_until 20 state_is ev failed
     c rm ev
     wait_until 10 eval 'grep -q "\"type\":\"cell.removed\",.*\"subject\":\"ev\"" "$out"'
-    python3 - "$out" "$CELL_ROOT/var/events.jsonl" <<'PY'
+    python3 - "$out" "$CELL_ROOT/data/events.jsonl" <<'PY'
 import json, sys
 live = [json.loads(l) for l in open(sys.argv[1])]
 kept = [json.loads(l) for l in open(sys.argv[2])]
@@ -735,7 +735,7 @@ PY
     expect_err "no celld serves"
     run --separate-stderr c logs web
     expect_status 1
-    expect_err "logs: cell web: no log at $CELL_ROOT/var/logs/web.log"
+    expect_err "logs: cell web: no log at $CELL_ROOT/data/logs/web.log"
     ! pgrep -f "celld --root $CELL_ROOT" >/dev/null
     # status with no celld: an empty table, not an error
     run --separate-stderr c status

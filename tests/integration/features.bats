@@ -92,6 +92,57 @@ make_rootfs() {
     [[ $entries == "./marker ./probe " ]] || { echo "rootfs now holds: $entries"; false; }
 }
 
+# ---- --layer ---------------------------------------------------------------------
+
+@test "--layer: the layer's files show on the root, which stays read-only" {
+    local root=$BATS_TEST_TMPDIR/rootfs layer=$BATS_TEST_TMPDIR/layer
+    make_rootfs "$root"
+    mkdir -p "$layer/upper/srv"
+    echo layered >"$layer/upper/srv/page"
+
+    # on a rootfs: the rootfs's own file and the layer's file are both there
+    run_cell run --rootfs "$root" --layer "$layer" -- /probe read /srv/page
+    expect_escaped
+    expect_out "ESCAPED: read 8 bytes from /srv/page"
+    run_cell run --rootfs "$root" --layer "$layer" -- /probe read /marker
+    expect_escaped
+
+    # the cell can change neither: the root is read-only as without a layer
+    run_cell run --rootfs "$root" --layer "$layer" -- /probe write /srv/page
+    expect_blocked
+    expect_out "(Read-only file system)"
+    run_cell run --rootfs "$root" --layer "$layer" -- /probe write /newfile
+    expect_blocked
+    [[ $(cat "$layer/upper/srv/page") == layered && ! -e $layer/upper/newfile && ! -e $root/newfile ]]
+    # nothing was written into the rootfs
+    [[ $(cd "$root" && find . -mindepth 1 | sort | tr '\n' ' ') == "./marker ./probe " ]]
+
+    # on the host's system directories: the layer's file, and the host's /usr
+    local plain=$BATS_TEST_TMPDIR/plain
+    mkdir -p "$plain/upper/srv"
+    echo layered >"$plain/upper/srv/page"
+    run_probe --layer "$plain" -- read /srv/page
+    expect_escaped
+    run_probe --layer "$plain" -- read /usr/bin/env
+    expect_escaped
+    run_probe --layer "$plain" -- write /srv/new
+    expect_blocked
+    [[ ! -e $plain/upper/srv/new ]]
+}
+
+@test "--layer: a missing or relative layer is refused before anything runs" {
+    run_cell run --layer "$BATS_TEST_TMPDIR/nope" -- /bin/true
+    expect_status 125
+    expect_err "layer $BATS_TEST_TMPDIR/nope: No such file or directory"
+    run_cell run --layer relative -- /bin/true
+    expect_status 125
+    expect_err 'layer "relative" is not an absolute path'
+    mkdir -p "$BATS_TEST_TMPDIR/a,b"
+    run_cell run --layer "$BATS_TEST_TMPDIR/a,b" -- /bin/true
+    expect_status 125
+    expect_err "may not hold ',' or ':'"
+}
+
 # ---- --userns as root --------------------------------------------------------
 
 @test "--userns as root: uid 0 inside is host uid 100000" {

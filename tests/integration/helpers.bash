@@ -231,18 +231,18 @@ celld_stop() {
     pid=$(pgrep -o -f "celld --root $CELL_ROOT" || true)
     [[ -n $pid ]] && echo "$pid" >>"$CELL_TEST_PIDS"
     "$CELL" --root "$CELL_ROOT" down >/dev/null 2>&1 || true
-    for log in "$CELL_ROOT/var/logs/celld.log" "$@"; do
+    for log in "$CELL_ROOT/data/logs/celld.log" "$@"; do
         if grep -q -e "AddressSanitizer" -e "runtime error:" "$log" 2>/dev/null; then
             cat "$log"
             return 1
         fi
     done
-    rm -rf "$CELL_ROOT/var/logs" "$CELL_ROOT/var/events.jsonl" "$CELL_ROOT/var/cells"
+    rm -rf "$CELL_ROOT/data/logs" "$CELL_ROOT/data/events.jsonl" "$CELL_ROOT/data/cells"
     [[ -S $CELL_ROOT/run/celld.sock ]] && {
         echo "residue: celld.sock"
         return 1
     }
-    rmdir "$CELL_ROOT/run" "$CELL_ROOT/var" 2>/dev/null || true
+    rmdir "$CELL_ROOT/run" "$CELL_ROOT/data" 2>/dev/null || true
 }
 
 # celld_teardown [LOG...]: celld_stop, then the residue check.

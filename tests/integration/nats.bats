@@ -21,7 +21,7 @@ setup() {
     }
     NATS_STORE=$BATS_TEST_TMPDIR/nats-store
     NATS_LOG=$BATS_TEST_TMPDIR/nats.log
-    CELLD_LOG=$CELL_ROOT/var/logs/celld.log
+    CELLD_LOG=$CELL_ROOT/data/logs/celld.log
 }
 
 # As celld.bats: record celld's pid for the residue check, `cell down`, no
@@ -99,7 +99,7 @@ nats_has() {
     c rm again
     wait_until 20 nats_has $'^cell\\.events\\.again\\.removed\t'
 
-    python3 - "$BATS_TEST_TMPDIR/nats.out" "$CELL_ROOT/var/events.jsonl" <<'PY'
+    python3 - "$BATS_TEST_TMPDIR/nats.out" "$CELL_ROOT/data/events.jsonl" <<'PY'
 import json, sys
 msgs = []
 for line in open(sys.argv[1]):
@@ -213,7 +213,7 @@ PY
     [[ $restarting -ge $((before + 10)) ]] || { echo "restarting events in NATS: $restarting"; false; }
     # every event once: what was in flight when NATS died was sent again
     # (maybe out of order), and JetStream dropped what it already had
-    python3 - "$BATS_TEST_TMPDIR/nats.out" "$CELL_ROOT/var/events.jsonl" <<'PY'
+    python3 - "$BATS_TEST_TMPDIR/nats.out" "$CELL_ROOT/data/events.jsonl" <<'PY'
 import json, sys
 ids = [l.split("\t")[1] for l in open(sys.argv[1])]
 kept = [json.loads(l)["id"] for l in open(sys.argv[2])]

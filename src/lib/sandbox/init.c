@@ -374,7 +374,7 @@ void sandbox_init_main(struct sandbox *sb)
         if (sb->cgroup && cgroup_join_self(sb->cgroup, MOUNTS_OLDROOT, &err) < 0)
             fail_with(sb, &err);
     }
-    if (mounts_finish(&err) < 0)
+    if (mounts_finish(false, &err) < 0)
         fail_with(sb, &err);
     cell_log(CELL_LOG_DEBUG, "cell %s: init: filesystem ready", spec->name);
     /* 4. name and network */

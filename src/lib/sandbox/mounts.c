@@ -3,7 +3,14 @@
  * build), system directories or the rootfs read-only, a minimal /etc, /proc
  * with sensitive paths masked, a minimal /dev, a private /tmp, the declared
  * binds and tmpfs mounts; then the old root is detached and the new root
- * itself made read-only. Each step fails with the path it was working on. */
+ * itself made read-only. Each step fails with the path it was working on.
+ *
+ * With a layer (--layer DIR, what `cell apply` keeps per cell), the new root
+ * is an overlay instead: the rootfs (or an empty directory) below, DIR/upper
+ * above. Without a rootfs the host's system directories are bound on top of
+ * it as usual, and /etc is seeded from the host where the layer has no file
+ * of its own. The running cell gets it read-only like any root; apply
+ * (mounts_finish with writable_root) writes into it. */
 #include "sandbox/sandbox.h"
 #include "util.h"
 
@@ -164,11 +171,14 @@ static int setup_system_root(struct cell_err *err)
     for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++)
         if (mirror_entry(system_dirs[i], system_dirs[i], err) < 0)
             return -1;
-    if (mkdir("/etc", 0755) < 0)
+    if (mkdir("/etc", 0755) < 0 && errno != EEXIST)
         return cell_err_set(err, errno, "create /etc");
     for (size_t i = 0; i < ARRAY_SIZE(etc_entries); i++) {
         char path[PATH_MAX];
+        struct stat st;
         snprintf(path, sizeof path, "/etc/%s", etc_entries[i]);
+        if (lstat(path, &st) == 0) /* the layer's own */
+            continue;
         if (mirror_entry(path, path, err) < 0)
             return -1;
     }
@@ -227,7 +237,7 @@ static int mask_path(const char *path, struct cell_err *err)
 
 static int setup_proc(struct cell_err *err)
 {
-    if (mkdir("/proc", 0555) < 0)
+    if (mkdir("/proc", 0555) < 0 && errno != EEXIST)
         return cell_err_set(err, errno, "create /proc");
     if (do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
         return -1;
@@ -255,7 +265,7 @@ static int bind_dev_node(const char *host, const char *dst, struct cell_err *err
 
 static int setup_dev(struct cell_err *err)
 {
-    if (mkdir("/dev", 0755) < 0)
+    if (mkdir("/dev", 0755) < 0 && errno != EEXIST)
         return cell_err_set(err, errno, "create /dev");
     if (do_mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k", err) < 0)
         return -1;
@@ -312,27 +322,54 @@ static int setup_declared_mounts(const struct cell_spec *spec, struct cell_err *
     return 0;
 }
 
+/* The layer's overlay at STAGING, where a cell without one gets a tmpfs:
+ * lower is the rootfs or the layer's empty DIR/lower, upper DIR/upper (each
+ * made when missing). Mounted before anything covers STAGING, where the
+ * layer or the rootfs may be. */
+static int mount_layer(const struct cell_spec *spec, struct cell_err *err)
+{
+    char upper[PATH_MAX], work[PATH_MAX], lower[PATH_MAX], options[3 * PATH_MAX + 64];
+    snprintf(upper, sizeof upper, "%s/upper", spec->layer);
+    snprintf(work, sizeof work, "%s/work", spec->layer);
+    snprintf(lower, sizeof lower, "%s", spec->rootfs ? spec->rootfs : spec->layer);
+    if (!spec->rootfs)
+        snprintf(lower, sizeof lower, "%s/lower", spec->layer);
+    if (make_dirs(upper, 0755, err) < 0 || make_dirs(work, 0700, err) < 0 ||
+        (!spec->rootfs && make_dirs(lower, 0755, err) < 0))
+        return -1;
+    snprintf(options, sizeof options, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+    if (mount("overlay", STAGING, "overlay", MS_NOSUID | MS_NODEV, options) < 0)
+        return cell_err_set(err, errno, "mount the layer %s (overlay on %s)", spec->layer,
+                            spec->rootfs ? spec->rootfs : "an empty root");
+    return 0;
+}
+
 int mounts_setup(const struct cell_spec *spec, struct cell_err *err)
 {
     /* 1. our mount namespace must not propagate anything back to the host */
     if (do_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL, err) < 0)
         return -1;
-    /* 2. a fresh tmpfs becomes the root; the host stays at /.oldroot */
-    if (do_mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4m", err) < 0)
+    /* 2. a fresh tmpfs (or the layer's overlay on one) becomes the root; the
+     * host stays at /.oldroot */
+    if (spec->layer ? mount_layer(spec, err) < 0
+                    : do_mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4m", err) < 0)
         return -1;
-    if (mkdir(STAGING OLDROOT, 0700) < 0)
+    if (mkdir(STAGING OLDROOT, 0700) < 0 && !(spec->layer && errno == EEXIST)) /* a layer may keep one from a crash */
         return cell_err_set(err, errno, "create %s", STAGING OLDROOT);
     if (syscall(SYS_pivot_root, STAGING, STAGING OLDROOT) < 0)
         return cell_err_set(err, errno, "pivot_root into the new root");
     if (chdir("/") < 0)
         return cell_err_set(err, errno, "chdir /");
-    /* 3. the system: a rootfs directory or the host's system directories */
-    if ((spec->rootfs ? setup_rootfs(spec->rootfs, err) : setup_system_root(err)) < 0)
+    /* 3. the system: a rootfs directory (in the layer's overlay already) or
+     * the host's system directories */
+    if (spec->rootfs && !spec->layer && setup_rootfs(spec->rootfs, err) < 0)
+        return -1;
+    if (!spec->rootfs && setup_system_root(err) < 0)
         return -1;
     /* 4. the kernel's and the cell's own filesystems */
     if (setup_proc(err) < 0 || setup_dev(err) < 0)
         return -1;
-    if (mkdir("/tmp", 01777) < 0)
+    if (mkdir("/tmp", 01777) < 0 && errno != EEXIST)
         return cell_err_set(err, errno, "create /tmp");
     if (do_mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err) < 0)
         return -1;
@@ -342,13 +379,15 @@ int mounts_setup(const struct cell_spec *spec, struct cell_err *err)
     return 0;
 }
 
-int mounts_finish(struct cell_err *err)
+int mounts_finish(bool writable_root, struct cell_err *err)
 {
     /* 6. let go of the host, then freeze the root */
     if (umount2(OLDROOT, MNT_DETACH) < 0)
         return cell_err_set(err, errno, "detach the host's root");
     if (rmdir(OLDROOT) < 0)
         return cell_err_set(err, errno, "remove %s", OLDROOT);
+    if (writable_root) /* apply: writes into the layer */
+        return 0;
     if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
         return cell_err_set(err, errno, "make the root read-only");
     return 0;

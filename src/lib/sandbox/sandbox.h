@@ -62,10 +62,11 @@ __attribute__((noreturn, format(printf, 4, 5))) void sandbox_fail(const struct s
 
 /* mounts.c: build the cell's root on a fresh tmpfs and pivot into it; the
  * host's root stays reachable at MOUNTS_OLDROOT until mounts_finish detaches
- * it and makes the new root read-only. */
+ * it and makes the new root read-only (unless writable_root: apply writing
+ * into a layer). */
 #define MOUNTS_OLDROOT "/.oldroot"
 int mounts_setup(const struct cell_spec *spec, struct cell_err *err);
-int mounts_finish(struct cell_err *err);
+int mounts_finish(bool writable_root, struct cell_err *err);
 
 /* privilege.c */
 void privilege_prepare(void); /* read what the drops need while /proc is the host's */
