@@ -148,6 +148,8 @@ int cell_spec_from_declaration(json_t *args, struct cell_spec *spec, struct cell
 int cell_declare(json_t *args, bool save, struct cell **out, struct cell_err *err);
 /* Take the cell over as an earlier celld left it (its runtime file). */
 void cell_restore(struct cell *c, json_t *runtime);
+/* Forget a stopped cell (its declaration too): delete, and declare's replace. */
+void cell_remove(struct cell *c);
 /* `cell up`: start every declared cell that is down and not --no-autostart;
  * returns how many. */
 unsigned cells_up(void);

@@ -211,7 +211,7 @@ static void retire_begin(struct cell *c);
 static void swap_undo(struct cell *c);
 
 /* Free a stopped cell's resources and hand it to the graveyard. */
-static void cell_remove(struct cell *c)
+void cell_remove(struct cell *c)
 {
     struct cell **pp = &celld.cells;
     while (*pp != c)

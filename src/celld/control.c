@@ -3,7 +3,8 @@
  * gets an error answer and the client stays connected; celld keeps serving
  * everyone else. Operations (checked by request.c): ping, run, status,
  * start, stop, restart, swap, delete, events (a stream of every event from
- * then on), up, down. stop, restart, swap, delete and down answer once done. */
+ * then on), up, down, declare (cell apply: a cell declared, or a stopped
+ * one's declaration replaced, without starting it). stop, restart, swap, delete and down answer once done. */
 #include "celld.h"
 #include "request.h"
 
@@ -119,6 +120,43 @@ static void op_run(const struct request *req, struct client *cl)
     }
     if (cell_wait_ready(c, cl)) /* --notify: answered once it says it is ready */
         return;
+    answer_cell(cl, c);
+}
+
+/* declare: what `cell apply` sends. The same arguments again change
+ * nothing; new ones replace a stopped cell's declaration (apply stops a
+ * running one first). */
+static void op_declare(const struct request *req, struct client *cl)
+{
+    struct cell_err err = {0};
+    struct cell_spec spec;
+    if (cell_spec_from_declaration(req->args, &spec, &err) < 0) {
+        client_answer(cl, answer_error("%s", err.msg));
+        return;
+    }
+    struct cell *c = cell_find(spec.name);
+    cell_spec_free(&spec);
+    if (c && json_equal(c->args, req->args)) {
+        answer_cell(cl, c);
+        return;
+    }
+    if (c && c->state != ST_EXITED && c->state != ST_FAILED) {
+        client_answer(cl, answer_error("cell %s: is %s: stop it before its declaration changes (cell stop %s)", c->name,
+                                       cell_state_name(c->state), c->name));
+        return;
+    }
+    json_t *old = c ? json_incref(c->args) : NULL;
+    if (c)
+        cell_remove(c);
+    if (cell_declare(req->args, true, &c, &err) < 0) {
+        struct cell *back;
+        if (old && cell_declare(old, true, &back, &(struct cell_err){0}) < 0)
+            cell_log(CELL_LOG_WARN, "celld: warning: the old declaration could not be restored either");
+        json_decref(old);
+        client_answer(cl, answer_error("%s", err.msg));
+        return;
+    }
+    json_decref(old);
     answer_cell(cl, c);
 }
 
@@ -253,6 +291,9 @@ static void dispatch(const struct request *req, struct client *cl)
         break;
     case OP_UP:
         op_up(cl);
+        break;
+    case OP_DECLARE:
+        op_declare(req, cl);
         break;
     case OP_DOWN:
         celld.down_waiter = cl;

@@ -16,7 +16,7 @@ static const struct {
     {"ping", OP_PING, false},    {"run", OP_RUN, false},   {"status", OP_STATUS, false},
     {"start", OP_START, true},   {"stop", OP_STOP, true},  {"restart", OP_RESTART, true},
     {"delete", OP_DELETE, true}, {"swap", OP_SWAP, true},  {"events", OP_EVENTS, false},
-    {"up", OP_UP, false},        {"down", OP_DOWN, false},
+    {"up", OP_UP, false},        {"down", OP_DOWN, false}, {"declare", OP_DECLARE, false},
 };
 
 #define RUN_MAX_ARGS 4096
@@ -72,16 +72,17 @@ int request_parse(const char *line, struct request *req, char *err, size_t len)
         }
         req->name = json_string_value(json_object_get(o, "name"));
     }
-    if (req->op == OP_RUN) {
+    if (req->op == OP_RUN || req->op == OP_DECLARE) {
+        const char *op_name = ops[i].name; /* `op` goes with the request */
         json_t *args = json_object_get(o, "args"), *a;
         if (!json_is_array(args) || json_array_size(args) == 0 || json_array_size(args) > RUN_MAX_ARGS) {
             request_free(req);
-            return fail(err, len, "run: the request needs \"args\", an array of 1-%s strings", "4096");
+            return fail(err, len, "%s: the request needs \"args\", an array of 1-4096 strings", op_name);
         }
         json_array_foreach(args, i, a) if (!json_is_string(a))
         {
             request_free(req);
-            return fail(err, len, "run: \"args\" holds %s that is not a string", "a value");
+            return fail(err, len, "%s: \"args\" holds a value that is not a string", op_name);
         }
         req->args = args;
     }

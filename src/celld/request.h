@@ -20,12 +20,13 @@ enum request_op {
     OP_EVENTS,
     OP_UP,
     OP_DOWN,
+    OP_DECLARE,
 };
 
 struct request {
     enum request_op op;
     const char *name; /* start, stop, restart, delete, swap: a valid cell name */
-    json_t *args;     /* run: 1-4096 strings, the `cell run` arguments */
+    json_t *args;     /* run, declare: 1-4096 strings, the `cell run` arguments */
     json_t *names;    /* status: valid cell names, or NULL for all */
     json_t *json;     /* the whole request; the fields above point into it */
 };

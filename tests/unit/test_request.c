@@ -59,6 +59,10 @@ static void test_every_op(void **state)
     assert_int_equal(req.op, OP_RUN);
     assert_int_equal(json_array_size(req.args), 3);
     request_free(&req);
+    req = accepted("{\"op\":\"declare\",\"args\":[\"-d\",\"--\",\"/bin/true\"]}");
+    assert_int_equal(req.op, OP_DECLARE);
+    assert_int_equal(json_array_size(req.args), 3);
+    request_free(&req);
     req = accepted("{\"op\":\"status\",\"names\":[\"a\",\"b\"]}");
     assert_int_equal(json_array_size(req.names), 2);
     request_free(&req);
@@ -86,6 +90,8 @@ static void test_errors(void **state)
     refused("{\"op\":\"run\",\"args\":[]}", "run: the request needs \"args\"");
     refused("{\"op\":\"run\",\"args\":\"-d\"}", "run: the request needs \"args\"");
     refused("{\"op\":\"run\",\"args\":[\"-d\",1]}", "run: \"args\" holds a value that is not a string");
+    refused("{\"op\":\"declare\"}", "declare: the request needs \"args\", an array of 1-4096 strings");
+    refused("{\"op\":\"declare\",\"args\":[null]}", "declare: \"args\" holds a value that is not a string");
     refused("{\"op\":\"status\",\"names\":\"web\"}", "status: \"names\" must be an array of cell names");
     refused("{\"op\":\"status\",\"names\":[1]}", "the request needs \"names\", a cell name");
     refused("{\"op\":\"status\",\"names\":[\"a/b\"]}", "\"names\": not a cell name");
