@@ -1,7 +1,7 @@
 /* celld_client.c - what the commands that talk to celld share (cmd_cells.c,
  * cmd_top.c): finding or starting celld for a root, connecting to it, building
  * a request, and reading the last lines of a cell's log file. */
-#include "cli.h"
+#include "celld_client.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -5,11 +5,7 @@
 
 #include "cell/cell.h"
 #include "cell/control.h"
-
-struct cli_globals {
-    const char *root; /* --root or CELL_ROOT */
-    bool debug;
-};
+#include "celld_client.h"
 
 struct cli_command {
     const char *name;
@@ -50,24 +46,6 @@ void cmd_stats_help(void);
 /* cmd_top.c: a live view of the supervised cells */
 int cmd_top(int argc, char **argv, const struct cli_globals *g);
 void cmd_top_help(void);
-
-/* celld_client.c: what the commands that talk to celld share */
-/* A connection to celld for this root, or -1; starts celld when `start` and
- * it is not running. Without `start`, a missing celld is an error that says
- * so (and celld_absent() is true of it). */
-int connect_celld(const struct cli_globals *g, bool start, struct cell_err *err);
-/* connect_celld failed because no celld serves the root (not for another reason) */
-bool celld_absent(const struct cell_err *err);
-/* {"op": OP}, to add fields to */
-json_t *request(const char *op);
-/* The last lines of a cell's log file (<data>/logs/NAME.log), oldest first,
- * each with its newline. */
-struct log_tail {
-    char **lines;
-    size_t count;
-};
-int log_tail_read(const struct cli_globals *g, const char *name, size_t max, struct log_tail *t, struct cell_err *err);
-void log_tail_free(struct log_tail *t);
 
 /* Print "cell: MESSAGE" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -2,10 +2,14 @@
  * each command name to its function and help (as git.c does). */
 #include "cli.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int cmd_help(int argc, char **argv, const struct cli_globals *g);
 static void cmd_help_help(void);
@@ -26,8 +30,82 @@ static const struct cli_command commands[] = {
     {"top", cmd_top, cmd_top_help, "a live view of the supervised cells (ncurses)"},
     {"up", cmd_up, cmd_up_help, "start celld and every declared cell that is down"},
     {"down", cmd_down, cmd_down_help, "stop every supervised cell, then celld (they stay declared)"},
+    {"apply", NULL, NULL, "converge the host to the desired state (*.lua files)"},
+    {"list", NULL, NULL, "list the cells: desired, applied and running"},
+    {"show", NULL, NULL, "show one cell, every field"},
+    {"fields", NULL, NULL, "list the fields of the views (list, show, status --view)"},
+    {"volume", NULL, NULL, "create, remove, list and show volumes"},
+    {"backup", NULL, NULL, "back up and restore volumes and cell layers"},
+    {"system", NULL, NULL, "system reset: remove every cell, volume and log"},
     {"help", cmd_help, cmd_help_help, "show help for cell or one of its commands"},
 };
+
+/* The desired-state commands (run == NULL above) live in cellman, next to
+ * this binary: it links Lua, libcrypto and libarchive, which `cell run`
+ * has no use for. Exec it with the same global options. */
+static int exec_cellman(int argc, char **argv, const struct cli_globals *g)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = n > 0 ? memrchr(exe, '/', (size_t)n) : NULL;
+    if (slash == NULL || (size_t)(slash - exe) + sizeof "/cellman" > sizeof exe) {
+        cli_error("%s: cannot find cellman next to cell", argv[0]);
+        return 1;
+    }
+    strcpy(slash, "/cellman");
+    char **args = calloc((size_t)argc + 6, sizeof *args);
+    if (args == NULL) {
+        cli_error("%s: out of memory", argv[0]);
+        return 1;
+    }
+    int k = 0;
+    args[k++] = "cellman";
+    if (g->root) {
+        args[k++] = "--root";
+        args[k++] = (char *)g->root;
+    }
+    if (g->config) {
+        args[k++] = "--config";
+        args[k++] = (char *)g->config;
+    }
+    if (g->debug)
+        args[k++] = "--debug";
+    for (int i = 0; i < argc; i++)
+        args[k++] = argv[i];
+    execv(exe, args);
+    cli_error("%s: run %s: %s (is cell fully built/installed?)", argv[0], exe, strerror(errno));
+    free(args);
+    return 1;
+}
+
+/* `cell status --view V` and `cell up` with a desired state go to cellman too. */
+static bool wants_cellman(int argc, char **argv, const struct cli_globals *g)
+{
+    if (strcmp(argv[0], "status") == 0) {
+        for (int i = 1; i < argc; i++)
+            if (strcmp(argv[i], "--view") == 0 || strncmp(argv[i], "--view=", 7) == 0)
+                return true;
+        return false;
+    }
+    if (strcmp(argv[0], "up") != 0 || (argc > 1 && argv[1][0] == '-'))
+        return false;
+    char dir[PATH_MAX];
+    if (g->config)
+        snprintf(dir, sizeof dir, "%s", g->config);
+    else if (g->root)
+        snprintf(dir, sizeof dir, "%s/etc", g->root);
+    else
+        snprintf(dir, sizeof dir, "/etc/cell");
+    DIR *d = opendir(dir);
+    bool found = false;
+    for (struct dirent *e; d && !found && (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        found = e->d_name[0] != '.' && n > 4 && strcmp(e->d_name + n - 4, ".lua") == 0;
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
 
 void cli_error(const char *fmt, ...)
 {
@@ -41,7 +119,7 @@ void cli_error(const char *fmt, ...)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: cell [--root DIR] [--debug] COMMAND [ARGS...]\n"
+    fprintf(out, "usage: cell [--root DIR] [--config DIR] [--debug] COMMAND [ARGS...]\n"
                  "\n"
                  "Run workloads as cells: sandboxed processes with their own namespaces,\n"
                  "a read-only root, no network, no capabilities, a seccomp profile and limits.\n"
@@ -53,6 +131,8 @@ static void usage(FILE *out)
                  "global options:\n"
                  "  --root DIR   keep every file cell writes under DIR (also CELL_ROOT;\n"
                  "               cell run itself writes none)\n"
+                 "  --config DIR the desired-state directory (*.lua files; default /etc/cell,\n"
+                 "               or DIR/etc with --root; also CELL_CONFIG)\n"
                  "  --debug      print what cell does\n"
                  "  --version    print the version\n"
                  "  -h, --help   show this help\n"
@@ -79,7 +159,6 @@ static void cmd_help_help(void)
 
 static int cmd_help(int argc, char **argv, const struct cli_globals *g)
 {
-    (void)g;
     if (argc < 2) {
         usage(stdout);
         return 0;
@@ -89,13 +168,19 @@ static int cmd_help(int argc, char **argv, const struct cli_globals *g)
         cli_error("help: unknown command \"%s\" (see cell help)", argv[1]);
         return 2;
     }
+    if (c->help == NULL) {
+        char *args[] = {argv[1], "--help", NULL};
+        return exec_cellman(2, args, g);
+    }
     c->help();
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    struct cli_globals g = {.root = getenv("CELL_ROOT")};
+    struct cli_globals g = {.root = getenv("CELL_ROOT"), .config = getenv("CELL_CONFIG")};
+    if (g.config && *g.config == '\0')
+        g.config = NULL;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
@@ -111,6 +196,10 @@ int main(int argc, char **argv)
             g.root = argv[++i];
         } else if (strncmp(a, "--root=", 7) == 0) {
             g.root = a + 7;
+        } else if (strcmp(a, "--config") == 0 && i + 1 < argc) {
+            g.config = argv[++i];
+        } else if (strncmp(a, "--config=", 9) == 0) {
+            g.config = a + 9;
         } else {
             cli_error("unknown option \"%s\" (see cell --help)", a);
             return 2;
@@ -131,5 +220,7 @@ int main(int argc, char **argv)
         cli_error("unknown command \"%s\" (see cell help)", argv[i]);
         return 2;
     }
+    if (c->run == NULL || wants_cellman(argc - i, argv + i, &g))
+        return exec_cellman(argc - i, argv + i, &g);
     return c->run(argc - i, argv + i, &g);
 }

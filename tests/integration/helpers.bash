@@ -225,7 +225,7 @@ world_tmpdir() {
 # (named cell.NAME.<celld pid>); `cell down` stops the cells and celld; under
 # `make asan` celld is sanitized, so its log (and each LOG given) must hold
 # no report. celld's own files go: logs, events, declarations (tests check
-# them). The oldest match is celld (its NATS publisher has its command line).
+# them), and apply's: cell layers, volumes, backups, and the test's etc/. The oldest match is celld (its NATS publisher has its command line).
 celld_stop() {
     local pid log
     pid=$(pgrep -o -f "celld --root $CELL_ROOT" || true)
@@ -238,6 +238,9 @@ celld_stop() {
         fi
     done
     rm -rf "$CELL_ROOT/data/logs" "$CELL_ROOT/data/events.jsonl" "$CELL_ROOT/data/cells"
+    # what cell apply keeps on purpose (volumes, backups) and the desired
+    # state the test wrote
+    rm -rf "$CELL_ROOT/data/volumes" "$CELL_ROOT/data/backups" "$CELL_ROOT/etc"
     [[ -S $CELL_ROOT/run/celld.sock ]] && {
         echo "residue: celld.sock"
         return 1
