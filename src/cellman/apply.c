@@ -635,6 +635,17 @@ static int apply(struct cm *cm, const struct apply_opts *o, int argc, char **arg
 {
     struct cell_err err = {0};
     struct cm_world w;
+    /* an apply starts celld first: one that was killed takes its cells over,
+     * so the plan sees what really runs */
+    if (!o->dry_run) {
+        struct cm_world probe;
+        if (world_load(cm, CM_WORLD_DESIRED, &probe, &err) < 0) {
+            cm_error("%s: %s (nothing was changed)", argv[0], err.msg);
+            return CM_FAILED;
+        }
+        world_free(&probe);
+        json_decref(cm_celld_call(cm, json_pack("{s:s}", "op", "ping"), true, &err));
+    }
     if (world_load(cm, CM_WORLD_DESIRED | CM_WORLD_RUNTIME, &w, &err) < 0) {
         cm_error("%s: %s (nothing was changed)", argv[0], err.msg);
         return CM_FAILED;
