@@ -5,6 +5,7 @@
  * exec and script run /bin/sh in a clean environment; untar checks every
  * entry of an archive before it writes any. */
 #include "actions.h"
+#include "archive_check.h"
 #include "util.h"
 
 #include <archive.h>
@@ -1261,85 +1262,6 @@ static int run_patch(struct act *a, bool *changed, struct cell_err *err)
 
 /* ---- untar -------------------------------------------------------------------------- */
 
-/* Walk relative path `p` from `depth` directories below the destination:
- * the depth it ends at, or -1 as soon as it leaves the destination ("a/../b"
- * stays; "../x" at depth 0 does not). *dotdot, when given: it has a ".."
- * component. */
-static int walk(const char *p, int depth, bool *dotdot)
-{
-    if (dotdot)
-        *dotdot = false;
-    while (*p) {
-        size_t n = strcspn(p, "/");
-        if (n == 2 && p[0] == '.' && p[1] == '.') {
-            if (dotdot)
-                *dotdot = true;
-            if (--depth < 0)
-                return -1;
-        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
-            depth++;
-        }
-        p += n + (p[n] == '/');
-    }
-    return depth;
-}
-
-static bool has_dotdot(const char *p)
-{
-    bool dotdot;
-    walk(p, 0, &dotdot);
-    return dotdot;
-}
-
-/* `p` without its first n components (leading "/" and "./" not counted);
- * NULL when nothing is left. */
-static const char *strip_components(const char *p, unsigned n)
-{
-    for (;;) {
-        while (*p == '/' || (p[0] == '.' && p[1] == '/'))
-            p += *p == '/' ? 1 : 2;
-        if (n == 0)
-            break;
-        const char *slash = strchr(p, '/');
-        if (slash == NULL)
-            return NULL;
-        p = slash;
-        n--;
-    }
-    return *p && strcmp(p, ".") != 0 ? p : NULL;
-}
-
-/* Check one entry and give its name (and hardlink target) after stripping:
- * 1 extract it, 0 skip it (nothing left after strip), -1 refused. */
-static int check_entry(struct archive_entry *e, unsigned strip, char *name, char *hardlink, struct cell_err *err)
-{
-    const char *path = archive_entry_pathname(e), *hl = archive_entry_hardlink(e), *sl = archive_entry_symlink(e);
-    if (path == NULL)
-        return cell_err_set(err, 0, "an entry without a name");
-    if (path[0] == '/')
-        return cell_err_set(err, 0, "entry \"%s\": an absolute path", path);
-    if (has_dotdot(path))
-        return cell_err_set(err, 0, "entry \"%s\": a \"..\" in its path", path);
-    if (hl && (hl[0] == '/' || has_dotdot(hl)))
-        return cell_err_set(err, 0, "entry \"%s\": a hardlink to \"%s\", outside the destination", path, hl);
-    mode_t type = archive_entry_filetype(e);
-    if (!hl && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK && type != AE_IFIFO)
-        return cell_err_set(err, 0, "entry \"%s\": a device or socket (not extracted into a cell)", path);
-    const char *stripped = strip_components(path, strip);
-    const char *hl_stripped = hl ? strip_components(hl, strip) : NULL;
-    if (stripped == NULL || (hl && hl_stripped == NULL))
-        return 0;
-    int depth = walk(stripped, 0, NULL) - 1; /* of the directory the entry is in */
-    if (type == AE_IFLNK && !hl && (sl == NULL || sl[0] == '/' || walk(sl, depth, NULL) < 0))
-        return cell_err_set(err, 0, "entry \"%s\": a symlink to \"%s\", outside the destination", path, sl ? sl : "");
-    if (strlen(stripped) >= PATH_MAX || (hl_stripped && strlen(hl_stripped) >= PATH_MAX))
-        return cell_err_set(err, ENAMETOOLONG, "entry \"%s\"", path);
-    strcpy(name, stripped);
-    if (hl_stripped)
-        strcpy(hardlink, hl_stripped);
-    return 1;
-}
-
 static void archive_read_freep(struct archive **a)
 {
     if (*a)
@@ -1369,6 +1291,8 @@ static int untar_pass(const struct act *a, const char *src, unsigned strip, bool
                                                 ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
     if (archive_read_open_fd(in, a->source_fd, CHUNK) != ARCHIVE_OK)
         return cell_err_set(err, 0, "read %s: %s", src, archive_error_string(in));
+    __attribute__((cleanup(archive_check_free))) struct archive_check check;
+    archive_check_init(&check, &(struct archive_check_opts){.strip = strip, .types = ARCHIVE_CHECK_PLAIN});
     for (;;) {
         struct archive_entry *e;
         int r = archive_read_next_header(in, &e);
@@ -1377,7 +1301,7 @@ static int untar_pass(const struct act *a, const char *src, unsigned strip, bool
         if (r < ARCHIVE_WARN)
             return cell_err_set(err, 0, "read %s: %s", src, archive_error_string(in));
         char name[PATH_MAX], hardlink[PATH_MAX];
-        int ok = check_entry(e, strip, name, hardlink, err);
+        int ok = archive_check_entry(&check, e, name, hardlink, err);
         if (ok < 0)
             return -1;
         if (ok == 0 || !extract) {

@@ -20,8 +20,9 @@
  *   patch                 a one-file unified diff: hunks found at their line
  *                         or the nearest offset; already applied: unchanged
  *   untar                 refuses (before writing anything) an entry that is
- *                         absolute, has a ".." component, is a device, or
- *                         links outside the destination
+ *                         absolute, has a ".." component, goes through a
+ *                         symlink, is a device, or links outside the
+ *                         destination (archive_check.h has the list)
  *   exec, script          /bin/sh in a clean environment, cwd /, stdin empty
  * Options: mode is an octal string ("0750"), or an integer whose digits are
  * read as octal (750); owner and group are numbers or names looked up in

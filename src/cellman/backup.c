@@ -27,11 +27,14 @@
  * target (.NAME.restore-XXXXXX) and only when every entry is in, swaps it
  * with the target (RENAME_EXCHANGE) and removes the old tree. An entry that
  * could lead outside is refused, with the whole restore: an absolute path, a
- * ".." in a path, a path or hard link through a symlink, a hard link to a
- * path outside, a relative symlink that climbs out of the tree, a device
- * node (except the overlay's whiteouts). Absolute symlinks are kept: the
- * tree is a cell's filesystem, where they lead into the cell's own root.
- * `create` refuses what `restore` would, so every archive can be restored. */
+ * ".." in a path, a path or hard link through a symlink, an entry replacing
+ * a symlink, a hard link to a path outside, a relative symlink that climbs
+ * out of the tree, a device node (except the overlay's whiteouts). Absolute
+ * symlinks are kept: the tree is a cell's filesystem, where they lead into
+ * the cell's own root. The check is archive_check.c's, shared with untar.
+ * `create` refuses what `restore` would (the same check, on every entry it
+ * writes), so every archive can be restored. */
+#include "archive_check.h"
 #include "cellman.h"
 #include "util.h"
 
@@ -44,7 +47,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -244,197 +246,17 @@ static int resolve_latest(const struct target *t, char *out, size_t len, struct 
     return 0;
 }
 
-/* ---- checking paths ---------------------------------------------------------------- */
+/* ---- checking entries ------------------------------------------------------------ */
 
-/* A set of relative paths (the symlinks extracted so far). */
-struct pathset {
-    char **slots;
-    size_t cap, count;
-};
-
-static uint64_t path_hash(const char *s, size_t n)
+/* What restore takes of an archive (and so what create writes): the
+ * overlay's whiteouts, absolute symlinks (they lead into the cell's own root
+ * when the cell follows them; the host's tools never follow them), the
+ * tree's own entry "." (its mode and times). */
+static void restore_check_init(struct archive_check *c)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
-
-/* whether the first n bytes of p are in the set */
-static bool pathset_has(const struct pathset *s, const char *p, size_t n)
-{
-    if (s->count == 0)
-        return false;
-    for (size_t i = path_hash(p, n) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-        const char *slot = s->slots[i];
-        if (slot == NULL)
-            return false;
-        if (strncmp(slot, p, n) == 0 && slot[n] == '\0')
-            return true;
-    }
-}
-
-static int pathset_add(struct pathset *s, const char *p)
-{
-    if (pathset_has(s, p, strlen(p)))
-        return 0;
-    if ((s->count + 1) * 2 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        char **slots = calloc(cap, sizeof *slots);
-        if (slots == NULL)
-            return -1;
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->slots[i]) {
-                size_t j = path_hash(s->slots[i], strlen(s->slots[i])) & (cap - 1);
-                while (slots[j])
-                    j = (j + 1) & (cap - 1);
-                slots[j] = s->slots[i];
-            }
-        free(s->slots);
-        s->slots = slots;
-        s->cap = cap;
-    }
-    size_t j = path_hash(p, strlen(p)) & (s->cap - 1);
-    while (s->slots[j])
-        j = (j + 1) & (s->cap - 1);
-    if ((s->slots[j] = strdup(p)) == NULL)
-        return -1;
-    s->count++;
-    return 0;
-}
-
-static void pathset_free(struct pathset *s)
-{
-    for (size_t i = 0; i < s->cap; i++)
-        free(s->slots[i]);
-    free(s->slots);
-    memset(s, 0, sizeof *s);
-}
-
-/* An entry's path made plain: no "." or empty components ("" for the tree
- * itself). -1 with why in err for an absolute path or a "..". */
-static int plain_path(const char *p, char *out, size_t len, struct cell_err *err)
-{
-    if (p == NULL || p[0] == '\0')
-        return cell_err_set(err, 0, "it has no name");
-    if (p[0] == '/')
-        return cell_err_set(err, 0, "it is an absolute path");
-    size_t o = 0;
-    out[0] = '\0';
-    for (const char *c = p; *c;) {
-        size_t n = strcspn(c, "/");
-        if (n == 2 && c[0] == '.' && c[1] == '.')
-            return cell_err_set(err, 0, "it goes up (\"..\")");
-        if (n > 0 && !(n == 1 && c[0] == '.')) {
-            if (o + n + 2 > len)
-                return cell_err_set(err, 0, "its path is too long");
-            if (o)
-                out[o++] = '/';
-            memcpy(out + o, c, n);
-            o += n;
-            out[o] = '\0';
-        }
-        c += n;
-        while (*c == '/')
-            c++;
-    }
-    return 0;
-}
-
-/* -1 when a directory on the way to `plain` (not itself) is a symlink of
- * the tree. */
-static int check_through_symlink(const struct pathset *links, const char *plain, struct cell_err *err)
-{
-    for (const char *slash = strchr(plain, '/'); slash; slash = strchr(slash + 1, '/'))
-        if (pathset_has(links, plain, (size_t)(slash - plain)))
-            return cell_err_set(err, 0, "it goes through the symlink \"%.*s\"", (int)(slash - plain), plain);
-    return 0;
-}
-
-/* A symlink at `plain` pointing to `target`: a relative target must stay in
- * the tree, taking its ".." steps first (a ".." after a name could climb
- * out of a directory some symlink leads to). Absolute targets lead into
- * the cell's own root when the cell follows them, and the host's tools
- * never follow them. */
-static int check_symlink_target(const char *plain, const char *target, struct cell_err *err)
-{
-    if (target == NULL || target[0] == '\0')
-        return cell_err_set(err, 0, "it is a symlink to nothing");
-    if (target[0] == '/')
-        return 0;
-    long depth = 0; /* of the directory holding the symlink */
-    for (const char *c = plain; (c = strchr(c, '/')); c++)
-        depth++;
-    bool named = false;
-    for (const char *c = target; *c;) {
-        size_t n = strcspn(c, "/");
-        if (n == 2 && c[0] == '.' && c[1] == '.') {
-            if (named)
-                return cell_err_set(err, 0,
-                                    "it is a symlink with a \"..\" after a name (to \"%s\"): it could climb "
-                                    "out of the tree",
-                                    target);
-            if (--depth < 0)
-                return cell_err_set(err, 0, "it is a symlink out of the tree (to \"%s\")", target);
-        } else if (n > 0 && !(n == 1 && c[0] == '.')) {
-            named = true;
-        }
-        c += n;
-        while (*c == '/')
-            c++;
-    }
-    return 0;
-}
-
-/* What create and restore both refuse of an entry's type. */
-static int check_type(struct archive_entry *e, struct cell_err *err)
-{
-    switch (archive_entry_filetype(e)) {
-    case AE_IFREG:
-    case AE_IFDIR:
-    case AE_IFLNK:
-    case AE_IFIFO:
-        return 0;
-    case AE_IFCHR:
-        if (archive_entry_rdev(e) == makedev(0, 0)) /* an overlay whiteout */
-            return 0;
-        return cell_err_set(err, 0, "it is a device node (%u:%u)", major(archive_entry_rdev(e)),
-                            minor(archive_entry_rdev(e)));
-    case AE_IFBLK:
-        return cell_err_set(err, 0, "it is a block device node");
-    default:
-        return cell_err_set(err, 0, "it is not a file, directory, symlink or fifo");
-    }
-}
-
-/* Every check of one archive entry before it is extracted. */
-static int check_entry(struct archive_entry *e, struct pathset *links, bool *is_root, struct cell_err *err)
-{
-    char plain[PATH_MAX], link[PATH_MAX];
-    const char *hard = archive_entry_hardlink(e);
-    if (plain_path(archive_entry_pathname(e), plain, sizeof plain, err) < 0 || (!hard && check_type(e, err) < 0) ||
-        check_through_symlink(links, plain, err) < 0)
-        return -1;
-    *is_root = plain[0] == '\0';
-    if (*is_root && archive_entry_filetype(e) != AE_IFDIR)
-        return cell_err_set(err, 0, "the tree itself is not a directory");
-    if (pathset_has(links, plain, strlen(plain)))
-        return cell_err_set(err, 0, "it replaces the symlink of the same name");
-    if (hard) {
-        struct cell_err why = {0};
-        if (plain_path(hard, link, sizeof link, &why) < 0 || check_through_symlink(links, link, &why) < 0)
-            return cell_err_set(err, 0, "it is a hard link to \"%s\": %s", hard, why.msg);
-        if (link[0] == '\0')
-            return cell_err_set(err, 0, "it is a hard link to the tree itself");
-    } else if (archive_entry_filetype(e) == AE_IFLNK) {
-        if (*is_root)
-            return cell_err_set(err, 0, "the tree itself is a symlink");
-        if (check_symlink_target(plain, archive_entry_symlink(e), err) < 0)
-            return -1;
-        if (pathset_add(links, plain) < 0)
-            return cell_err_set(err, ENOMEM, "remember the symlink");
-    }
-    return 0;
+    archive_check_init(c, &(struct archive_check_opts){.types = ARCHIVE_CHECK_PLAIN | ARCHIVE_CHECK_WHITEOUT,
+                                                       .allow_absolute_symlinks = true,
+                                                       .keep_root = true});
 }
 
 /* ---- create ---------------------------------------------------------------------- */
@@ -448,7 +270,9 @@ static int write_tree(struct archive *out, const char *dir, struct cell_err *err
     struct archive_entry *entry = archive_entry_new();
     char *buf = malloc(64 * 1024);
     char show[PATH_MAX * 2 + 16]; /* the entry's path on the host, for errors */
+    struct archive_check check;   /* what a restore would refuse */
     int rc = -1;
+    restore_check_init(&check);
     if (disk == NULL || resolver == NULL || entry == NULL || buf == NULL) {
         cell_err_set(err, ENOMEM, "read %s", dir);
         goto out;
@@ -470,7 +294,7 @@ static int write_tree(struct archive *out, const char *dir, struct cell_err *err
         char path[PATH_MAX + 8] = "";
         const char *name = archive_entry_pathname(entry);
         struct cell_err why = {0};
-        if (name && plain_path(name, path, PATH_MAX, &why) < 0) /* not from read_disk */
+        if (name && archive_check_plain_path(name, path, PATH_MAX, &why) < 0) /* not from read_disk */
             snprintf(path, sizeof path, "%s", name);
         snprintf(show, sizeof show, "%s%s%s", dir, path[0] ? "/" : "", path);
         if (r != ARCHIVE_OK) {
@@ -485,15 +309,15 @@ static int write_tree(struct archive *out, const char *dir, struct cell_err *err
             cm_error("note: %s is a socket: not in the backup (tar cannot store sockets)", show);
             continue;
         }
-        if (check_type(entry, &why) < 0 || (archive_entry_filetype(entry) == AE_IFLNK &&
-                                            check_symlink_target(path, archive_entry_symlink(entry), &why) < 0)) {
-            cell_err_set(err, 0, "%s: %s, which a restore refuses (move it away first)", show, why.msg);
-            goto out;
-        }
         struct archive_entry *e = entry, *spare = NULL;
         archive_entry_linkify(resolver, &e, &spare);
         if (e == NULL) /* not with the tar strategy, but to be sure */
             continue;
+        char checked[PATH_MAX], hardlink[PATH_MAX];
+        if (archive_check_entry(&check, e, checked, hardlink, &why) < 0) {
+            cell_err_set(err, 0, "%s: a restore would refuse it: %s (move it away first)", show, why.msg);
+            goto out;
+        }
         if (archive_write_header(out, e) != ARCHIVE_OK) {
             cell_err_set(err, 0, "archive %s: %s", show, arc_error(out));
             goto out;
@@ -517,6 +341,7 @@ static int write_tree(struct archive *out, const char *dir, struct cell_err *err
     }
     rc = 0;
 out:
+    archive_check_free(&check);
     free(buf);
     if (entry)
         archive_entry_free(entry);
@@ -678,10 +503,11 @@ static int backup_list(const struct target *t, struct cell_err *err)
 static int extract(int fd, const char *archive, bool *saw_root, struct cell_err *err)
 {
     struct archive *in = archive_read_new(), *out = archive_write_disk_new();
-    struct pathset links = {0};
+    struct archive_check check;
     struct timespec times[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_OMIT}}; /* of "." */
     int rc = -1;
     *saw_root = false;
+    restore_check_init(&check);
     if (in == NULL || out == NULL) {
         cell_err_set(err, ENOMEM, "read %s", archive);
         goto done;
@@ -705,14 +531,23 @@ static int extract(int fd, const char *archive, bool *saw_root, struct cell_err 
             cell_err_set(err, 0, "read %s: %s", archive, arc_error(in));
             goto done;
         }
-        const char *path = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
-        bool root;
+        char path[PATH_MAX], name[PATH_MAX], hardlink[PATH_MAX]; /* path: as in the archive, for errors */
+        snprintf(path, sizeof path, "%s", archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
         struct cell_err why = {0};
-        if (check_entry(e, &links, &root, &why) < 0) {
-            cell_err_set(err, 0, "%s: entry \"%s\" refused: %s", archive, path, why.msg);
+        int ok = archive_check_entry(&check, e, name, hardlink, &why);
+        if (ok < 0) {
+            cell_err_set(err, 0, "%s: %s", archive, why.msg);
             goto done;
         }
-        if (root) { /* an existing directory: libarchive sets its times at once, not at the end */
+        if (ok == 0) { /* (not without strip) */
+            archive_read_data_skip(in);
+            continue;
+        }
+        /* extracted under the names checked */
+        archive_entry_copy_pathname(e, name);
+        if (archive_entry_hardlink(e))
+            archive_entry_copy_hardlink(e, hardlink);
+        if (strcmp(name, ".") == 0) { /* an existing directory: libarchive sets its times at once, not at the end */
             *saw_root = true;
             times[0].tv_sec = archive_entry_atime(e);
             times[0].tv_nsec = archive_entry_atime_is_set(e) ? archive_entry_atime_nsec(e) : UTIME_OMIT;
@@ -753,7 +588,7 @@ static int extract(int fd, const char *archive, bool *saw_root, struct cell_err 
     }
     rc = 0;
 done:
-    pathset_free(&links);
+    archive_check_free(&check);
     if (out)
         archive_write_free(out);
     if (in)

@@ -53,7 +53,7 @@ static void one_line(const char *line)
         check(req.json == NULL, "a refused request holds nothing");
         return;
     }
-    check(req.op <= OP_DOWN, "a known op");
+    check(req.op <= OP_DECLARE, "a known op");
     switch (req.op) {
     case OP_START:
     case OP_STOP:
@@ -63,7 +63,8 @@ static void one_line(const char *line)
         check(req.name && cell_name_valid(req.name), "a named op has a valid name");
         break;
     case OP_RUN:
-        check(json_is_array(req.args) && json_array_size(req.args) > 0, "run has arguments");
+    case OP_DECLARE: /* the arguments of a run, checked as one */
+        check(json_is_array(req.args) && json_array_size(req.args) > 0, "run and declare have arguments");
         run_args(req.args);
         break;
     case OP_STATUS:
