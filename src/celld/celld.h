@@ -98,6 +98,7 @@ struct cell {
     bool dead;                                /* removed; freed after this batch of events */
     bool removing;                            /* deleted: goes away once stopped */
     bool restarting;                          /* restart: starts again once stopped */
+    bool replacing;                           /* declare: a successor with new arguments takes its place */
     struct client *waiters[CELL_MAX_WAITERS]; /* answered when the cell stops */
     struct cell *next;
 };

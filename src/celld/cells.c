@@ -219,7 +219,8 @@ void cell_remove(struct cell *c)
     *pp = c->next;
     if (!celld.shutting_down) /* `cell down` stops cells; only rm ends them */
         state_forget(c);
-    events_emit(c, "removed", NULL);
+    if (!c->replacing) /* a new declaration is "redeclared", not an end */
+        events_emit(c, "removed", NULL);
     if (c->retiring) { /* mid-swap: the old instance goes too */
         cell_instance_kill(c->retiring);
         retire_finish(c);

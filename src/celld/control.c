@@ -146,8 +146,10 @@ static void op_declare(const struct request *req, struct client *cl)
         return;
     }
     json_t *old = c ? json_incref(c->args) : NULL;
-    if (c)
+    if (c) {
+        c->replacing = true;
         cell_remove(c);
+    }
     if (cell_declare(req->args, true, &c, &err) < 0) {
         struct cell *back;
         if (old && cell_declare(old, true, &back, &(struct cell_err){0}) < 0)
@@ -156,6 +158,8 @@ static void op_declare(const struct request *req, struct client *cl)
         client_answer(cl, answer_error("%s", err.msg));
         return;
     }
+    if (old)
+        events_emit(c, "redeclared", NULL);
     json_decref(old);
     answer_cell(cl, c);
 }

@@ -153,6 +153,9 @@ print(" ".join(e["subject"] for e in map(json.loads, open(sys.argv[1])) if e["ty
     run_cell apply
     expect_status 0
     [[ $(state_of spare) == exited ]]
+    # a new declaration is not the end of the cell
+    grep -q '"type":"cell.redeclared".*"subject":"spare"' "$CELL_ROOT/data/events.jsonl"
+    ! grep -q '"type":"cell.removed"' "$CELL_ROOT/data/events.jsonl"
 }
 
 @test "apply: a cell no longer declared is stopped and forgotten; its layer stays" {
