@@ -507,7 +507,7 @@ static void report(const struct plan *plan, const struct apply_opts *o)
     for (size_t i = 0; i < plan->ncells; i++) {
         const struct plan_cell *p = &plan->cells[i];
         bool declared = p->c->desired != NULL;
-        printf("%-20s %-4s %-9s %-4s %-4s %-4s %-4s %-11s %s", p->c->name, yes_no(p->changed),
+        printf("%-20s %-4s %-10s %-4s %-4s %-4s %-4s %-11s %s", p->c->name, yes_no(p->changed),
                declared ? apply_doc_names[p->doc] : "-", declared ? yes_no(p->svc || p->pol) : "-",
                declared ? yes_no(p->svc) : "-", declared ? yes_no(p->pol) : "-", declared ? yes_no(p->rt) : "-",
                run_step_names[p->run], declared ? yes_no(p->c->desired->autostart) : "-");
@@ -519,11 +519,11 @@ static void report(const struct plan *plan, const struct apply_opts *o)
     for (size_t i = 0; i < plan->ncells; i++)
         any_doc |= plan->cells[i].c->desired && plan->cells[i].doc != APPLY_NONE;
     if (any_doc) {
-        printf("\n[APPLY]\n%-20s %-9s %-7s %s\n", "CELL", "STATE", "ACTIONS", "RUN");
+        printf("\n[APPLY]\n%-20s %-10s %-7s %s\n", "CELL", "STATE", "ACTIONS", "RUN");
         for (size_t i = 0; i < plan->ncells; i++) {
             const struct plan_cell *p = &plan->cells[i];
             if (p->c->desired && p->doc != APPLY_NONE)
-                printf("%-20s %-9s %-7zu %s\n", p->c->name, apply_doc_names[p->doc], json_array_size(p->actions),
+                printf("%-20s %-10s %-7zu %s\n", p->c->name, apply_doc_names[p->doc], json_array_size(p->actions),
                        yes_no(p->run_actions));
         }
     }

@@ -95,6 +95,7 @@ struct cm_world {
     bool celld_running;
     struct cm_cell *cells; /* declared ones in declaration order, then the others by name */
     size_t ncells;
+    json_t *cell_index; /* name -> index in cells (a lookup per cell, not a scan) */
     struct cm_volume *volumes;
     size_t nvolumes;
 };

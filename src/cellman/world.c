@@ -26,10 +26,18 @@ const char *cm_volume_state_name(enum cm_volume_state s)
 
 struct cm_cell *world_cell(struct cm_world *w, const char *name)
 {
-    for (size_t i = 0; i < w->ncells; i++)
-        if (strcmp(w->cells[i].name, name) == 0)
-            return &w->cells[i];
-    return NULL;
+    json_t *i = w->cell_index ? json_object_get(w->cell_index, name) : NULL;
+    return i ? &w->cells[json_integer_value(i)] : NULL;
+}
+
+static int index_cells(struct cm_world *w, struct cell_err *err)
+{
+    json_decref(w->cell_index);
+    w->cell_index = json_object();
+    for (size_t i = 0; w->cell_index && i < w->ncells; i++)
+        if (json_object_set_new(w->cell_index, w->cells[i].name, json_integer((json_int_t)i)) < 0)
+            return cell_err_set(err, ENOMEM, "cell %s", w->cells[i].name);
+    return w->cell_index ? 0 : cell_err_set(err, ENOMEM, "the cells' index");
 }
 
 struct cm_volume *world_volume(struct cm_world *w, const char *name)
@@ -51,9 +59,16 @@ static struct cm_cell *add_cell(struct cm_world *w, const char *name, struct cel
         return NULL;
     }
     w->cells = grown;
-    c = &w->cells[w->ncells++];
+    c = &w->cells[w->ncells];
     memset(c, 0, sizeof *c);
     snprintf(c->name, sizeof c->name, "%s", name);
+    if (w->cell_index == NULL)
+        w->cell_index = json_object();
+    if (w->cell_index == NULL || json_object_set_new(w->cell_index, c->name, json_integer((json_int_t)w->ncells)) < 0) {
+        cell_err_set(err, ENOMEM, "cell %s", name);
+        return NULL;
+    }
+    w->ncells++;
     return c;
 }
 
@@ -231,6 +246,8 @@ int world_load(struct cm *cm, unsigned what, struct cm_world *w, struct cell_err
     }
     /* the declared first, in declaration order; the rest by name */
     qsort(w->cells + ndeclared, w->ncells - ndeclared, sizeof *w->cells, by_cell_name);
+    if (index_cells(w, err) < 0)
+        goto fail;
     qsort(w->volumes + ndeclared_volumes, w->nvolumes - ndeclared_volumes, sizeof *w->volumes, by_volume_name);
     for (size_t i = 0; i < w->ncells; i++)
         w->cells[i].state = cell_state(&w->cells[i], what & CM_WORLD_RUNTIME);
@@ -254,6 +271,7 @@ void world_free(struct cm_world *w)
         json_decref(w->cells[i].status);
     }
     free(w->cells);
+    json_decref(w->cell_index);
     free(w->volumes);
     cell_desired_free(&w->desired);
     memset(w, 0, sizeof *w);

@@ -30,6 +30,8 @@
 #define DEFAULT_INSTRUCTIONS 50000000ULL
 #define DEFAULT_MEMORY (64u << 20)
 #define HOOK_EVERY 1000
+/* the registry table of declared cell names */
+#define CELL_NAMES "cell.names"
 
 struct loader {
     lua_State *L;
@@ -601,9 +603,13 @@ static int doc_cell(lua_State *L)
     ld->name = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : NULL;
     if (ld->name == NULL || !cell_name_valid(ld->name))
         doc_error(L, NULL, "the name must be 1-63 letters, digits, '-', '_' or '.'");
-    for (size_t i = 0; i < ld->d->ncells; i++)
-        if (strcmp(ld->d->cells[i].name, ld->name) == 0)
-            doc_error(L, NULL, "declared twice (first at %s:%d)", ld->d->cells[i].file, ld->d->cells[i].line);
+    /* the names so far, in a registry table: name -> index (no scan per cell) */
+    lua_getfield(L, LUA_REGISTRYINDEX, CELL_NAMES);
+    if (lua_getfield(L, -1, ld->name) == LUA_TNUMBER) {
+        const struct cell_desired_cell *first = &ld->d->cells[lua_tointeger(L, -1)];
+        doc_error(L, NULL, "declared twice (first at %s:%d)", first->file, first->line);
+    }
+    lua_pop(L, 2);
     if (!lua_istable(L, 2))
         doc_error(L, NULL, "expected cell(NAME, { ... })");
     static const char *const keys[] = {"autostart", "create", "supervise", "depends_on",   "healthcheck",
@@ -740,6 +746,10 @@ static int doc_cell(lua_State *L)
     c.name = xstrdup(L, ld->name);
     c.line = ld->line;
     c.file = xstrdup(L, ld->file);
+    lua_getfield(L, LUA_REGISTRYINDEX, CELL_NAMES);
+    lua_pushinteger(L, (lua_Integer)ld->d->ncells);
+    lua_setfield(L, -2, c.name);
+    lua_pop(L, 1);
     ld->d->cells[ld->d->ncells++] = c;
     return 0;
 }
@@ -905,6 +915,8 @@ static lua_State *new_state(struct loader *ld)
         lua_pushnil(L);
         lua_setglobal(L, removed[i]);
     }
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, CELL_NAMES);
     lua_register(L, "cell", doc_cell);
     lua_register(L, "volume", doc_volume);
     lua_register(L, "host", doc_host);
