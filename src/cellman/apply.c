@@ -319,6 +319,13 @@ static int run_actions(struct cm *cm, struct plan_cell *p, int output_fd, struct
     struct cell_spec spec;
     if (declaration_spec(p->declaration, &spec, err) < 0)
         return -1;
+    /* apply fills volumes the cell may only read: writable here, like the
+     * layer (host binds stay as declared) */
+    size_t vlen = strlen(cm->volumes);
+    for (size_t i = 0; i < spec.nmounts; i++)
+        if (spec.mounts[i].source && strncmp(spec.mounts[i].source, cm->volumes, vlen) == 0 &&
+            spec.mounts[i].source[vlen] == '/')
+            spec.mounts[i].writable = true;
     char root[PATH_MAX];
     snprintf(root, sizeof root, "%s/%s", cm->cells, p->c->name);
     struct action_ctx ctx = {.cell_name = p->c->name,

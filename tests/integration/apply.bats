@@ -299,3 +299,20 @@ EOF
     expect_status 0
     [[ -z $output ]]
 }
+
+@test "apply: actions fill a volume the cell mounts read-only; the cell cannot write it" {
+    spec ro.lua <<'EOF2'
+volume("content", { mode = "0755" })
+cell("reader", {
+  supervise = { cmd = "sleep 1000" },
+  mounts = { volume("content", { target = "/srv", mode = "ro" }) },
+})
+apply("reader", { file("/srv/page", "filled by apply\n") })
+EOF2
+    run_cell apply
+    expect_status 0
+    [[ $(c exec reader -- cat /srv/page) == "filled by apply" ]]
+    run c exec reader -- /bin/sh -c 'echo x > /srv/page'
+    [[ $status -ne 0 && $output == *"Read-only file system"* ]]
+    [[ $(cat "$CELL_ROOT/data/volumes/content/page") == "filled by apply" ]]
+}
