@@ -111,6 +111,11 @@ void world_free(struct cm_world *w);
 struct cm_cell *world_cell(struct cm_world *w, const char *name);
 struct cm_volume *world_volume(struct cm_world *w, const char *name);
 const char *cm_cell_state_name(enum cm_cell_state s);
+/* The state of cell `c` from what it holds (desired, hashes, applied,
+ * runtime_dir, status, running); world_load() sets each cell's state with
+ * it. Without `know_runtime` (celld was not asked) running against
+ * autostart does not make a cell pending. */
+enum cm_cell_state world_cell_state(const struct cm_cell *c, bool know_runtime);
 const char *cm_volume_state_name(enum cm_volume_state s);
 /* The final `cell run -d` arguments apply declares for a desired cell: its
  * own, plus --layer <data>/cells/NAME and a --bind for each volume mount.

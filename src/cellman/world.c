@@ -165,7 +165,7 @@ static bool same_hash(const struct cm_cell *c, const char *which, const char *de
     return h && strcmp(h, desired) == 0;
 }
 
-static enum cm_cell_state cell_state(const struct cm_cell *c, bool know_runtime)
+enum cm_cell_state world_cell_state(const struct cm_cell *c, bool know_runtime)
 {
     if (c->desired == NULL)
         return c->runtime_dir ? CM_CELL_ORPHANED : c->status ? CM_CELL_UNMANAGED : CM_CELL_ABSENT;
@@ -186,7 +186,8 @@ static int load_desired(struct cm *cm, unsigned what, struct cm_world *w, struct
         return 0;
     if (cell_desired_load(cm->config, &opts, &w->desired, err) < 0) {
         if (err->errnum == ENOENT)
-            cell_err_prefix(err, "no desired state (write *.lua files there, or give --config DIR): ");
+            cell_err_set(err, 0, "no desired state: %s does not exist (write *.lua files there, or give --config DIR)",
+                         cm->config);
         return -1;
     }
     for (size_t i = 0; i < w->desired.ncells; i++) {
@@ -250,7 +251,7 @@ int world_load(struct cm *cm, unsigned what, struct cm_world *w, struct cell_err
         goto fail;
     qsort(w->volumes + ndeclared_volumes, w->nvolumes - ndeclared_volumes, sizeof *w->volumes, by_volume_name);
     for (size_t i = 0; i < w->ncells; i++)
-        w->cells[i].state = cell_state(&w->cells[i], what & CM_WORLD_RUNTIME);
+        w->cells[i].state = world_cell_state(&w->cells[i], what & CM_WORLD_RUNTIME);
     for (size_t i = 0; i < w->nvolumes; i++) {
         struct cm_volume *v = &w->volumes[i];
         if (v->desired)

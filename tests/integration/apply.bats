@@ -193,6 +193,12 @@ EOF
 
     run_cell apply nosuch
     expect_status 1
+
+    # no desired-state directory at all
+    rm -r "$CELL_ROOT/etc"
+    run_cell apply
+    expect_status 1
+    expect_err "apply: no desired state: $CELL_ROOT/etc does not exist (write *.lua files there, or give --config DIR)"
 }
 
 @test "apply: only the named cells; an unknown name is an error" {
