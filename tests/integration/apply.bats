@@ -322,3 +322,25 @@ EOF2
     [[ $status -ne 0 && $output == *"Read-only file system"* ]]
     [[ $(cat "$CELL_ROOT/data/volumes/content/page") == "filled by apply" ]]
 }
+
+@test "apply: actions cannot reach the host through links, /proc or the old root" {
+    local marker=cell-apply-escape-$$-$RANDOM
+    spec esc.lua <<EOF2
+cell("esc", { supervise = { cmd = "sleep 1000" } })
+apply("esc", {
+  symlink("/../../../../../tmp", "/up"),
+  file("/up/$marker", "x\n"),
+  exec("for p in /proc/1/root/tmp /proc/self/root/tmp /.oldroot/tmp; do echo y > \$p/$marker.2 2>/dev/null; done; true"),
+  exec("test ! -e /.oldroot && grep -qx cellman /proc/1/comm"),
+})
+EOF2
+    run_cell apply
+    expect_status 0
+    # what the actions wrote stayed in the cell's own /tmp (its layer) ...
+    [[ ! -e /tmp/$marker && ! -e /tmp/$marker.2 ]]
+    # ... and the actions saw a pid namespace of their own, without the host's root
+    [[ $(row ACTIONS esc) != *FAILED* ]]
+    run_cell apply --force
+    expect_status 0
+    [[ ! -e /tmp/$marker && ! -e /tmp/$marker.2 ]]
+}
