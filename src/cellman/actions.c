@@ -891,24 +891,27 @@ static json_t *template_tokens(const struct act *a, struct cell_err *err)
 
 /* `text` with every {{name}} (spaces inside allowed) replaced by its
  * token; anything else between {{ and }} is an error (fail closed). */
-static int render(const char *text, json_t *tokens, char **out, struct cell_err *err)
+int actions_render_template(const char *text, json_t *tokens, char **out, struct cell_err *err)
 {
     size_t size;
+    *out = NULL;
     FILE *m = open_memstream(out, &size);
     if (m == NULL)
         return cell_err_set(err, errno, "render");
     int line = 1, rc = 0;
+    /* one pass, each byte looked at once: no search to the end of a line
+     * (or of the text) for every token, quadratic on a long line */
     for (const char *p = text; *p;) {
-        const char *open = strstr(p, "{{");
-        if (open == NULL) {
-            fputs(p, m);
-            break;
-        }
-        for (const char *q = p; q < open; q++)
-            line += *q == '\n';
+        const char *open = p;
+        for (; *open && !(open[0] == '{' && open[1] == '{'); open++)
+            line += *open == '\n';
         fwrite(p, 1, (size_t)(open - p), m);
-        const char *close = strstr(open + 2, "}}"), *nl = strchr(open + 2, '\n');
-        if (close == NULL || (nl && nl < close)) {
+        if (*open == '\0')
+            break;
+        const char *close = open + 2; /* the first }} on the same line */
+        while (*close && *close != '\n' && !(close[0] == '}' && close[1] == '}'))
+            close++;
+        if (*close != '}') {
             rc = cell_err_set(err, 0, "line %d: {{ without a closing }} on the same line", line);
             break;
         }
@@ -969,7 +972,7 @@ static int prepare_template(struct act *a, int spec_dirfd, struct action_prep *p
     json_t *tokens = template_tokens(a, err);
     if (tokens == NULL)
         return -1;
-    int rc = render(text, tokens, &prep->texts[a->index], err);
+    int rc = actions_render_template(text, tokens, &prep->texts[a->index], err);
     json_decref(tokens);
     return rc;
 }
@@ -1137,9 +1140,15 @@ static bool matches_at(const struct lines *file, size_t at, const struct lines *
  * (searching outward); -1 when nowhere. */
 static ptrdiff_t find_lines(const struct lines *file, const struct lines *want, size_t from, ptrdiff_t expected)
 {
-    if (want->n > file->n)
+    if (want->n > file->n || from > file->n - want->n)
         return -1;
     ptrdiff_t lo_end = (ptrdiff_t)from, hi_end = (ptrdiff_t)(file->n - want->n);
+    /* outside [lo_end, hi_end] the nearest places come in the same order
+     * from its nearer end: start there, not a line number's distance away */
+    if (expected < lo_end)
+        expected = lo_end;
+    else if (expected > hi_end)
+        expected = hi_end;
     for (ptrdiff_t d = 0;; d++) {
         ptrdiff_t lo = expected - d, hi = expected + d;
         if (lo < lo_end && hi > hi_end)
@@ -1156,26 +1165,31 @@ static ptrdiff_t find_lines(const struct lines *file, const struct lines *want, 
 static ptrdiff_t place_hunks(const struct lines *file, const struct hunk *h, size_t n, bool reverse, size_t *at)
 {
     size_t from = 0;
-    ptrdiff_t offset = 0;
+    ptrdiff_t offset = 0; /* where the hunk before was found, less where its @@ said */
     for (size_t k = 0; k < n; k++) {
         const struct lines *want = reverse ? &h[k].new : &h[k].old;
         size_t start = reverse ? h[k].new_start : h[k].old_start;
-        ptrdiff_t expected = (ptrdiff_t)(want->n == 0 ? start : start - (start > 0)) + offset;
+        size_t line = want->n == 0 ? start : start - (start > 0); /* 0-based */
+        /* any number can be on an @@ line: saturate, never overflow (base >= 0, offset >= -PTRDIFF_MAX) */
+        ptrdiff_t base = line > PTRDIFF_MAX ? PTRDIFF_MAX : (ptrdiff_t)line, expected;
+        if (__builtin_add_overflow(base, offset, &expected))
+            expected = PTRDIFF_MAX;
         ptrdiff_t pos = find_lines(file, want, from, expected);
         if (pos < 0)
             return (ptrdiff_t)k;
         at[k] = (size_t)pos;
-        offset = pos - (expected - offset);
+        offset = pos - base;
         from = (size_t)pos + want->n;
     }
     return -1;
 }
 
-static void put_lines(FILE *m, const struct span *v, size_t n)
+/* Lines [from, to) of `l` (l->v may be NULL when it has none). */
+static void put_lines(FILE *m, const struct lines *l, size_t from, size_t to)
 {
-    for (size_t i = 0; i < n; i++) {
-        fwrite(v[i].p, 1, v[i].len, m);
-        if (v[i].nl)
+    for (size_t i = from; i < to; i++) {
+        fwrite(l->v[i].p, 1, l->v[i].len, m);
+        if (l->v[i].nl)
             fputc('\n', m);
     }
 }
@@ -1185,15 +1199,17 @@ static int patched_text(const struct lines *file, const struct hunk *h, size_t n
                         size_t *len, struct cell_err *err)
 {
     FILE *m = open_memstream(out, len);
-    if (m == NULL)
+    if (m == NULL) {
+        *out = NULL;
         return cell_err_set(err, errno, "patch");
+    }
     size_t pos = 0;
     for (size_t k = 0; k < n; k++) {
-        put_lines(m, file->v + pos, at[k] - pos);
-        put_lines(m, h[k].new.v, h[k].new.n);
+        put_lines(m, file, pos, at[k]);
+        put_lines(m, &h[k].new, 0, h[k].new.n);
         pos = at[k] + h[k].old.n;
     }
-    put_lines(m, file->v + pos, file->n - pos);
+    put_lines(m, file, pos, file->n);
     if (fclose(m) != 0) {
         free(*out);
         *out = NULL;
@@ -1204,7 +1220,8 @@ static int patched_text(const struct lines *file, const struct hunk *h, size_t n
 
 /* `diff` applied to text[0..len): the new text in *out, or *out NULL when
  * the diff is in it already (every hunk matches reversed). */
-static int apply_diff(const char *text, size_t len, const char *diff, char **out, size_t *out_len, struct cell_err *err)
+int actions_apply_diff(const char *text, size_t len, const char *diff, char **out, size_t *out_len,
+                       struct cell_err *err)
 {
     struct hunk *h = NULL;
     size_t n = 0;
@@ -1251,7 +1268,8 @@ static int run_patch(struct act *a, bool *changed, struct cell_err *err)
     size_t len, patched_len;
     if (stat(target, &st) < 0)
         return cell_err_set(err, errno, "read %s", target);
-    if (read_view_file(target, &text, &len, err) < 0 || apply_diff(text, len, diff, &patched, &patched_len, err) < 0)
+    if (read_view_file(target, &text, &len, err) < 0 ||
+        actions_apply_diff(text, len, diff, &patched, &patched_len, err) < 0)
         return -1;
     if (patched == NULL)
         return 0; /* applied already */

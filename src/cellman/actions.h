@@ -72,4 +72,36 @@ void actions_release(struct action_prep *prep);
  * `copy nginx.conf -> /etc/nginx.conf`, `symlink LINK -> TARGET`. */
 void action_describe(json_t *action, char *out, size_t len);
 
+/* The two parsers of operator-written text the template and patch actions
+ * use; pure (memory only: no files, no environment), exported for the fuzz
+ * target tests/fuzz/fuzz_actions.c.
+ *
+ * `text` with every {{name}} (spaces or tabs around the name allowed)
+ * replaced by the string value of `tokens` (a JSON object) under that name;
+ * a single {, or a }} outside a token, is kept as it is, and a value is not
+ * rendered again. Returns 0 with *out a new NUL-terminated string (the
+ * caller frees it), or -1 with *out NULL and err "line N: ..." (N 1-based):
+ * a {{ without a }} on the same line, a name that is not
+ * [A-Za-z_][A-Za-z0-9_]* (or is 128 bytes or more), a name `tokens` has no
+ * string for (or, out of memory, "render: ..."). */
+int actions_render_template(const char *text, json_t *tokens, char **out, struct cell_err *err);
+/* The one-file unified diff `diff` (NUL-terminated; lines outside its hunks,
+ * file names among them, are ignored, but a "+++ " after a hunk is an error)
+ * applied to text[0..len) (any bytes). Hunks are placed in order and without
+ * overlap, each where its old lines are nearest to the line its @@ says
+ * (moved by the offset the hunk before was found at); any line number is
+ * accepted. Returns
+ *   0, *out a new buffer of *out_len bytes (NUL-terminated besides; the
+ *      caller frees it): the patched text;
+ *   0, *out NULL (*out_len untouched): applied already: the hunks' new lines
+ *      can all be placed that way and their old lines cannot (or a hunk has
+ *      no old lines, which proves nothing). Old lines that can be placed
+ *      win: if the lines a hunk replaces are also elsewhere in the text, the
+ *      next run replaces them there too;
+ *   -1, *out NULL, err: a malformed diff ("the diff has no hunks", "hunk N:
+ *      ...", "... more than one file ...") or "hunk N does not apply (line
+ *      L)" (or, out of memory, "parse the diff: ..." or "patch: ..."). */
+int actions_apply_diff(const char *text, size_t len, const char *diff, char **out, size_t *out_len,
+                       struct cell_err *err);
+
 #endif

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -566,6 +567,109 @@ static void test_patch_several_hunks_and_insert_only(void **state)
     fails(patch_action("no diff here\n"), "[1] patch /etc/app.conf: ", "the diff has no hunks");
 }
 
+/* ---- the template and diff parsers, called directly (no view, no root) ---------- */
+
+/* actions_apply_diff() of `diff` to `text`: 0 and the patched text in
+ * *out, 0 and *out NULL (applied already), or -1 and err. */
+static int diff_to(const char *text, const char *diff, char **out, struct cell_err *err)
+{
+    size_t len = 0;
+    int rc = actions_apply_diff(text, strlen(text), diff, out, &len, err);
+    if (rc == 0 && *out)
+        assert_int_equal(len, strlen(*out));
+    return rc;
+}
+
+static void test_render_template_direct(void **state)
+{
+    (void)state;
+    json_t *tokens = json_pack("{s:s, s:s}", "host", "example.org", "curly", "{{host}}");
+    struct cell_err err = {0};
+    char *out = NULL;
+    assert_int_equal(actions_render_template("{x} {{ host }}:{{curly}} }}\n", tokens, &out, &err), 0);
+    assert_string_equal(out, "{x} example.org:{{host}} }}\n"); /* a value is not rendered again */
+    free(out);
+    out = (char *)"not touched";
+    assert_int_equal(actions_render_template("a\n{{host}} {{port}}", tokens, &out, &err), -1);
+    assert_null(out);
+    assert_string_equal(err.msg, "line 2: unknown token {{port}} (give it in tokens = { port = ... })");
+    json_decref(tokens);
+}
+
+/* Bug (found by fuzz_actions): the check for a newline inside {{...}}
+ * searched to the end of the line for every token, so a long line with many
+ * tokens took quadratic time: a 16 MiB one-line template (the largest a
+ * template may be) took about 95 s. */
+static void test_template_long_line_is_linear(void **state)
+{
+    (void)state;
+    const char piece[] = "{{a}}...............";
+    size_t count = (16u << 20) / (sizeof piece - 1), len = count * (sizeof piece - 1);
+    char *text = malloc(len + 1);
+    assert_non_null(text);
+    for (size_t i = 0; i < count; i++)
+        memcpy(text + i * (sizeof piece - 1), piece, sizeof piece - 1);
+    text[len] = '\0';
+    json_t *tokens = json_pack("{s:s}", "a", "v");
+    struct cell_err err = {0};
+    char *out = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(actions_render_template(text, tokens, &out, &err), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_int_equal(strlen(out), count * (sizeof piece - 1 - 4));
+    assert_true(t1.tv_sec - t0.tv_sec < 10);
+    free(out);
+    json_decref(tokens);
+    free(text);
+}
+
+/* Bug (found by fuzz_actions): a hunk's line number far past the end of the
+ * file made the search for its nearest place walk out to that line one step
+ * at a time (minutes for 10^11, forever for 2^63), and line numbers near
+ * 2^63 overflowed (undefined behaviour). Any number now finds the nearest
+ * place from the end of the file. */
+static void test_patch_far_line_numbers(void **state)
+{
+    (void)state;
+    struct cell_err err = {0};
+    char *out = NULL;
+    const char *far = "@@ -100000000000,1 +100000000000,1 @@\n-b\n+B\n";
+    assert_int_equal(diff_to("a\nb\nc\n", far, &out, &err), 0);
+    assert_string_equal(out, "a\nB\nc\n");
+    char *again = (char *)"not touched";
+    assert_int_equal(diff_to(out, far, &again, &err), 0);
+    assert_null(again); /* applied already */
+    free(out);
+    /* the first hunk found one line down (offset +1), the second said to be at line 2^63 */
+    const char *huge = "@@ -1 +1 @@\n-b\n+B\n@@ -9223372036854775808 +9223372036854775808 @@\n-x\n+y\n";
+    assert_int_equal(diff_to("a\nb\nc\nx\n", huge, &out, &err), 0);
+    assert_string_equal(out, "a\nB\nc\ny\n");
+    free(out);
+    const char *max = "@@ -18446744073709551615 +18446744073709551615 @@\n-a\n+A\n";
+    assert_int_equal(diff_to("a\nb\n", max, &out, &err), 0);
+    assert_string_equal(out, "A\nb\n");
+    free(out);
+    assert_int_equal(diff_to("b\n", "@@ -9223372036854775807 +1 @@\n-x\n+y\n", &out, &err), -1);
+    assert_string_equal(err.msg, "hunk 1 does not apply (line 9223372036854775807)");
+}
+
+/* Bug (found by fuzz_actions, under UBSan): an empty file has no lines, and
+ * writing the patched text added an offset to its NULL line array. */
+static void test_patch_into_an_empty_file(void **state)
+{
+    (void)state;
+    struct cell_err err = {0};
+    char *out = NULL;
+    assert_int_equal(diff_to("", "@@ -0,0 +1,2 @@\n+first\n+second\n", &out, &err), 0);
+    assert_string_equal(out, "first\nsecond\n");
+    free(out);
+    /* lines to delete that are not there: deleted already */
+    out = (char *)"not touched";
+    assert_int_equal(diff_to("", "@@ -1 +0,0 @@\n-gone\n", &out, &err), 0);
+    assert_null(out);
+}
+
 /* ---- untar ------------------------------------------------------------------------- */
 
 struct entry {
@@ -751,6 +855,10 @@ int main(void)
         T(test_patch_that_does_not_apply),
         T(test_patch_without_newline_at_end),
         T(test_patch_several_hunks_and_insert_only),
+        cmocka_unit_test(test_render_template_direct),
+        cmocka_unit_test(test_template_long_line_is_linear),
+        cmocka_unit_test(test_patch_far_line_numbers),
+        cmocka_unit_test(test_patch_into_an_empty_file),
         T(test_untar_strips_and_extracts),
         T(test_untar_refuses_entries_outside),
         T(test_script_args_env_and_cwd),
