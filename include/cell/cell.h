@@ -65,13 +65,39 @@ struct cell_namespaces {
     bool userns;
 };
 
-enum cell_mount_kind { CELL_MOUNT_BIND, CELL_MOUNT_TMPFS };
+/* BIND and TMPFS are cell's own; the others come from OCI bundles (their
+ * config.json lists every mount, /proc and /dev included). */
+enum cell_mount_kind {
+    CELL_MOUNT_BIND,
+    CELL_MOUNT_TMPFS,
+    CELL_MOUNT_PROC,
+    CELL_MOUNT_SYSFS,
+    CELL_MOUNT_DEVPTS,
+    CELL_MOUNT_MQUEUE,
+    CELL_MOUNT_CGROUP,
+};
 
 struct cell_mount {
     enum cell_mount_kind kind;
-    char *source;      /* bind only: a host path */
-    char *destination; /* an absolute path inside the cell */
-    bool writable;     /* bind: rw when true, ro otherwise; tmpfs: always rw */
+    char *source;        /* bind only: a host path */
+    char *destination;   /* an absolute path inside the cell */
+    bool writable;       /* bind: rw when true, ro otherwise; tmpfs: always rw (OCI: unless "ro") */
+    unsigned long flags; /* OCI: MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_RDONLY, ... as given */
+    char *data;          /* OCI: the filesystem's options ("size=65536k,mode=755"), or NULL */
+};
+
+/* An OCI bundle's filesystem (cell create / cell run ID): the rootfs itself
+ * is the root, writable unless readonly_root, and only the mounts of the
+ * spec are made (in order), then the default devices in /dev, the masked
+ * and the read-only paths. */
+struct cell_oci_fs {
+    bool enabled;
+    bool readonly_root;
+    char **masked_paths;   /* NULL-terminated, or NULL */
+    char **readonly_paths; /* NULL-terminated, or NULL */
+    char *domainname;      /* or NULL */
+    bool umask_set;
+    mode_t umask;
 };
 
 /* Resource limits applied through the cell's cgroup; 0 means "not set". */
@@ -158,6 +184,7 @@ struct cell_spec {
     int preserved_fds[CELL_MAX_PRESERVED_FDS];
     size_t npreserved_fds;
     struct cell_supervision supervise;
+    struct cell_oci_fs oci; /* enabled only for OCI bundles */
 };
 
 /* The `cell run` command line (after "run") into `spec`: options up to "--"
@@ -288,6 +315,11 @@ struct cell_start_opts {
      * none of the starter's memory (a supervisor's, say: celld). 0 or -1:
      * the init stays as it is. */
     int init_exec_fd;
+    /* OCI create: an fd (O_PATH) of a FIFO. Once everything is set up, init
+     * says so (cell_start returns) and waits until someone opens the FIFO
+     * for reading (cell start), and only then starts the workload. 0 or -1:
+     * none. */
+    int start_gate_fd;
     /* The pid in the cell's cgroup names (cell.NAME.PID); 0: the caller's.
      * A supervisor that starts cells through a helper process gives its own. */
     pid_t owner;
@@ -356,6 +388,9 @@ int cell_instance_hand_over(struct cell_instance *inst);
  * status socket is the instance's now (closed on failure). */
 int cell_instance_adopt_handed(const struct cell_spec *spec, struct json_t *saved, int status_fd,
                                struct cell_instance **out, struct cell_err *err);
+/* Whether the init described by `saved` still runs: the same pid and start
+ * time (a reused pid is told apart), and not a zombie. */
+bool cell_instance_saved_alive(struct json_t *saved);
 /* Kill the cell described by `saved` if it still runs, and whatever is left
  * in its cgroups, and remove them. */
 void cell_instance_discard(struct json_t *saved);

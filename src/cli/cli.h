@@ -40,6 +40,25 @@ int cmd_down(int argc, char **argv, const struct cli_globals *g);
 void cmd_down_help(void);
 int cmd_logs(int argc, char **argv, const struct cli_globals *g);
 void cmd_logs_help(void);
+/* cmd_oci.c: cell as an OCI runtime (runc's verbs) */
+int cmd_create(int argc, char **argv, const struct cli_globals *g);
+void cmd_create_help(void);
+int cmd_state(int argc, char **argv, const struct cli_globals *g);
+void cmd_state_help(void);
+int cmd_list(int argc, char **argv, const struct cli_globals *g);
+void cmd_list_help(void);
+int cmd_spec(int argc, char **argv, const struct cli_globals *g);
+void cmd_spec_help(void);
+int cmd_features(int argc, char **argv, const struct cli_globals *g);
+void cmd_features_help(void);
+void cmd_kill_help(void);
+/* the verbs shared with supervised cells, for an OCI container's ID */
+bool oci_container_exists(const struct cli_globals *g, const char *id);
+int oci_start(int argc, char **argv, const struct cli_globals *g);
+int oci_kill(int argc, char **argv, const struct cli_globals *g);
+int oci_delete(int argc, char **argv, const struct cli_globals *g);
+int oci_run(int argc, char **argv, const struct cli_globals *g);
+bool oci_run_is_bundle(int argc, char **argv);
 /* cmd_stats.c */
 int cmd_stats(int argc, char **argv, const struct cli_globals *g);
 void cmd_stats_help(void);

@@ -30,6 +30,11 @@ static const struct cli_command commands[] = {
     {"top", cmd_top, cmd_top_help, "a live view of the supervised cells (ncurses)"},
     {"up", cmd_up, cmd_up_help, "start celld and every declared cell that is down"},
     {"down", cmd_down, cmd_down_help, "stop every supervised cell, then celld (they stay declared)"},
+    {"create", cmd_create, cmd_create_help, "OCI: create container ID from a bundle; it waits for start"},
+    {"state", cmd_state, cmd_state_help, "OCI: the state of container ID, as JSON"},
+    {"kill", oci_kill, cmd_kill_help, "OCI: send a signal to container ID"},
+    {"spec", cmd_spec, cmd_spec_help, "OCI: write a default config.json"},
+    {"features", cmd_features, cmd_features_help, "OCI: what this runtime supports, as JSON"},
     {"apply", NULL, NULL, "converge the host to the desired state (*.lua files)"},
     {"list", NULL, NULL, "list the cells: desired, applied and running"},
     {"show", NULL, NULL, "show one cell, every field"},
@@ -76,6 +81,31 @@ static int exec_cellman(int argc, char **argv, const struct cli_globals *g)
     cli_error("%s: run %s: %s (is cell fully built/installed?)", argv[0], exe, strerror(errno));
     free(args);
     return 1;
+}
+
+/* The verbs cell shares between OCI containers and supervised cells: an
+ * OCI container's ID goes to cmd_oci.c, anything else to celld. */
+static int shared_verb(const struct cli_command *c, int argc, char **argv, const struct cli_globals *g)
+{
+    const char *id = argc > 1 ? argv[argc - 1] : "";
+    if (strcmp(c->name, "run") == 0 && oci_run_is_bundle(argc, argv))
+        return oci_run(argc, argv, g);
+    bool oci = oci_container_exists(g, id);
+    if (oci && strcmp(c->name, "start") == 0)
+        return oci_start(argc, argv, g);
+    if (oci && (strcmp(c->name, "delete") == 0 || strcmp(c->name, "rm") == 0))
+        return oci_delete(argc, argv, g);
+    return c->run(argc, argv, g);
+}
+
+/* runc's `list` takes --format or -q; cell list without them is cellman's view. */
+static bool oci_list(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strncmp(argv[i], "--format", 8) == 0 || strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0 ||
+            strcmp(argv[i], "-f") == 0)
+            return true;
+    return false;
 }
 
 /* `cell status --view V` and `cell up` with a desired state go to cellman too. */
@@ -220,7 +250,9 @@ int main(int argc, char **argv)
         cli_error("unknown command \"%s\" (see cell help)", argv[i]);
         return 2;
     }
+    if (strcmp(c->name, "list") == 0 && oci_list(argc - i, argv + i))
+        return cmd_list(argc - i, argv + i, &g);
     if (c->run == NULL || wants_cellman(argc - i, argv + i, &g))
         return exec_cellman(argc - i, argv + i, &g);
-    return c->run(argc - i, argv + i, &g);
+    return shared_verb(c, argc - i, argv + i, &g);
 }

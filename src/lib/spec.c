@@ -61,7 +61,11 @@ void cell_spec_free(struct cell_spec *spec)
     for (size_t i = 0; i < spec->nmounts; i++) {
         free(spec->mounts[i].source);
         free(spec->mounts[i].destination);
+        free(spec->mounts[i].data);
     }
+    free_strv(spec->oci.masked_paths);
+    free_strv(spec->oci.readonly_paths);
+    free(spec->oci.domainname);
     free(spec->mounts);
     cell_spec_init(spec);
 }
@@ -131,9 +135,11 @@ int cell_spec_add_mount(struct cell_spec *spec, const struct cell_mount *m, stru
     *dst = *m;
     dst->source = m->source ? strdup(m->source) : NULL;
     dst->destination = strdup(m->destination);
-    if ((m->source && dst->source == NULL) || dst->destination == NULL) {
+    dst->data = m->data ? strdup(m->data) : NULL;
+    if ((m->source && dst->source == NULL) || dst->destination == NULL || (m->data && dst->data == NULL)) {
         free(dst->source);
         free(dst->destination);
+        free(dst->data);
         return cell_err_set(err, ENOMEM, "add mount %s", m->destination);
     }
     spec->nmounts++;
@@ -230,6 +236,8 @@ int cell_spec_validate(struct cell_spec *spec, struct cell_err *err)
         if (!S_ISDIR(st.st_mode))
             return cell_err_set(err, ENOTDIR, "rootfs %s", spec->rootfs);
     }
+    if (spec->oci.enabled && (spec->rootfs == NULL || spec->layer))
+        return cell_err_set(err, 0, "an OCI bundle needs its rootfs, and takes no layer");
     if (spec->layer) {
         struct stat st;
         if (spec->layer[0] != '/')
@@ -246,8 +254,11 @@ int cell_spec_validate(struct cell_spec *spec, struct cell_err *err)
         struct cell_mount *m = &spec->mounts[i];
         if (!valid_cell_path(m->destination))
             return cell_err_set(err, 0, "mount target \"%s\" is not an absolute path inside the cell", m->destination);
-        if (reserved_destination(m->destination))
+        /* an OCI bundle declares /proc and /dev itself */
+        if (!spec->oci.enabled && reserved_destination(m->destination))
             return cell_err_set(err, 0, "mount target %s: cell builds /proc and /dev itself", m->destination);
+        if (!spec->oci.enabled && m->kind != CELL_MOUNT_BIND && m->kind != CELL_MOUNT_TMPFS)
+            return cell_err_set(err, 0, "mount target %s: only OCI bundles declare kernel filesystems", m->destination);
         if (m->kind == CELL_MOUNT_BIND) {
             struct stat st;
             if (m->source == NULL || m->source[0] != '/')

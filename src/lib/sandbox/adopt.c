@@ -44,6 +44,18 @@ static int process_start_time(pid_t pid, char *out, size_t len)
     return 0;
 }
 
+bool cell_instance_saved_alive(json_t *saved)
+{
+    pid_t pid = (pid_t)json_integer_value(json_object_get(saved, "pid"));
+    const char *start = json_string_value(json_object_get(saved, "start_time"));
+    char now[32], path[64], stat[1024];
+    if (pid <= 0 || start == NULL || process_start_time(pid, now, sizeof now) < 0 || strcmp(now, start) != 0)
+        return false;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    char *p = read_file_at(AT_FDCWD, path, stat, sizeof stat) > 0 ? strrchr(stat, ')') : NULL;
+    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X'; /* exited, not reaped yet: gone */
+}
+
 /* A saved path, or "" when there is none or it does not fit (never a cut
  * path: it may be removed). */
 static void set_path(char *dst, size_t len, json_t *value)

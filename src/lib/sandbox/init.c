@@ -151,6 +151,8 @@ __attribute__((noreturn)) void sandbox_workload_exec(struct sandbox *sb, int tty
         fail_with(sb, &err);
     if (chdir(spec->cwd) < 0)
         sandbox_fail(sb, CELL_EXIT_SETUP, errno, "working directory %s", spec->cwd);
+    if (spec->oci.umask_set)
+        umask(spec->oci.umask);
     char path[PATH_MAX];
     resolve_command(sb, path, sizeof path);
     close_inherited_fds(sb);
@@ -221,6 +223,8 @@ int sandbox_read_report(int fd, int *code, struct cell_err *err)
     while (n < 0 && errno == EINTR);
     if (n == 0)
         return 0;
+    if (n == (ssize_t)sizeof r && r.exit_code == 0)
+        return 0; /* OCI create: set up, waiting at the gate */
     if (n != (ssize_t)sizeof r) {
         *code = CELL_EXIT_SETUP;
         return cell_err_set(err, 0, "the cell's init died during setup");
@@ -288,14 +292,41 @@ static void place_fd(struct sandbox *sb, int *fd, int target, int flags, const c
 /* Close every fd above 2 except init's own and the ones the spec preserves. */
 static void close_starter_fds(const struct sandbox *sb)
 {
-    int keep[7 + CELL_HELD_FDS + CELL_MAX_PRESERVED_FDS] = {
-        sb->go_read, sb->report_write, sb->parent_pidfd, sb->tty_sock, sb->listen_fd, sb->notify_fd, sb->init_exec_fd};
-    size_t n = 7;
+    int keep[8 + CELL_HELD_FDS + CELL_MAX_PRESERVED_FDS] = {sb->go_read,      sb->report_write, sb->parent_pidfd,
+                                                            sb->tty_sock,     sb->listen_fd,    sb->notify_fd,
+                                                            sb->init_exec_fd, sb->gate_fd};
+    size_t n = 8;
     for (size_t i = 0; i < CELL_HELD_FDS; i++)
         keep[n++] = sb->held[i];
     for (size_t i = 0; i < sb->spec->npreserved_fds; i++)
         keep[n++] = sb->spec->preserved_fds[i];
     close_range_except(keep, n, 0);
+}
+
+/* OCI create: tell the starter that everything is set up (a report with
+ * exit code 0), then wait until `cell start` opens the exec FIFO for reading
+ * (the open for writing blocks until then) and read its byte. */
+static void wait_at_gate(struct sandbox *sb)
+{
+    struct sandbox_report r = {.exit_code = 0};
+    snprintf(r.msg, sizeof r.msg, "waiting for start");
+    if (write_all(sb->report_write, &r, sizeof r) < 0)
+        _exit(CELL_EXIT_SETUP);
+    /* the starter is gone by the time the workload could fail: its exit
+     * status says how (127 for a missing command) */
+    close(sb->report_write);
+    sb->report_write = -1;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", sb->gate_fd);
+    int fd;
+    do
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0 || write(fd, "0", 1) != 1)
+        _exit(CELL_EXIT_SETUP);
+    close(fd);
+    close(sb->gate_fd);
+    sb->gate_fd = -1;
 }
 
 /* Wait for the parent's "go": id maps written, cgroups made and joined. A
@@ -365,21 +396,35 @@ void sandbox_init_main(struct sandbox *sb)
             sandbox_fail(sb, CELL_EXIT_SETUP, errno, "user namespace: become root in the cell");
     }
     cell_log(CELL_LOG_DEBUG, "cell %s: init: setting up", spec->name);
-    /* 2. the filesystem, while the host's root is still at MOUNTS_OLDROOT */
-    if (mounts_setup(spec, &err) < 0)
-        fail_with(sb, &err);
-    /* 3. a root cell joins its v1 cgroups itself, once the parent made them */
-    if (!sb->userns) {
-        wait_for_parent(sb);
-        if (sb->cgroup && cgroup_join_self(sb->cgroup, MOUNTS_OLDROOT, &err) < 0)
+    if (spec->oci.enabled) {
+        /* 2-3 for an OCI bundle: cgroups first (the host's root goes with
+         * the pivot), then its filesystem as config.json lists it */
+        if (!sb->userns) {
+            wait_for_parent(sb);
+            if (sb->cgroup && cgroup_join_self(sb->cgroup, "", &err) < 0)
+                fail_with(sb, &err);
+        }
+        if (mounts_setup_oci(spec, &err) < 0)
+            fail_with(sb, &err);
+    } else {
+        /* 2. the filesystem, while the host's root is still at MOUNTS_OLDROOT */
+        if (mounts_setup(spec, &err) < 0)
+            fail_with(sb, &err);
+        /* 3. a root cell joins its v1 cgroups itself, once the parent made them */
+        if (!sb->userns) {
+            wait_for_parent(sb);
+            if (sb->cgroup && cgroup_join_self(sb->cgroup, MOUNTS_OLDROOT, &err) < 0)
+                fail_with(sb, &err);
+        }
+        if (mounts_finish(false, &err) < 0)
             fail_with(sb, &err);
     }
-    if (mounts_finish(false, &err) < 0)
-        fail_with(sb, &err);
     cell_log(CELL_LOG_DEBUG, "cell %s: init: filesystem ready", spec->name);
     /* 4. name and network */
     if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
         sandbox_fail(sb, CELL_EXIT_SETUP, errno, "set hostname %s", spec->hostname);
+    if (spec->oci.domainname && setdomainname(spec->oci.domainname, strlen(spec->oci.domainname)) < 0)
+        sandbox_fail(sb, CELL_EXIT_SETUP, errno, "set domain name %s", spec->oci.domainname);
     if (spec->net_mode == CELL_NET_NONE && loopback_up(&err) < 0)
         fail_with(sb, &err);
     int tty_slave = -1;
@@ -393,6 +438,8 @@ void sandbox_init_main(struct sandbox *sb)
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, NULL);
+    if (sb->gate_fd >= 0)
+        wait_at_gate(sb);
     cell_log(CELL_LOG_DEBUG, "cell %s: init: starting the workload", spec->name);
     pid_t workload = start_workload(sb, tty_slave);
     if (workload < 0)

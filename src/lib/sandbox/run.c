@@ -363,7 +363,8 @@ struct cell_instance *sandbox_instance_new(const struct cell_spec *spec, const s
                .listen_fd = -1,
                .notify_fd = -1,
                .held = {-1, -1},
-               .init_exec_fd = -1},
+               .init_exec_fd = -1,
+               .gate_fd = -1},
         .detached = opts && opts->detached,
         .keeper_fd = -1,
         .go_write = -1,
@@ -382,6 +383,7 @@ struct cell_instance *sandbox_instance_new(const struct cell_spec *spec, const s
         if (opts->owner > 0)
             ps->owner = opts->owner;
         ps->sb.init_exec_fd = opts->init_exec_fd > 0 ? opts->init_exec_fd : -1;
+        ps->sb.gate_fd = opts->start_gate_fd > 0 ? opts->start_gate_fd : -1;
         for (int i = 0; i < CELL_HELD_FDS && ps->detached; i++)
             ps->sb.held[i] = opts->held_fds[i] > 0 ? opts->held_fds[i] : -1;
     }

@@ -36,6 +36,8 @@ struct sandbox {
     int held[CELL_HELD_FDS];          /* detached: init keeps these at CELL_HELD_FD(i); or -1 */
     int init_exec_fd;                 /* cell-init, which init execs once the workload runs; or -1 */
     const struct cell_cgroup *cgroup; /* v1 leaves a root cell's init joins itself; or NULL */
+    int gate_fd;                      /* OCI create: an O_PATH fd of the exec FIFO init waits on
+                                       * before it starts the workload (cell start opens it); or -1 */
 };
 
 /* A setup failure reported from inside the cell to the parent. */
@@ -67,6 +69,9 @@ __attribute__((noreturn, format(printf, 4, 5))) void sandbox_fail(const struct s
 #define MOUNTS_OLDROOT "/.oldroot"
 int mounts_setup(const struct cell_spec *spec, struct cell_err *err);
 int mounts_finish(bool writable_root, struct cell_err *err);
+/* mounts_oci.c: an OCI bundle's filesystem, pivot_root included (the host's
+ * root is gone when it returns; init joins its cgroups before) */
+int mounts_setup_oci(const struct cell_spec *spec, struct cell_err *err);
 
 /* privilege.c */
 void privilege_prepare(void); /* read what the drops need while /proc is the host's */

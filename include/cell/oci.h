@@ -1,0 +1,92 @@
+/* oci.h - the OCI front end (src/lib/spec_oci.c): an OCI bundle's
+ * config.json (runtime spec 1.0, 1.1 and 1.2, Linux) into a struct
+ * cell_spec, plus the facts only an OCI runtime needs (hooks, annotations,
+ * the cgroups path, ...) in a struct cell_oci.
+ *
+ * Nothing a config asks for is dropped silently. What cell honours is
+ * mapped; what it does not honour but which only makes the container
+ * stricter, or which is not isolation (a resource weight, a console size),
+ * is accepted with a warning naming the field; what it cannot honour and
+ * whose absence would make the container weaker (a custom seccomp profile,
+ * an AppArmor profile on a host that has AppArmor, joining a namespace,
+ * extra devices, sysctls, ...) is refused with an error naming the field.
+ * The comment at the top of src/lib/spec_oci.c lists every field.
+ *
+ * Seccomp: cell applies its own profiles (high, medium, low), never a
+ * config's linux.seccomp. The annotation "run.cell.profile" (high | medium
+ * | low) chooses the profile; without it the profile is high. A config with
+ * linux.seccomp is refused unless that annotation is given (the custom
+ * profile is then replaced by cell's, with a warning). */
+#ifndef CELL_OCI_H
+#define CELL_OCI_H
+
+#include "cell/cell.h"
+
+#include <jansson.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The annotation that chooses cell's seccomp profile for a bundle. */
+#define CELL_OCI_PROFILE_ANNOTATION "run.cell.profile"
+
+/* The hook lists of config.json, in the order the runtime spec runs them. */
+enum cell_oci_hook_kind {
+    CELL_OCI_HOOK_PRESTART,
+    CELL_OCI_HOOK_CREATE_RUNTIME,
+    CELL_OCI_HOOK_CREATE_CONTAINER,
+    CELL_OCI_HOOK_START_CONTAINER,
+    CELL_OCI_HOOK_POSTSTART,
+    CELL_OCI_HOOK_POSTSTOP,
+    CELL_OCI_HOOK_COUNT
+};
+
+struct cell_oci_hook {
+    char *path;  /* absolute, on the host */
+    char **args; /* NULL-terminated, or NULL when not given */
+    char **env;  /* NULL-terminated, or NULL when not given */
+    int timeout; /* seconds, > 0; 0: none */
+};
+
+struct cell_oci {
+    char *oci_version;   /* as written: "1.0.2-dev" */
+    char *bundle;        /* the bundle directory, absolute (not resolved through symlinks) */
+    char *cgroups_path;  /* linux.cgroupsPath, or NULL */
+    json_t *annotations; /* an object of strings, or NULL */
+    struct cell_oci_hook *hooks[CELL_OCI_HOOK_COUNT];
+    size_t nhooks[CELL_OCI_HOOK_COUNT];
+    bool terminal;                          /* process.terminal (spec->tty is set too) */
+    unsigned console_width, console_height; /* process.consoleSize; 0 when not given */
+    bool oom_score_adj_set;                 /* process.oomScoreAdj: kept, not applied yet */
+    int oom_score_adj;
+    /* What was accepted but is not honoured exactly, one line each, starting
+     * with the field: "linux.resources.cpu.shares: not applied". */
+    char **warnings;
+    size_t nwarnings;
+};
+
+/* "prestart", "createRuntime", ... as config.json spells them. */
+const char *cell_oci_hook_label(enum cell_oci_hook_kind kind);
+
+/* Translate `config_text` (`len` bytes, a config.json) of the bundle in
+ * directory `bundle` (absolute or relative to the current directory; made
+ * absolute) into `spec` and `oci`, which are initialised here. Relative
+ * paths in the config (root.path, bind sources) are taken from the bundle;
+ * root.path must be a directory and bind sources must exist. spec->name is
+ * left NULL and the spec is NOT validated: the caller sets the name (the
+ * container id), then calls cell_spec_validate(). Returns 0, or -1 with
+ * err naming the field and what is expected, e.g.
+ * `config.json: mounts[3].destination: "proc" is not an absolute path`;
+ * on failure `spec` and `oci` are left empty (freeing them is harmless). */
+int cell_oci_load(const char *bundle, const char *config_text, size_t len, struct cell_spec *spec, struct cell_oci *oci,
+                  struct cell_err *err);
+/* The same for BUNDLE/config.json, read here (at most 4 MiB). */
+int cell_oci_load_bundle(const char *bundle, struct cell_spec *spec, struct cell_oci *oci, struct cell_err *err);
+/* Free what `oci` owns and reset it. */
+void cell_oci_free(struct cell_oci *oci);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

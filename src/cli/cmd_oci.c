@@ -1,0 +1,766 @@
+/* cmd_oci.c - cell as an OCI runtime: create, start, state, kill, delete,
+ * list, spec, features, and `cell run ID` for a bundle, with runc's command
+ * line (what podman and containerd call). A container's state lives in
+ * <run>/oci/ID/: state.json (written atomically: the bundle, the init's pid
+ * and start time, its cgroups) and exec.fifo while it is created but not
+ * started. The lifecycle is the runtime spec's:
+ *
+ *   create  the sandbox is built (namespaces, cgroups, mounts) and its init
+ *           waits on exec.fifo before it starts the user's program; create
+ *           exits, leaving it to its parent's subreaper (conmon, the shim)
+ *   start   opens exec.fifo: the program starts
+ *   state   created (the FIFO is there), running, or stopped (init is gone)
+ *   kill    a signal to init, which forwards it (--all: every process)
+ *   delete  kills what is left, removes the cgroups and the state
+ *
+ * config.json is read by libcell's OCI front end (src/lib/spec_oci.c). */
+#include "cli.h"
+#include "cell/oci.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define OCI_VERSION "1.2.0"
+#define ID_MAX 128
+
+/* ---- ids, paths, state ------------------------------------------------------ */
+
+/* An OCI id: 1-128 letters, digits, '-', '_', '.', '+', starting with a letter
+ * or digit (podman's are 64 hex digits; never a '/'). */
+static bool oci_id_valid(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > ID_MAX || !((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z') ||
+                                  (id[0] >= '0' && id[0] <= '9')))
+        return false;
+    return strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.+") == n;
+}
+
+static int container_dir(const struct cli_globals *g, const char *id, char *out, size_t len, struct cell_err *err)
+{
+    struct cell_paths p;
+    if (cell_paths_init(g->root, &p, err) < 0)
+        return -1;
+    if (!oci_id_valid(id))
+        return cell_err_set(err, 0,
+                            "container id \"%.200s\": use 1-128 letters, digits, '-', '_', '.' or '+' (no '/'), "
+                            "starting with a letter or digit",
+                            id);
+    if (snprintf(out, len, "%s/oci/%s", p.run, id) >= (int)len)
+        return cell_err_set(err, ENAMETOOLONG, "container %s", id);
+    return 0;
+}
+
+bool oci_container_exists(const struct cli_globals *g, const char *id)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 16];
+    struct cell_err err;
+    if (container_dir(g, id, dir, sizeof dir, &err) < 0)
+        return false;
+    snprintf(path, sizeof path, "%s/state.json", dir);
+    return access(path, F_OK) == 0;
+}
+
+static json_t *load_state(const struct cli_globals *g, const char *id, char *dir, size_t len, struct cell_err *err)
+{
+    if (container_dir(g, id, dir, len, err) < 0)
+        return NULL;
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/state.json", dir);
+    json_error_t jerr;
+    json_t *s = json_load_file(path, 0, &jerr);
+    if (s == NULL) {
+        if (access(path, F_OK) < 0)
+            cell_err_set(err, 0, "container %s: does not exist (cell list shows the containers)", id);
+        else
+            cell_err_set(err, 0, "container %s: state %s: %s", id, path, jerr.text);
+    }
+    return s;
+}
+
+/* The init's pid when it is still that process (not a reused pid, not a
+ * zombie), else 0. */
+static pid_t live_pid(json_t *state)
+{
+    json_t *saved = json_object_get(state, "instance");
+    return cell_instance_saved_alive(saved) ? (pid_t)json_integer_value(json_object_get(saved, "pid")) : 0;
+}
+
+static const char *status_of(json_t *state, const char *dir)
+{
+    if (live_pid(state) == 0)
+        return "stopped";
+    char fifo[PATH_MAX + 16];
+    snprintf(fifo, sizeof fifo, "%s/exec.fifo", dir);
+    return access(fifo, F_OK) == 0 ? "created" : "running";
+}
+
+/* ---- create ------------------------------------------------------------------ */
+
+static int write_pid_file(const char *path, pid_t pid, struct cell_err *err)
+{
+    char text[32];
+    int n = snprintf(text, sizeof text, "%d", (int)pid);
+    if (write_file_atomic(path, text, (size_t)n, 0644, false) < 0)
+        return cell_err_set(err, errno, "write the pid file %s", path);
+    return 0;
+}
+
+/* The spec of bundle `bundle` for container `id`, validated. */
+static int load_bundle(const char *bundle, const char *id, struct cell_spec *spec, struct cell_oci *oci,
+                       struct cell_err *err)
+{
+    if (cell_oci_load_bundle(bundle, spec, oci, err) < 0)
+        return -1;
+    char name[64];
+    snprintf(name, sizeof name, "%.63s", id); /* cgroup names: cell.NAME.PID */
+    free(spec->name);
+    if ((spec->name = strdup(name)) == NULL)
+        return cell_err_set(err, ENOMEM, "container %s", id);
+    if (spec->hostname == NULL && (spec->hostname = strdup(name)) == NULL)
+        return cell_err_set(err, ENOMEM, "container %s", id);
+    for (size_t i = 0; i < oci->nwarnings; i++)
+        cell_log(CELL_LOG_WARN, "cell: container %s: warning: %s", id, oci->warnings[i]);
+    for (int h = 0; h < CELL_OCI_HOOK_COUNT; h++)
+        if (oci->nhooks[h])
+            return cell_err_set(err, 0, "container %s: config.json: hooks: running hooks is not supported yet", id);
+    if (spec->tty)
+        return cell_err_set(err, 0,
+                            "container %s: config.json: process.terminal: a terminal (--console-socket) is not "
+                            "supported yet",
+                            id);
+    return cell_spec_validate(spec, err);
+}
+
+struct create_opts {
+    const char *bundle, *pid_file, *console_socket;
+};
+
+static int do_create(const struct cli_globals *g, const char *id, const struct create_opts *o, struct cell_err *err)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 16], bundle[PATH_MAX];
+    if (container_dir(g, id, dir, sizeof dir, err) < 0)
+        return -1;
+    if (realpath(o->bundle ? o->bundle : ".", bundle) == NULL)
+        return cell_err_set(err, errno, "container %s: bundle %s", id, o->bundle ? o->bundle : ".");
+    struct cell_spec spec;
+    struct cell_oci oci;
+    cell_spec_init(&spec);
+    memset(&oci, 0, sizeof oci);
+    int rc = -1;
+    bool made = false;
+    int gate = -1;
+    if (load_bundle(bundle, id, &spec, &oci, err) < 0)
+        goto out;
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%.*s", (int)(strrchr(dir, '/') - dir), dir);
+    if (cell_mkdirs(parent, 0700, err) < 0)
+        goto out;
+    if (mkdir(dir, 0700) < 0) {
+        cell_err_set(err, errno == EEXIST ? 0 : errno, "container %s: %s", id,
+                     errno == EEXIST ? "the id is in use (cell delete it first)" : "create its state directory");
+        goto out;
+    }
+    made = true;
+    snprintf(path, sizeof path, "%s/exec.fifo", dir);
+    if (mkfifo(path, 0600) < 0 || (gate = open(path, O_PATH | O_CLOEXEC)) < 0) {
+        cell_err_set(err, errno, "container %s: make %s", id, path);
+        goto out;
+    }
+    struct cell_start_opts opts = {.detached = true, .stdio = {-1, -1, -1}, .start_gate_fd = gate};
+    struct cell_instance *inst;
+    if (cell_start(&spec, &opts, &inst, err) < 0)
+        goto out;
+    pid_t pid = cell_instance_pid(inst);
+    json_t *saved = cell_instance_save(inst);
+    char created[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    json_t *state = json_pack("{s:s, s:s, s:i, s:s, s:s, s:O, s:o}", "ociVersion", oci.oci_version, "id", id, "pid",
+                              (int)pid, "bundle", bundle, "created", created, "annotations", oci.annotations ? oci.annotations : json_object(), "instance",
+                              saved ? saved : json_object());
+    char *text = state ? json_dumps(state, JSON_COMPACT) : NULL;
+    json_decref(state);
+    snprintf(path, sizeof path, "%s/state.json", dir);
+    if (text == NULL || write_file_atomic(path, text, strlen(text), 0600, true) < 0 ||
+        (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0)) {
+        if (text == NULL || err->msg[0] == '\0')
+            cell_err_set(err, errno, "container %s: write %s", id, path);
+        free(text);
+        cell_instance_kill(inst);
+        struct cell_result r;
+        cell_instance_finish(inst, &r);
+        goto out;
+    }
+    free(text);
+    /* the container outlives us: its init is our child until we exit, then
+     * our parent's subreaper's (conmon, the containerd shim) */
+    int status_fd = cell_instance_hand_over(inst);
+    if (status_fd >= 0)
+        close(status_fd);
+    made = false;
+    rc = 0;
+out:
+    if (gate >= 0)
+        close(gate);
+    if (made) {
+        snprintf(path, sizeof path, "%s/exec.fifo", dir);
+        unlink(path);
+        rmdir(dir);
+    }
+    cell_oci_free(&oci);
+    cell_spec_free(&spec);
+    return rc;
+}
+
+/* ---- the verbs ---------------------------------------------------------------- */
+
+static int fail(const char *verb, const struct cell_err *err)
+{
+    cli_error("%s: %s", verb, err->msg);
+    return 1;
+}
+
+static int one_id(int argc, char **argv, int first, const char *usage)
+{
+    if (argc - first != 1) {
+        cli_error("%s", usage);
+        return -1;
+    }
+    return first;
+}
+
+int cmd_create(int argc, char **argv, const struct cli_globals *g)
+{
+    static const struct option longopts[] = {
+        {"bundle", required_argument, NULL, 'b'},   {"pid-file", required_argument, NULL, 'p'},
+        {"console-socket", required_argument, NULL, 'c'}, {"no-pivot", no_argument, NULL, 'n'},
+        {"preserve-fds", required_argument, NULL, 'f'}, {"no-new-keyring", no_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+    struct create_opts o = {0};
+    optind = 1;
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+b:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'b':
+            o.bundle = optarg;
+            break;
+        case 'p':
+            o.pid_file = optarg;
+            break;
+        case 'c':
+            o.console_socket = optarg;
+            break;
+        case 'n':
+        case 'k':
+            break; /* cell always pivots; it makes no session keyring */
+        case 'f':
+            if (strcmp(optarg, "0") != 0) {
+                cli_error("create: --preserve-fds %s: passing fds to a container is not supported yet", optarg);
+                return 1;
+            }
+            break;
+        case 'h':
+            cmd_create_help();
+            return 0;
+        default:
+            cli_error("create: unknown option \"%s\" (see cell create --help)", argv[optind - 1]);
+            return 2;
+        }
+    }
+    int i = one_id(argc, argv, optind, "create: usage: cell create [--bundle DIR] [--pid-file F] ID");
+    if (i < 0)
+        return 2;
+    struct cell_err err = {0};
+    if (o.console_socket) {
+        cli_error("create: container %s: --console-socket: a terminal is not supported yet", argv[i]);
+        return 1;
+    }
+    return do_create(g, argv[i], &o, &err) < 0 ? fail("create", &err) : 0;
+}
+
+void cmd_create_help(void)
+{
+    printf("usage: cell create [--bundle DIR] [--pid-file FILE] ID\n"
+           "\n"
+           "Create the OCI container ID from the bundle DIR (default: the current\n"
+           "directory; its config.json): namespaces, cgroups and mounts are set up,\n"
+           "and the process waits until cell start ID.\n");
+}
+
+/* Open exec.fifo and read init's byte: the program starts. */
+static int do_start(const struct cli_globals *g, const char *id, struct cell_err *err)
+{
+    char dir[PATH_MAX], fifo[PATH_MAX + 16];
+    json_t *state = load_state(g, id, dir, sizeof dir, err);
+    if (state == NULL)
+        return -1;
+    const char *status = status_of(state, dir);
+    pid_t pid = live_pid(state);
+    json_decref(state);
+    if (strcmp(status, "created") != 0)
+        return cell_err_set(err, 0, "container %s: is %s, not created (start works once, after create)", id, status);
+    snprintf(fifo, sizeof fifo, "%s/exec.fifo", dir);
+    cleanup_close int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0 || pidfd < 0)
+        return cell_err_set(err, errno, "container %s: open %s", id, fifo);
+    /* init's byte, unless init dies first */
+    struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+    char byte;
+    for (;;) {
+        if (poll(p, 2, -1) < 0 && errno != EINTR)
+            return cell_err_set(err, errno, "container %s: wait for it", id);
+        if (p[0].revents & POLLIN) {
+            if (read(fd, &byte, 1) == 1)
+                break;
+        }
+        if (p[1].revents & POLLIN)
+            return cell_err_set(err, 0, "container %s: its init died before the start", id);
+    }
+    unlink(fifo);
+    return 0;
+}
+
+int oci_start(int argc, char **argv, const struct cli_globals *g)
+{
+    struct cell_err err = {0};
+    if (argc != 2) {
+        cli_error("start: usage: cell start ID");
+        return 2;
+    }
+    return do_start(g, argv[1], &err) < 0 ? fail("start", &err) : 0;
+}
+
+static json_t *state_json(json_t *state, const char *dir)
+{
+    const char *status = status_of(state, dir);
+    json_t *out = json_pack("{s:O, s:O, s:s, s:i, s:O, s:O}", "ociVersion", json_object_get(state, "ociVersion"),
+                            "id", json_object_get(state, "id"), "status", status, "pid",
+                            strcmp(status, "stopped") == 0 ? 0 : (int)json_integer_value(json_object_get(state, "pid")),
+                            "bundle", json_object_get(state, "bundle"), "annotations",
+                            json_object_get(state, "annotations"));
+    json_object_set(out, "created", json_object_get(state, "created"));
+    return out;
+}
+
+int cmd_state(int argc, char **argv, const struct cli_globals *g)
+{
+    if (argc != 2 || argv[1][0] == '-') {
+        if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+            cmd_state_help();
+            return 0;
+        }
+        cli_error("state: usage: cell state ID");
+        return 2;
+    }
+    struct cell_err err = {0};
+    char dir[PATH_MAX];
+    json_t *state = load_state(g, argv[1], dir, sizeof dir, &err);
+    if (state == NULL)
+        return fail("state", &err);
+    json_t *out = state_json(state, dir);
+    char *text = json_dumps(out, JSON_INDENT(2));
+    printf("%s\n", text);
+    free(text);
+    json_decref(out);
+    json_decref(state);
+    return 0;
+}
+
+void cmd_state_help(void)
+{
+    printf("usage: cell state ID\n\nThe OCI state of container ID, as JSON (runtime spec: ociVersion, id,\n"
+           "status created|running|stopped, pid, bundle, annotations).\n");
+}
+
+static int parse_signal(const char *text, int *sig)
+{
+    static const struct {
+        const char *name;
+        int sig;
+    } names[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL}, {"USR1", SIGUSR1},
+                 {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"CONT", SIGCONT},
+                 {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"WINCH", SIGWINCH}};
+    char *end;
+    long n = strtol(text, &end, 10);
+    if (*text && *end == '\0' && n > 0 && n < NSIG) {
+        *sig = (int)n;
+        return 0;
+    }
+    const char *name = strncmp(text, "SIG", 3) == 0 ? text + 3 : text;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(name, names[i].name) == 0) {
+            *sig = names[i].sig;
+            return 0;
+        }
+    return -1;
+}
+
+/* Every process of the container: its cgroup's procs (v2, or a v1 leaf;
+ * all list the same processes), from the saved instance. */
+static int signal_all(json_t *state, int sig, struct cell_err *err)
+{
+    json_t *cg = json_object_get(json_object_get(state, "instance"), "cgroup");
+    const char *dir = json_string_value(json_object_get(cg, "v2"));
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(cg, "v1"), i, p)
+    {
+        if ((dir == NULL || dir[0] == '\0') && json_string_value(p))
+            dir = json_string_value(p);
+    }
+    if (dir == NULL || dir[0] == '\0') /* no cgroup: the init forwards */
+        return kill(live_pid(state), sig) < 0 ? cell_err_set(err, errno, "signal") : 0;
+    char path[PATH_MAX + 32], text[65536];
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    if (read_file_at(AT_FDCWD, path, text, sizeof text) < 0)
+        return cell_err_set(err, errno, "read %s", path);
+    for (char *q = text; *q;) {
+        char *end;
+        long pid = strtol(q, &end, 10);
+        if (end == q)
+            break;
+        kill((pid_t)pid, sig);
+        q = end + strspn(end, "\n");
+    }
+    return 0;
+}
+
+void cmd_kill_help(void)
+{
+    printf("usage: cell kill [--all] ID [SIGNAL]\n\nSend SIGNAL (default TERM; a number or a name) to OCI container ID's\n"
+           "process; --all: to every process in it.\n");
+}
+
+int oci_kill(int argc, char **argv, const struct cli_globals *g)
+{
+    bool all = false;
+    int i = 1;
+    if (i < argc && (strcmp(argv[i], "--all") == 0 || strcmp(argv[i], "-a") == 0)) {
+        all = true;
+        i++;
+    }
+    if (argc - i < 1 || argc - i > 2) {
+        cli_error("kill: usage: cell kill [--all] ID [SIGNAL]");
+        return 2;
+    }
+    int sig = SIGTERM;
+    if (argc - i == 2 && parse_signal(argv[i + 1], &sig) < 0) {
+        cli_error("kill: \"%s\" is not a signal (a number, TERM, SIGKILL, ...)", argv[i + 1]);
+        return 2;
+    }
+    struct cell_err err = {0};
+    char dir[PATH_MAX];
+    json_t *state = load_state(g, argv[i], dir, sizeof dir, &err);
+    if (state == NULL)
+        return fail("kill", &err);
+    pid_t pid = live_pid(state);
+    int rc = 0;
+    if (pid == 0)
+        rc = cell_err_set(&err, 0, "container %s: is stopped: nothing to signal", argv[i]);
+    else if (all)
+        rc = signal_all(state, sig, &err);
+    else if (kill(pid, sig) < 0)
+        rc = cell_err_set(&err, errno, "container %s: signal %d", argv[i], sig);
+    json_decref(state);
+    return rc < 0 ? fail("kill", &err) : 0;
+}
+
+static int remove_state(const char *dir)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/exec.fifo", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/state.json", dir);
+    unlink(path);
+    return rmdir(dir);
+}
+
+int oci_delete(int argc, char **argv, const struct cli_globals *g)
+{
+    bool force = false;
+    int i = 1;
+    if (i < argc && (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-f") == 0)) {
+        force = true;
+        i++;
+    }
+    if (argc - i != 1) {
+        cli_error("delete: usage: cell delete [--force] ID");
+        return 2;
+    }
+    struct cell_err err = {0};
+    char dir[PATH_MAX];
+    json_t *state = load_state(g, argv[i], dir, sizeof dir, &err);
+    if (state == NULL)
+        return fail("delete", &err);
+    const char *status = status_of(state, dir);
+    if (strcmp(status, "running") == 0 && !force) {
+        json_decref(state);
+        cli_error("delete: container %s: is running (cell kill it, or delete --force)", argv[i]);
+        return 1;
+    }
+    /* kills what is left (a created container's waiting init too) and
+     * removes the cgroups */
+    cell_instance_discard(json_object_get(state, "instance"));
+    json_decref(state);
+    if (remove_state(dir) < 0) {
+        cli_error("delete: container %s: remove %s: %s", argv[i], dir, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+int cmd_list(int argc, char **argv, const struct cli_globals *g)
+{
+    bool as_json = false, quiet = false;
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "-f") == 0) && i + 1 < argc)
+            as_json = strcmp(argv[++i], "json") == 0;
+        else if (strcmp(argv[i], "--format=json") == 0)
+            as_json = true;
+        else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
+            quiet = true;
+        else {
+            cli_error("list: unknown option \"%s\" (--format table|json, -q)", argv[i]);
+            return 2;
+        }
+    }
+    struct cell_paths p;
+    struct cell_err err = {0};
+    if (cell_paths_init(g->root, &p, &err) < 0)
+        return fail("list", &err);
+    char base[PATH_MAX + 8];
+    snprintf(base, sizeof base, "%s/oci", p.run);
+    struct dirent **names = NULL;
+    int n = scandir(base, &names, NULL, alphasort);
+    json_t *list = json_array();
+    if (!as_json && !quiet)
+        printf("%-20s %-8s %-10s %-40s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
+    for (int k = 0; k < n; k++) {
+        char dir[PATH_MAX];
+        json_t *state = names[k]->d_name[0] == '.' ? NULL
+                                                   : load_state(g, names[k]->d_name, dir, sizeof dir, &err);
+        if (state) {
+            json_t *s = state_json(state, dir);
+            if (quiet)
+                printf("%s\n", names[k]->d_name);
+            else if (!as_json)
+                printf("%-20s %-8lld %-10s %-40s %s\n", names[k]->d_name,
+                       (long long)json_integer_value(json_object_get(s, "pid")),
+                       json_string_value(json_object_get(s, "status")),
+                       json_string_value(json_object_get(s, "bundle")),
+                       json_string_value(json_object_get(s, "created")));
+            json_array_append_new(list, s);
+            json_decref(state);
+        }
+        free(names[k]);
+    }
+    free(names);
+    if (as_json) {
+        char *text = json_dumps(list, JSON_COMPACT);
+        printf("%s\n", text);
+        free(text);
+    }
+    json_decref(list);
+    return 0;
+}
+
+void cmd_list_help(void)
+{
+    printf("usage: cell list [--format table|json] [-q]\n\nThe OCI containers (cell create) and their status.\n");
+}
+
+/* `cell run [--bundle DIR] ID`: create, start, wait; its exit status. */
+int oci_run(int argc, char **argv, const struct cli_globals *g)
+{
+    const char *bundle = NULL, *id = NULL;
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--bundle") == 0 || strcmp(argv[i], "-b") == 0) && i + 1 < argc)
+            bundle = argv[++i];
+        else if (strncmp(argv[i], "--bundle=", 9) == 0)
+            bundle = argv[i] + 9;
+        else if (argv[i][0] != '-' && id == NULL)
+            id = argv[i];
+        else {
+            cli_error("run: \"%s\": a bundle takes cell run [--bundle DIR] ID", argv[i]);
+            return 2;
+        }
+    }
+    char path[PATH_MAX];
+    struct cell_err err = {0};
+    if (realpath(bundle ? bundle : ".", path) == NULL) {
+        cli_error("run: bundle %s: %s", bundle ? bundle : ".", strerror(errno));
+        return CELL_EXIT_SETUP;
+    }
+    struct cell_spec spec;
+    struct cell_oci oci;
+    cell_spec_init(&spec);
+    memset(&oci, 0, sizeof oci);
+    char dir[PATH_MAX];
+    if (container_dir(g, id, dir, sizeof dir, &err) < 0 || load_bundle(path, id, &spec, &oci, &err) < 0) {
+        cli_error("run: %s", err.msg);
+        cell_oci_free(&oci);
+        cell_spec_free(&spec);
+        return CELL_EXIT_SETUP;
+    }
+    struct cell_result result;
+    struct cell_run_opts opts = {.root = g->root};
+    int rc = cell_run(&spec, &opts, &result, &err);
+    if (rc < 0)
+        cli_error("run: %s", err.msg);
+    cell_oci_free(&oci);
+    cell_spec_free(&spec);
+    return result.exit_code;
+}
+
+/* Whether `cell run ARGS` names a bundle: no "--", a --bundle, or one word
+ * and a config.json in the current directory. */
+bool oci_run_is_bundle(int argc, char **argv)
+{
+    int words = 0;
+    bool bundle = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return false;
+        if ((strcmp(argv[i], "--bundle") == 0 || strcmp(argv[i], "-b") == 0) && i + 1 < argc)
+            bundle = true, i++;
+        else if (strncmp(argv[i], "--bundle=", 9) == 0)
+            bundle = true;
+        else if (argv[i][0] != '-')
+            words++;
+        else
+            return false; /* a cell run option */
+    }
+    return words == 1 && (bundle || access("config.json", F_OK) == 0);
+}
+
+/* ---- spec, features ---------------------------------------------------------- */
+
+static const char default_config[] =
+    "{\n"
+    "  \"ociVersion\": \"" OCI_VERSION "\",\n"
+    "  \"process\": {\n"
+    "    \"terminal\": false,\n"
+    "    \"user\": {\"uid\": 0, \"gid\": 0},\n"
+    "    \"args\": [\"sh\"],\n"
+    "    \"env\": [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\", \"TERM=xterm\"],\n"
+    "    \"cwd\": \"/\",\n"
+    "    \"capabilities\": {\n"
+    "      \"bounding\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],\n"
+    "      \"effective\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],\n"
+    "      \"permitted\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]\n"
+    "    },\n"
+    "    \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024}],\n"
+    "    \"noNewPrivileges\": true\n"
+    "  },\n"
+    "  \"root\": {\"path\": \"rootfs\", \"readonly\": true},\n"
+    "  \"hostname\": \"cell\",\n"
+    "  \"mounts\": [\n"
+    "    {\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},\n"
+    "    {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",\n"
+    "     \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},\n"
+    "    {\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\",\n"
+    "     \"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\"]},\n"
+    "    {\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\",\n"
+    "     \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\"]},\n"
+    "    {\"destination\": \"/dev/mqueue\", \"type\": \"mqueue\", \"source\": \"mqueue\",\n"
+    "     \"options\": [\"nosuid\", \"noexec\", \"nodev\"]},\n"
+    "    {\"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\",\n"
+    "     \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"ro\"]},\n"
+    "    {\"destination\": \"/tmp\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",\n"
+    "     \"options\": [\"nosuid\", \"nodev\", \"mode=1777\"]}\n"
+    "  ],\n"
+    "  \"linux\": {\n"
+    "    \"resources\": {\"devices\": [{\"allow\": false, \"access\": \"rwm\"}]},\n"
+    "    \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"},\n"
+    "                   {\"type\": \"mount\"}, {\"type\": \"cgroup\"}],\n"
+    "    \"maskedPaths\": [\"/proc/acpi\", \"/proc/asound\", \"/proc/kcore\", \"/proc/keys\", "
+    "\"/proc/latency_stats\",\n"
+    "                    \"/proc/timer_list\", \"/proc/timer_stats\", \"/proc/sched_debug\", \"/sys/firmware\",\n"
+    "                    \"/proc/scsi\"],\n"
+    "    \"readonlyPaths\": [\"/proc/bus\", \"/proc/fs\", \"/proc/irq\", \"/proc/sys\", \"/proc/sysrq-trigger\"]\n"
+    "  }\n"
+    "}\n";
+
+int cmd_spec(int argc, char **argv, const struct cli_globals *g)
+{
+    (void)g;
+    const char *bundle = ".";
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--bundle") == 0 || strcmp(argv[i], "-b") == 0) && i + 1 < argc)
+            bundle = argv[++i];
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            cmd_spec_help();
+            return 0;
+        } else {
+            cli_error("spec: unknown option \"%s\" (--bundle DIR)", argv[i]);
+            return 2;
+        }
+    }
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/config.json", bundle);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        cli_error("spec: %s: %s%s", path, strerror(errno),
+                  errno == EEXIST ? " (it is never overwritten: remove it first)" : "");
+        return 1;
+    }
+    int rc = write_all(fd, default_config, sizeof default_config - 1);
+    if (close(fd) < 0 || rc < 0) {
+        cli_error("spec: write %s: %s", path, strerror(errno));
+        unlink(path);
+        return 1;
+    }
+    return 0;
+}
+
+void cmd_spec_help(void)
+{
+    printf("usage: cell spec [--bundle DIR]\n\nWrite a default OCI config.json into DIR (default: the current\n"
+           "directory), as runc spec does; its root is DIR/rootfs, read-only. Never overwrites.\n");
+}
+
+void cmd_features_help(void)
+{
+    printf("usage: cell features\n\nWhat cell supports as an OCI runtime (runtime spec features.md), as JSON.\n");
+}
+
+int cmd_features(int argc, char **argv, const struct cli_globals *g)
+{
+    (void)argc;
+    (void)argv;
+    (void)g;
+    printf("{\n"
+           "  \"ociVersionMin\": \"1.0.0\",\n"
+           "  \"ociVersionMax\": \"" OCI_VERSION "\",\n"
+           "  \"hooks\": [],\n"
+           "  \"mountOptions\": [\"bind\", \"rbind\", \"ro\", \"rw\", \"nosuid\", \"suid\", \"nodev\", \"dev\", "
+           "\"noexec\", \"exec\", \"private\", \"rprivate\", \"slave\", \"rslave\", \"relatime\", \"strictatime\", "
+           "\"noatime\"],\n"
+           "  \"linux\": {\n"
+           "    \"namespaces\": [\"pid\", \"network\", \"ipc\", \"uts\", \"mount\", \"cgroup\", \"user\"],\n"
+           "    \"cgroup\": {\"v1\": true, \"v2\": true, \"systemd\": false, \"systemdUser\": false},\n"
+           "    \"seccomp\": {\"enabled\": false},\n"
+           "    \"apparmor\": {\"enabled\": false},\n"
+           "    \"selinux\": {\"enabled\": false}\n"
+           "  },\n"
+           "  \"annotations\": {\"run.cell.profile\": \"high|medium|low: cell's own seccomp profile\"}\n"
+           "}\n");
+    return 0;
+}

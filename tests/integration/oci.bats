@@ -1,0 +1,170 @@
+# oci.bats - cell as an OCI runtime, driven as runc is: `cell spec` writes a
+# config.json, `create` builds the container and leaves its program waiting,
+# `start` releases it, `state` reports created/running/stopped, `kill` and
+# `delete` end it and leave nothing (state, cgroups, processes). Bad bundles
+# and ids are refused with a clear error and nothing left behind. The
+# container sees what config.json says: its hostname, a read-only root,
+# masked and read-only paths; device nodes inside the image do not open.
+
+load helpers
+
+setup() {
+    _common_setup
+    BUNDLE=$BATS_TEST_TMPDIR/bundle
+    mkdir -p "$BUNDLE/rootfs/bin" "$BATS_TEST_TMPDIR/shared"
+    cp /bin/busybox "$BUNDLE/rootfs/bin/"
+    for a in sh sleep echo cat ls touch hostname; do ln -s busybox "$BUNDLE/rootfs/bin/$a"; done
+}
+
+teardown() {
+    local id
+    for id in $("$CELL" --root "$CELL_ROOT" list -q 2>/dev/null); do
+        "$CELL" --root "$CELL_ROOT" delete --force "$id" >/dev/null 2>&1 || true
+    done
+    rm -rf "$CELL_ROOT/run/oci"
+    rmdir "$CELL_ROOT/run" 2>/dev/null || true
+    _residue_teardown
+}
+
+# config ARGS_JSON [PYTHON...]: cell spec, then the program and a bind of
+# $BATS_TEST_TMPDIR/shared at /shared; more edits as python on `c`
+config() {
+    local args=$1
+    shift
+    rm -f "$BUNDLE/config.json"
+    (cd "$BUNDLE" && "$CELL" spec)
+    python3 - "$BUNDLE/config.json" "$args" "$BATS_TEST_TMPDIR/shared" "$@" <<'PY'
+import json, sys
+path, args, shared = sys.argv[1:4]
+c = json.load(open(path))
+c["process"]["args"] = json.loads(args)
+c["mounts"].append({"destination": "/shared", "type": "bind", "source": shared, "options": ["rbind", "rw"]})
+for edit in sys.argv[4:]:
+    exec(edit)
+json.dump(c, open(path, "w"), indent=1)
+PY
+}
+
+oci() {
+    (cd "$BUNDLE" && tracked "$CELL" --root "$CELL_ROOT" "$@")
+}
+
+status_of() {
+    oci state "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])'
+}
+
+@test "oci: spec writes a config.json and never overwrites it" {
+    run_cell spec --bundle "$BUNDLE"
+    expect_status 0
+    python3 -c 'import json,sys; c = json.load(open(sys.argv[1])); assert c["root"]["path"] == "rootfs"' \
+        "$BUNDLE/config.json"
+    run_cell spec --bundle "$BUNDLE"
+    expect_status 1
+    expect_err "never overwritten"
+    run_cell features
+    expect_status 0
+    python3 -c 'import json,sys; f = json.loads(sys.argv[1]); assert f["ociVersionMin"] == "1.0.0"' "$output"
+}
+
+@test "oci: create leaves the program waiting; start runs it; state follows; kill, delete leave nothing" {
+    config '["sh", "-c", "touch /shared/ran; echo $$ > /shared/pid; exec sleep 1000"]'
+    oci create --pid-file "$BATS_TEST_TMPDIR/pidfile" c1 >"$BATS_TEST_TMPDIR/out" 2>&1
+    [[ $(status_of c1) == created ]]
+    # the program has not run before start
+    [[ ! -e $BATS_TEST_TMPDIR/shared/ran ]]
+    local pid
+    pid=$(cat "$BATS_TEST_TMPDIR/pidfile")
+    [[ $(oci state c1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])') == "$pid" ]]
+    kill -0 "$pid"
+
+    oci start c1
+    wait_until 10 test -e "$BATS_TEST_TMPDIR/shared/pid"
+    [[ $(status_of c1) == running ]]
+    [[ $(cat "$BATS_TEST_TMPDIR/shared/pid") == 1 || -n $(cat "$BATS_TEST_TMPDIR/shared/pid") ]]
+    # start works once
+    run oci start c1
+    [[ $status -ne 0 && $output == *"is running, not created"* ]]
+    # a running container is not deleted without --force
+    run oci delete c1
+    [[ $status -eq 1 && $output == *"is running (cell kill it, or delete --force)"* ]]
+    oci list -q | grep -qx c1
+
+    oci kill c1 KILL
+    wait_until 10 bash -c "[[ \$('$CELL' --root '$CELL_ROOT' state c1 | grep -c '\"stopped\"') == 1 ]]"
+    oci delete c1
+    run oci state c1
+    [[ $status -eq 1 && $output == *"container c1: does not exist"* ]]
+    [[ ! -e $CELL_ROOT/run/oci/c1 ]]
+}
+
+@test "oci: delete --force ends a created or running container; kill --all reaches every process" {
+    config '["sh", "-c", "sleep 1000 & sleep 1000"]'
+    oci create c2 >/dev/null 2>&1
+    oci delete --force c2
+    [[ ! -e $CELL_ROOT/run/oci/c2 ]]
+
+    oci create c3 >/dev/null 2>&1
+    oci start c3
+    oci kill --all c3 KILL
+    wait_until 10 bash -c "[[ \$('$CELL' --root '$CELL_ROOT' state c3 | grep -c '\"stopped\"') == 1 ]]"
+    oci delete c3
+}
+
+@test "oci: the container sees config.json: hostname, read-only root, masked and read-only paths" {
+    mknod "$BUNDLE/rootfs/devnull" c 1 3
+    config '["sh", "-c", "hostname > /shared/host; (echo x > /devnull) 2>/shared/dev-err; touch /rootfile 2>/shared/root-err; cat /proc/keys > /shared/keys 2>&1; (echo 1 > /proc/sys/kernel/domainname) 2>/shared/sys-err; touch /tmp/ok && echo tmp-ok > /shared/tmp"]' \
+        'c["hostname"] = "oci-host"'
+    run_cell run --bundle "$BUNDLE" c4
+    expect_status 0
+    [[ $(cat "$BATS_TEST_TMPDIR/shared/host") == oci-host ]]
+    grep -q "Read-only file system" "$BATS_TEST_TMPDIR/shared/root-err"
+    [[ -e $BATS_TEST_TMPDIR/shared/keys && ! -s $BATS_TEST_TMPDIR/shared/keys ]] # masked: /dev/null
+    grep -q "Read-only file system" "$BATS_TEST_TMPDIR/shared/sys-err"
+    [[ $(cat "$BATS_TEST_TMPDIR/shared/tmp") == tmp-ok ]]
+    [[ ! -e $BUNDLE/rootfs/rootfile ]]
+    # a device node the image carries does not open (no device cgroup: nodev)
+    grep -q "Permission denied" "$BATS_TEST_TMPDIR/shared/dev-err"
+}
+
+@test "oci: cell run ID runs the bundle of the current directory and passes its status through" {
+    config '["sh", "-c", "exit 7"]'
+    run oci run c5
+    [[ $status -eq 7 ]]
+    # the ad-hoc form is unchanged
+    run_cell run -- /bin/sh -c 'exit 3'
+    expect_status 3
+}
+
+@test "oci: bad bundles and ids are refused, nothing is left" {
+    config '["true"]'
+    run oci create 'a/b'
+    [[ $status -ne 0 && $output == *"container id \"a/b\""* ]]
+    run oci state nosuch
+    [[ $status -eq 1 && $output == *"container nosuch: does not exist"* ]]
+
+    python3 -c 'import json,sys; c = json.load(open(sys.argv[1])); c["ociVersion"] = "0.9.0"; json.dump(c, open(sys.argv[1], "w"))' "$BUNDLE/config.json"
+    run oci create c6
+    [[ $status -ne 0 && $output == *"ociVersion"* ]]
+    [[ ! -e $CELL_ROOT/run/oci/c6 ]]
+
+    config '["true"]' 'c["root"]["path"] = "missing"'
+    run oci create c7
+    [[ $status -ne 0 && $output == *"root.path"* ]]
+    [[ ! -e $CELL_ROOT/run/oci/c7 ]]
+
+    echo '{"ociVersion": ' >"$BUNDLE/config.json"
+    run oci create c8
+    [[ $status -ne 0 && $output == *"config.json"* ]]
+
+    rm "$BUNDLE/config.json"
+    run oci create c9
+    [[ $status -ne 0 && $output == *"config.json"* ]]
+    [[ ! -e $CELL_ROOT/run/oci/c9 ]]
+
+    # an id in use
+    config '["sleep", "1000"]'
+    oci create c10 >/dev/null 2>&1
+    run oci create c10
+    [[ $status -ne 0 && $output == *"the id is in use"* ]]
+    oci delete --force c10
+}
