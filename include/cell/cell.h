@@ -96,6 +96,8 @@ struct cell_oci_fs {
     char **masked_paths;   /* NULL-terminated, or NULL */
     char **readonly_paths; /* NULL-terminated, or NULL */
     char *domainname;      /* or NULL */
+    char **sysctls;        /* "net.ipv4.ping_group_range=0 0", NULL-terminated, or NULL: only
+                            * those of the container's own namespaces (net: with its own network) */
     bool umask_set;
     mode_t umask;
 };

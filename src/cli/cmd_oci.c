@@ -43,8 +43,8 @@
 static bool oci_id_valid(const char *id)
 {
     size_t n = strlen(id);
-    if (n == 0 || n > ID_MAX || !((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z') ||
-                                  (id[0] >= '0' && id[0] <= '9')))
+    if (n == 0 || n > ID_MAX ||
+        !((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z') || (id[0] >= '0' && id[0] <= '9')))
         return false;
     return strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.+") == n;
 }
@@ -190,9 +190,10 @@ static int do_create(const struct cli_globals *g, const char *id, const struct c
     time_t now = time(NULL);
     struct tm tm;
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-    json_t *state = json_pack("{s:s, s:s, s:i, s:s, s:s, s:O, s:o}", "ociVersion", oci.oci_version, "id", id, "pid",
-                              (int)pid, "bundle", bundle, "created", created, "annotations", oci.annotations ? oci.annotations : json_object(), "instance",
-                              saved ? saved : json_object());
+    json_t *state =
+        json_pack("{s:s, s:s, s:i, s:s, s:s, s:O, s:o}", "ociVersion", oci.oci_version, "id", id, "pid", (int)pid,
+                  "bundle", bundle, "created", created, "annotations",
+                  oci.annotations ? oci.annotations : json_object(), "instance", saved ? saved : json_object());
     char *text = state ? json_dumps(state, JSON_COMPACT) : NULL;
     json_decref(state);
     snprintf(path, sizeof path, "%s/state.json", dir);
@@ -246,11 +247,14 @@ static int one_id(int argc, char **argv, int first, const char *usage)
 
 int cmd_create(int argc, char **argv, const struct cli_globals *g)
 {
-    static const struct option longopts[] = {
-        {"bundle", required_argument, NULL, 'b'},   {"pid-file", required_argument, NULL, 'p'},
-        {"console-socket", required_argument, NULL, 'c'}, {"no-pivot", no_argument, NULL, 'n'},
-        {"preserve-fds", required_argument, NULL, 'f'}, {"no-new-keyring", no_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"bundle", required_argument, NULL, 'b'},
+                                             {"pid-file", required_argument, NULL, 'p'},
+                                             {"console-socket", required_argument, NULL, 'c'},
+                                             {"no-pivot", no_argument, NULL, 'n'},
+                                             {"preserve-fds", required_argument, NULL, 'f'},
+                                             {"no-new-keyring", no_argument, NULL, 'k'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     struct create_opts o = {0};
     optind = 1;
     opterr = 0;
@@ -350,11 +354,11 @@ int oci_start(int argc, char **argv, const struct cli_globals *g)
 static json_t *state_json(json_t *state, const char *dir)
 {
     const char *status = status_of(state, dir);
-    json_t *out = json_pack("{s:O, s:O, s:s, s:i, s:O, s:O}", "ociVersion", json_object_get(state, "ociVersion"),
-                            "id", json_object_get(state, "id"), "status", status, "pid",
-                            strcmp(status, "stopped") == 0 ? 0 : (int)json_integer_value(json_object_get(state, "pid")),
-                            "bundle", json_object_get(state, "bundle"), "annotations",
-                            json_object_get(state, "annotations"));
+    json_t *out =
+        json_pack("{s:O, s:O, s:s, s:i, s:O, s:O}", "ociVersion", json_object_get(state, "ociVersion"), "id",
+                  json_object_get(state, "id"), "status", status, "pid",
+                  strcmp(status, "stopped") == 0 ? 0 : (int)json_integer_value(json_object_get(state, "pid")), "bundle",
+                  json_object_get(state, "bundle"), "annotations", json_object_get(state, "annotations"));
     json_object_set(out, "created", json_object_get(state, "created"));
     return out;
 }
@@ -394,8 +398,8 @@ static int parse_signal(const char *text, int *sig)
     static const struct {
         const char *name;
         int sig;
-    } names[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL}, {"USR1", SIGUSR1},
-                 {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"CONT", SIGCONT},
+    } names[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT},  {"KILL", SIGKILL}, {"USR1", SIGUSR1},
+                 {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},  {"TERM", SIGTERM}, {"CONT", SIGCONT},
                  {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"WINCH", SIGWINCH}};
     char *end;
     long n = strtol(text, &end, 10);
@@ -444,8 +448,9 @@ static int signal_all(json_t *state, int sig, struct cell_err *err)
 
 void cmd_kill_help(void)
 {
-    printf("usage: cell kill [--all] ID [SIGNAL]\n\nSend SIGNAL (default TERM; a number or a name) to OCI container ID's\n"
-           "process; --all: to every process in it.\n");
+    printf(
+        "usage: cell kill [--all] ID [SIGNAL]\n\nSend SIGNAL (default TERM; a number or a name) to OCI container ID's\n"
+        "process; --all: to every process in it.\n");
 }
 
 int oci_kill(int argc, char **argv, const struct cli_globals *g)
@@ -507,6 +512,8 @@ int oci_delete(int argc, char **argv, const struct cli_globals *g)
     struct cell_err err = {0};
     char dir[PATH_MAX];
     json_t *state = load_state(g, argv[i], dir, sizeof dir, &err);
+    if (state == NULL && force && !oci_container_exists(g, argv[i]) && access(dir, F_OK) < 0 && dir[0])
+        return 0; /* --force: gone already is fine (podman cleans up after a failed create) */
     if (state == NULL)
         return fail("delete", &err);
     const char *status = status_of(state, dir);
@@ -554,8 +561,7 @@ int cmd_list(int argc, char **argv, const struct cli_globals *g)
         printf("%-20s %-8s %-10s %-40s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
     for (int k = 0; k < n; k++) {
         char dir[PATH_MAX];
-        json_t *state = names[k]->d_name[0] == '.' ? NULL
-                                                   : load_state(g, names[k]->d_name, dir, sizeof dir, &err);
+        json_t *state = names[k]->d_name[0] == '.' ? NULL : load_state(g, names[k]->d_name, dir, sizeof dir, &err);
         if (state) {
             json_t *s = state_json(state, dir);
             if (quiet)
@@ -563,8 +569,7 @@ int cmd_list(int argc, char **argv, const struct cli_globals *g)
             else if (!as_json)
                 printf("%-20s %-8lld %-10s %-40s %s\n", names[k]->d_name,
                        (long long)json_integer_value(json_object_get(s, "pid")),
-                       json_string_value(json_object_get(s, "status")),
-                       json_string_value(json_object_get(s, "bundle")),
+                       json_string_value(json_object_get(s, "status")), json_string_value(json_object_get(s, "bundle")),
                        json_string_value(json_object_get(s, "created")));
             json_array_append_new(list, s);
             json_decref(state);

@@ -90,7 +90,10 @@ static int shared_verb(const struct cli_command *c, int argc, char **argv, const
     const char *id = argc > 1 ? argv[argc - 1] : "";
     if (strcmp(c->name, "run") == 0 && oci_run_is_bundle(argc, argv))
         return oci_run(argc, argv, g);
-    bool oci = oci_container_exists(g, id);
+    /* --force is runc's, not celld's: an OCI delete even of a gone container */
+    bool oci =
+        oci_container_exists(g, id) || (argc > 1 && (strcmp(c->name, "delete") == 0 || strcmp(c->name, "rm") == 0) &&
+                                        (strcmp(argv[1], "--force") == 0 || strcmp(argv[1], "-f") == 0));
     if (oci && strcmp(c->name, "start") == 0)
         return oci_start(argc, argv, g);
     if (oci && (strcmp(c->name, "delete") == 0 || strcmp(c->name, "rm") == 0))

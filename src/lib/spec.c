@@ -65,6 +65,7 @@ void cell_spec_free(struct cell_spec *spec)
     }
     free_strv(spec->oci.masked_paths);
     free_strv(spec->oci.readonly_paths);
+    free_strv(spec->oci.sysctls);
     free(spec->oci.domainname);
     free(spec->mounts);
     cell_spec_init(spec);

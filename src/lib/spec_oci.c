@@ -1313,6 +1313,62 @@ static bool empty_value(json_t *v)
            (json_is_object(v) && json_object_size(v) == 0) || (json_is_array(v) && json_array_size(v) == 0);
 }
 
+/* Whether sysctl `key` belongs to a namespace the container has of its own
+ * (runc's rule): IPC ones always (cell always makes an IPC namespace), net.*
+ * only with a network namespace of its own. */
+static bool sysctl_namespaced(const char *key, bool own_net)
+{
+    static const char *const ipc[] = {"kernel.msgmax",
+                                      "kernel.msgmnb",
+                                      "kernel.msgmni",
+                                      "kernel.sem",
+                                      "kernel.shmall",
+                                      "kernel.shmmax",
+                                      "kernel.shmmni",
+                                      "kernel.shm_rmid_forced",
+                                      "kernel.domainname",
+                                      "kernel.hostname",
+                                      NULL};
+    for (size_t i = 0; ipc[i]; i++)
+        if (strcmp(key, ipc[i]) == 0)
+            return true;
+    if (strncmp(key, "fs.mqueue.", 10) == 0)
+        return true;
+    return own_net && strncmp(key, "net.", 4) == 0;
+}
+
+static int parse_sysctls(struct oci_ctx *c, json_t *v)
+{
+    if (want_object(c, v, "linux.sysctl") < 0)
+        return -1;
+    size_t n = json_object_size(v), i = 0;
+    char **list = calloc(n + 1, sizeof *list);
+    if (list == NULL)
+        return cell_err_set(c->err, ENOMEM, CONFIG ": linux.sysctl");
+    c->spec->oci.sysctls = list;
+    const char *key;
+    json_t *value;
+    json_object_foreach(v, key, value)
+    {
+        char p[PATH_BUF];
+        sub(p, "linux.sysctl", key);
+        if (!json_is_string(value))
+            return fail(c, 0, p, "expected a string value");
+        if (key[0] == '\0' || strstr(key, "..") || strchr(key, '/') || key[0] == '.')
+            return fail(c, 0, p, "not a sysctl name");
+        if (!sysctl_namespaced(key, c->spec->net_mode == CELL_NET_NONE))
+            return fail(c, 0, p,
+                        "not a sysctl of the container's own namespaces (IPC ones, fs.mqueue.*, and net.* with a "
+                        "network namespace): it would change the host");
+        if (asprintf(&list[i], "%s=%s", key, json_string_value(value)) < 0) {
+            list[i] = NULL;
+            return cell_err_set(c->err, ENOMEM, "%s", p);
+        }
+        i++;
+    }
+    return 0;
+}
+
 static int parse_linux(struct oci_ctx *c, json_t *top, json_t *annotations)
 {
     static const char *const known[] = {
@@ -1342,7 +1398,6 @@ static int parse_linux(struct oci_ctx *c, json_t *top, json_t *annotations)
     } refused[] = {
         {"devices", "cell does not create extra devices yet"},
         {"netDevices", "cell does not move network devices into a container yet"},
-        {"sysctl", "cell does not set sysctls yet"},
         {"timeOffsets", "a time namespace is not supported by cell"},
         {"intelRdt", "not supported by cell"},
         {"mountLabel", "SELinux mount labels are not supported by cell"},
@@ -1352,6 +1407,8 @@ static int parse_linux(struct oci_ctx *c, json_t *top, json_t *annotations)
         if (!empty_value(member(linux_, refused[i].key)))
             return fail(c, 0, sub(p, "linux", refused[i].key), "%s (remove it)", refused[i].why);
     }
+    if ((v = member(linux_, "sysctl")) && parse_sysctls(c, v) < 0)
+        return -1;
     if ((v = member(linux_, "personality")) && !empty_value(v)) {
         /* the default personality is a no-op; anything else is not done */
         json_t *domain = json_is_object(v) ? member(v, "domain") : NULL;

@@ -2,7 +2,8 @@
  * runtime spec describes it rather than as cell builds its own: the rootfs
  * itself is the root (bound onto itself, nodev), every mount of
  * config.json is made in order inside it, then the default devices go into
- * /dev where they are missing, and after pivot_root the masked paths are
+ * /dev where they are missing, and after pivot_root the sysctls are set,
+ * the masked paths are
  * hidden, the read-only paths and (with root.readonly) the root made
  * read-only.
  *
@@ -26,8 +27,7 @@
 
 static int resolve_in_root(int rootfd, const char *path, int flags)
 {
-    struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
-                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
     while (*path == '/')
         path++;
     return (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof how);
@@ -50,9 +50,9 @@ static int make_in_root(int rootfd, const char *path, bool file, struct cell_err
             char parent[PATH_MAX], *base = strrchr(walk, '/');
             snprintf(parent, sizeof parent, "%.*s", (int)(base - walk), walk);
             cleanup_close int dir = resolve_in_root(rootfd, parent, O_PATH | O_DIRECTORY);
-            int rc = dir < 0                ? -1
-                     : last && file         ? mknodat(dir, base + 1, S_IFREG | 0644, 0)
-                                            : mkdirat(dir, base + 1, 0755);
+            int rc = dir < 0        ? -1
+                     : last && file ? mknodat(dir, base + 1, S_IFREG | 0644, 0)
+                                    : mkdirat(dir, base + 1, 0755);
             if (rc < 0 && errno != EEXIST)
                 return cell_err_set(err, errno, "create mount point %s", walk);
             fd = resolve_in_root(rootfd, walk, O_PATH);
@@ -103,12 +103,19 @@ static int mount_one(int rootfd, const struct cell_mount *m, struct cell_err *er
     if (m->kind == CELL_MOUNT_BIND) {
         if (mount(m->source, where, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
             return cell_err_set(err, errno, "bind %s to %s", m->source, m->destination);
-        /* the flags of a bind take a remount */
-        if (flags && mount(NULL, where, NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0)
-            return cell_err_set(err, errno, "set the options of %s", m->destination);
     } else if (mount(fstype(m->kind), where, fstype(m->kind), flags, m->data) < 0) {
         return cell_err_set(err, errno, "mount %s on %s", fstype(m->kind), m->destination);
     }
+    if (!(m->kind == CELL_MOUNT_BIND && flags) && !(m->flags & PROPAGATION))
+        return 0;
+    /* the new mount itself (the fd above is the directory under it) */
+    cleanup_close int mounted = resolve_in_root(rootfd, m->destination, O_PATH);
+    if (mounted < 0)
+        return cell_err_set(err, errno, "mount point %s", m->destination);
+    snprintf(where, sizeof where, "/proc/self/fd/%d", mounted);
+    /* the flags of a bind take a remount */
+    if (m->kind == CELL_MOUNT_BIND && flags && mount(NULL, where, NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0)
+        return cell_err_set(err, errno, "set the options of %s", m->destination);
     if ((m->flags & PROPAGATION) && mount(NULL, where, NULL, (m->flags & (PROPAGATION | MS_REC)), NULL) < 0)
         return cell_err_set(err, errno, "set the propagation of %s", m->destination);
     return 0;
@@ -121,8 +128,10 @@ static int default_devices(int rootfd, struct cell_err *err)
         const char *name;
         unsigned major, minor;
     } devices[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
-    static const char *const links[][2] = {{"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"},
-                                           {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+    static const char *const links[][2] = {{"/proc/self/fd", "fd"},
+                                           {"/proc/self/fd/0", "stdin"},
+                                           {"/proc/self/fd/1", "stdout"},
+                                           {"/proc/self/fd/2", "stderr"},
                                            {"pts/ptmx", "ptmx"}};
     cleanup_close int dev = resolve_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
     if (dev < 0)
@@ -185,6 +194,23 @@ static int make_readonly(const char *path, struct cell_err *err)
     return 0;
 }
 
+/* "net.ipv4.ping_group_range=0 0" into /proc/sys/net/ipv4/ping_group_range
+ * (the parser allowed only the container's own namespaces' sysctls). */
+static int set_sysctl(const char *kv, struct cell_err *err)
+{
+    char path[PATH_MAX];
+    const char *eq = strchr(kv, '=');
+    if (eq == NULL || snprintf(path, sizeof path, "/proc/sys/%.*s", (int)(eq - kv), kv) >= (int)sizeof path)
+        return cell_err_set(err, EINVAL, "sysctl %s", kv);
+    for (char *c = path + 10; *c; c++)
+        if (*c == '.')
+            *c = '/';
+    cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || write_all(fd, eq + 1, strlen(eq + 1)) < 0)
+        return cell_err_set(err, errno, "sysctl %.*s", (int)(eq - kv), kv);
+    return 0;
+}
+
 int mounts_setup_oci(const struct cell_spec *spec, struct cell_err *err)
 {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -212,6 +238,10 @@ int mounts_setup_oci(const struct cell_spec *spec, struct cell_err *err)
         return cell_err_set(err, errno, "pivot_root into the rootfs %s", spec->rootfs);
     if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
         return cell_err_set(err, errno, "detach the host's root");
+    /* before /proc/sys goes read-only */
+    for (char **p = spec->oci.sysctls; p && *p; p++)
+        if (set_sysctl(*p, err) < 0)
+            return -1;
     for (char **p = spec->oci.masked_paths; p && *p; p++)
         if (mask(*p, err) < 0)
             return -1;

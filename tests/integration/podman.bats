@@ -1,0 +1,88 @@
+# podman.bats - the real podman driving cell as its OCI runtime (podman
+# --runtime build/cell): run --rm, run -d then stop and rm, a failing command's
+# status, and the container's isolation as cell gives it. podman keeps all of
+# its state under the test's directory (--root, --runroot, --tmpdir, vfs
+# storage, a busybox image made with podman import; cell's --root through
+# --runtime-flag); the host's flags are
+# those ENVIRONMENT.md says this machine needs (ulimits within its hard limits).
+# cell's own seccomp profile is chosen with the run.cell.profile annotation
+# (podman always sends its own profile, which cell does not apply).
+
+load helpers
+
+setup() {
+    _common_setup
+    command -v podman >/dev/null || skip "podman is not installed (make deps-test installs it)"
+    PM=$BATS_TEST_TMPDIR/podman
+    mkdir -p "$PM/rootfs/bin" "$PM/tmp"
+    ls /run/cell/oci 2>/dev/null | sort >"$PM/oci-before"
+    cp /bin/busybox "$PM/rootfs/bin/"
+    for a in sh echo cat ls id hostname sleep touch; do ln -s busybox "$PM/rootfs/bin/$a"; done
+    tar -C "$PM/rootfs" -cf "$PM/rootfs.tar" .
+    pm import "$PM/rootfs.tar" localhost/cell-bb:1 >/dev/null
+}
+
+teardown() {
+    pm rm --all --force >/dev/null 2>&1 || true
+    pm system reset --force >/dev/null 2>&1 || true
+    # podman's storage: vfs layers only, under the test's directory
+    local failed=0
+    no_cell_state || failed=1
+    rm -rf "$PM"
+    _residue_teardown || failed=1
+    return "$failed"
+}
+
+pm() {
+    (tracked podman --root "$PM/root" --runroot "$PM/runroot" --tmpdir "$PM/tmp" --storage-driver vfs \
+        --cgroup-manager cgroupfs --events-backend file --runtime "$CELL" "$@")
+}
+
+# podman runs its cleanup (cell delete) without --runtime-flag, so cell keeps
+# these containers' state where it does by default, /run/cell/oci: the test
+# checks that none of its containers is left there
+no_cell_state() {
+    local left
+    left=$(comm -13 "$PM/oci-before" <(ls /run/cell/oci 2>/dev/null | sort))
+    [[ -z $left ]] || { echo "residue: /run/cell/oci/$left"; return 1; }
+}
+
+# the flags every run needs here
+RUN_FLAGS=(--network none --annotation run.cell.profile=high --ulimit nofile=20000:20000 --ulimit nproc=1000:1000)
+
+@test "podman: run --rm prints the program's output, through cell" {
+    run pm run --rm "${RUN_FLAGS[@]}" localhost/cell-bb:1 sh -c 'echo hello from podman; id'
+    [[ $status -eq 0 ]] || { echo "$output"; false; }
+    [[ $output == *"hello from podman"* && $output == *"uid=0 gid=0"* ]]
+    # cell's state for it is gone again
+    no_cell_state
+}
+
+@test "podman: a failing program's exit status comes through" {
+    run pm run --rm "${RUN_FLAGS[@]}" localhost/cell-bb:1 sh -c 'exit 42'
+    [[ $status -eq 42 ]] || { echo "$output"; false; }
+}
+
+@test "podman: run -d, then stop and rm; nothing is left" {
+    local id
+    id=$(pm run -d "${RUN_FLAGS[@]}" localhost/cell-bb:1 sleep 1000 2>/dev/null)
+    [[ -n $id ]]
+    [[ $(pm inspect --format '{{.State.Status}}' "$id") == running ]]
+    # cell knows it as an OCI container
+    env -u CELL_ROOT "$CELL" state "$id" | grep -q '"status": "running"'
+    pm stop -t 5 "$id" >/dev/null
+    [[ $(pm inspect --format '{{.State.Status}}' "$id") == exited ]]
+    pm rm "$id" >/dev/null
+    run env -u CELL_ROOT "$CELL" state "$id"
+    [[ $status -eq 1 && $output == *"does not exist"* ]]
+}
+
+@test "podman: the container is isolated as cell promises: no network, read-only /proc/sys, no capabilities to mount" {
+    run pm run --rm "${RUN_FLAGS[@]}" localhost/cell-bb:1 sh -c \
+        'ls /sys/class/net; (echo 1 > /proc/sys/kernel/domainname) 2>&1; mount -t tmpfs x /tmp 2>&1; echo done'
+    [[ $status -eq 0 ]] || { echo "$output"; false; }
+    [[ $output == *"lo"* && $output != *"eth"* ]]
+    [[ $output == *"Read-only file system"* ]]
+    [[ $output == *"done"* && $output != *"mounted"* ]]
+    [[ $output == *"denied"* || $output == *"not permitted"* ]]
+}
