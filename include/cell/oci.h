@@ -83,6 +83,12 @@ int cell_oci_load(const char *bundle, const char *config_text, size_t len, struc
                   struct cell_err *err);
 /* The same for BUNDLE/config.json, read here (at most 4 MiB). */
 int cell_oci_load_bundle(const char *bundle, struct cell_spec *spec, struct cell_oci *oci, struct cell_err *err);
+/* `exec --process FILE`: replace the process of `spec` (a container's,
+ * from cell_oci_load) with the OCI process object in `text`: args, env,
+ * cwd, user, capabilities, rlimits, terminal. 0, or -1 with err (the spec
+ * keeps its old process then). */
+int cell_oci_load_process(const char *text, size_t len, struct cell_spec *spec, struct cell_oci *oci,
+                          struct cell_err *err);
 /* Free what `oci` owns and reset it. */
 void cell_oci_free(struct cell_oci *oci);
 

@@ -52,12 +52,16 @@ void cmd_spec_help(void);
 int cmd_features(int argc, char **argv, const struct cli_globals *g);
 void cmd_features_help(void);
 void cmd_kill_help(void);
+int cmd_ps(int argc, char **argv, const struct cli_globals *g);
+void cmd_ps_help(void);
 /* the verbs shared with supervised cells, for an OCI container's ID */
 bool oci_container_exists(const struct cli_globals *g, const char *id);
 int oci_start(int argc, char **argv, const struct cli_globals *g);
 int oci_kill(int argc, char **argv, const struct cli_globals *g);
 int oci_delete(int argc, char **argv, const struct cli_globals *g);
 int oci_run(int argc, char **argv, const struct cli_globals *g);
+int oci_exec(int argc, char **argv, const struct cli_globals *g);
+bool oci_exec_is_container(int argc, char **argv, const struct cli_globals *g);
 bool oci_run_is_bundle(int argc, char **argv);
 /* cmd_stats.c */
 int cmd_stats(int argc, char **argv, const struct cli_globals *g);

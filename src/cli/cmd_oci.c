@@ -416,9 +416,10 @@ static int parse_signal(const char *text, int *sig)
     return -1;
 }
 
-/* Every process of the container: its cgroup's procs (v2, or a v1 leaf;
- * all list the same processes), from the saved instance. */
-static int signal_all(json_t *state, int sig, struct cell_err *err)
+/* The container's processes: its cgroup's procs (v2, or a v1 leaf; all
+ * list the same processes), from the saved instance; without a cgroup, its
+ * init only. A NUL-free text of pids, one per line, in `text`. */
+static int container_procs(json_t *state, char *text, size_t len, struct cell_err *err)
 {
     json_t *cg = json_object_get(json_object_get(state, "instance"), "cgroup");
     const char *dir = json_string_value(json_object_get(cg, "v2"));
@@ -429,21 +430,94 @@ static int signal_all(json_t *state, int sig, struct cell_err *err)
         if ((dir == NULL || dir[0] == '\0') && json_string_value(p))
             dir = json_string_value(p);
     }
-    if (dir == NULL || dir[0] == '\0') /* no cgroup: the init forwards */
-        return kill(live_pid(state), sig) < 0 ? cell_err_set(err, errno, "signal") : 0;
-    char path[PATH_MAX + 32], text[65536];
+    if (dir == NULL || dir[0] == '\0') {
+        snprintf(text, len, "%d\n", (int)live_pid(state));
+        return 0;
+    }
+    char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-    if (read_file_at(AT_FDCWD, path, text, sizeof text) < 0)
+    if (read_file_at(AT_FDCWD, path, text, len) < 0)
         return cell_err_set(err, errno, "read %s", path);
+    return 0;
+}
+
+static int signal_all(json_t *state, int sig, struct cell_err *err)
+{
+    char text[65536];
+    if (container_procs(state, text, sizeof text, err) < 0)
+        return -1;
     for (char *q = text; *q;) {
         char *end;
         long pid = strtol(q, &end, 10);
         if (end == q)
             break;
-        kill((pid_t)pid, sig);
+        if (pid > 0)
+            kill((pid_t)pid, sig);
         q = end + strspn(end, "\n");
     }
     return 0;
+}
+
+int cmd_ps(int argc, char **argv, const struct cli_globals *g)
+{
+    bool as_json = false;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if ((strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "-f") == 0) && i + 1 < argc)
+            as_json = strcmp(argv[++i], "json") == 0;
+        else if (strcmp(argv[i], "--format=json") == 0)
+            as_json = true;
+        else if (strcmp(argv[i], "--format=table") != 0) {
+            cli_error("ps: unknown option \"%s\" (--format table|json)", argv[i]);
+            return 2;
+        }
+    }
+    if (argc - i != 1) {
+        cli_error("ps: usage: cell ps [--format table|json] ID");
+        return 2;
+    }
+    struct cell_err err = {0};
+    char dir[PATH_MAX], text[65536];
+    json_t *state = load_state(g, argv[i], dir, sizeof dir, &err);
+    if (state == NULL || live_pid(state) == 0 || container_procs(state, text, sizeof text, &err) < 0) {
+        if (state && err.msg[0] == '\0')
+            cell_err_set(&err, 0, "container %s: is stopped: no processes", argv[i]);
+        json_decref(state);
+        return fail("ps", &err);
+    }
+    json_decref(state);
+    json_t *pids = json_array();
+    if (!as_json)
+        printf("%-8s %s\n", "PID", "CMD");
+    for (char *q = text; *q;) {
+        char *end;
+        long pid = strtol(q, &end, 10);
+        if (end == q)
+            break;
+        q = end + strspn(end, "\n");
+        json_array_append_new(pids, json_integer(pid));
+        char path[64], cmd[256] = "";
+        snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+        ssize_t n = read_file_at(AT_FDCWD, path, cmd, sizeof cmd);
+        for (ssize_t k = 0; k + 1 < n; k++)
+            if (cmd[k] == '\0')
+                cmd[k] = ' ';
+        if (!as_json)
+            printf("%-8ld %s\n", pid, cmd);
+    }
+    if (as_json) {
+        char *out = json_dumps(pids, JSON_COMPACT);
+        printf("%s\n", out);
+        free(out);
+    }
+    json_decref(pids);
+    return 0;
+}
+
+void cmd_ps_help(void)
+{
+    printf("usage: cell ps [--format table|json] ID\n\nThe processes of OCI container ID (its cgroup's); json: their "
+           "pids.\n");
 }
 
 void cmd_kill_help(void)
@@ -589,6 +663,206 @@ int cmd_list(int argc, char **argv, const struct cli_globals *g)
 void cmd_list_help(void)
 {
     printf("usage: cell list [--format table|json] [-q]\n\nThe OCI containers (cell create) and their status.\n");
+}
+
+/* ---- exec --------------------------------------------------------------------- */
+
+/* KEY=VALUE into env, replacing KEY's value when it is there. */
+static int set_env(struct cell_spec *spec, const char *kv, struct cell_err *err)
+{
+    const char *eq = strchr(kv, '=');
+    if (eq == NULL || eq == kv)
+        return cell_err_set(err, 0, "--env \"%s\": expected KEY=VALUE", kv);
+    for (char **e = spec->env; e && *e; e++)
+        if (strncmp(*e, kv, (size_t)(eq - kv) + 1) == 0) {
+            char *copy = strdup(kv);
+            if (copy == NULL)
+                return cell_err_set(err, ENOMEM, "--env");
+            free(*e);
+            *e = copy;
+            return 0;
+        }
+    return cell_spec_add_env(spec, kv, err);
+}
+
+static int read_small_file(const char *path, char **text, size_t *len, struct cell_err *err)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return cell_err_set(err, errno, "read %s", path);
+    *text = malloc(1 << 20);
+    *len = *text ? fread(*text, 1, 1 << 20, f) : 0;
+    bool whole = *text && feof(f);
+    fclose(f);
+    if (!whole) {
+        free(*text);
+        *text = NULL;
+        return cell_err_set(err, EFBIG, "read %s: larger than 1 MiB", path);
+    }
+    return 0;
+}
+
+struct exec_opts {
+    const char *process, *pid_file, *cwd, *user;
+    bool detach, tty;
+    char *env[64];
+    size_t nenv;
+};
+
+static int exec_spec(const struct cli_globals *g, const char *id, const struct exec_opts *o, char **args,
+                     struct cell_spec *spec, pid_t *pid, struct cell_err *err)
+{
+    char dir[PATH_MAX];
+    struct cell_oci oci;
+    memset(&oci, 0, sizeof oci);
+    json_t *state = load_state(g, id, dir, sizeof dir, err);
+    if (state == NULL)
+        return -1;
+    *pid = live_pid(state);
+    const char *status = status_of(state, dir);
+    int rc = -1;
+    if (strcmp(status, "running") != 0)
+        cell_err_set(err, 0, "container %s: is %s: exec needs a running container", id, status);
+    else if (load_bundle(json_string_value(json_object_get(state, "bundle")), id, spec, &oci, err) == 0)
+        rc = 0;
+    json_decref(state);
+    if (rc == 0 && o->process) {
+        char *text = NULL;
+        size_t len = 0;
+        rc = read_small_file(o->process, &text, &len, err) < 0 || cell_oci_load_process(text, len, spec, &oci, err) < 0
+                 ? -1
+                 : 0;
+        free(text);
+    } else if (rc == 0) {
+        rc = cell_spec_set_argv(spec, args, err);
+    }
+    for (size_t i = 0; rc == 0 && i < o->nenv; i++)
+        rc = set_env(spec, o->env[i], err);
+    if (rc == 0 && o->cwd) {
+        free(spec->cwd);
+        if ((spec->cwd = strdup(o->cwd)) == NULL)
+            rc = cell_err_set(err, ENOMEM, "--cwd");
+    }
+    if (rc == 0 && o->user)
+        rc = cell_parse_user(o->user, &spec->uid, &spec->gid, err);
+    if (rc == 0 && (o->tty || spec->tty))
+        rc = cell_err_set(err, 0, "container %s: exec with a terminal is not supported yet", id);
+    cell_oci_free(&oci);
+    return rc;
+}
+
+int oci_exec(int argc, char **argv, const struct cli_globals *g)
+{
+    static const struct option longopts[] = {{"process", required_argument, NULL, 'p'},
+                                             {"pid-file", required_argument, NULL, 'P'},
+                                             {"cwd", required_argument, NULL, 'c'},
+                                             {"user", required_argument, NULL, 'u'},
+                                             {"env", required_argument, NULL, 'e'},
+                                             {"detach", no_argument, NULL, 'd'},
+                                             {"tty", no_argument, NULL, 't'},
+                                             {"console-socket", required_argument, NULL, 'C'},
+                                             {"cap", required_argument, NULL, 'a'},
+                                             {"no-new-privs", no_argument, NULL, 'n'},
+                                             {NULL, 0, NULL, 0}};
+    struct exec_opts o = {0};
+    optind = 1;
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+p:u:e:dt", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'p':
+            o.process = optarg;
+            break;
+        case 'P':
+            o.pid_file = optarg;
+            break;
+        case 'c':
+            o.cwd = optarg;
+            break;
+        case 'u':
+            o.user = optarg;
+            break;
+        case 'e':
+            if (o.nenv == sizeof o.env / sizeof o.env[0]) {
+                cli_error("exec: more than 64 --env");
+                return 2;
+            }
+            o.env[o.nenv++] = optarg;
+            break;
+        case 'd':
+            o.detach = true;
+            break;
+        case 't':
+        case 'C':
+            o.tty = true;
+            break;
+        case 'n':
+            break; /* always so */
+        case 'a':
+            cli_error("exec: --cap: adding capabilities to an exec is not supported");
+            return 1;
+        default:
+            cli_error("exec: unknown option \"%s\"", argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        cli_error("exec: usage: cell exec [--process FILE | ID -- ARGS]");
+        return 2;
+    }
+    const char *id = argv[optind++];
+    if (optind < argc && strcmp(argv[optind], "--") == 0)
+        optind++;
+    if (o.process == NULL && optind >= argc) {
+        cli_error("exec: container %s: give --process FILE or the command to run", id);
+        return 2;
+    }
+    struct cell_spec spec;
+    struct cell_err err = {0};
+    pid_t init;
+    cell_spec_init(&spec);
+    if (exec_spec(g, id, &o, argv + optind, &spec, &init, &err) < 0) {
+        cell_spec_free(&spec);
+        return fail("exec", &err), CELL_EXIT_SETUP;
+    }
+    struct cell_result result;
+    if (o.detach) {
+        /* the pid to wait for is a process whose status is the command's */
+        fflush(NULL);
+        pid_t child = fork();
+        if (child == 0) {
+            setsid();
+            int rc = cell_exec(init, &spec, &result, &err);
+            _exit(rc < 0 ? CELL_EXIT_SETUP : result.exit_code);
+        }
+        cell_spec_free(&spec);
+        if (child < 0 || (o.pid_file && write_pid_file(o.pid_file, child, &err) < 0))
+            return fail("exec", &err), CELL_EXIT_SETUP;
+        return 0;
+    }
+    int rc = cell_exec(init, &spec, &result, &err);
+    cell_spec_free(&spec);
+    if (rc < 0)
+        return fail("exec", &err), result.exit_code;
+    return result.exit_code;
+}
+
+/* The container id of `cell exec ARGS`, when it names an OCI container. */
+bool oci_exec_is_container(int argc, char **argv, const struct cli_globals *g)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return false;
+        if (argv[i][0] != '-')
+            return oci_container_exists(g, argv[i]);
+        /* an option with its value apart */
+        static const char *const valued[] = {"--process", "-p", "--pid-file",       "--cwd", "--user", "-u",
+                                             "--env",     "-e", "--console-socket", "--cap"};
+        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
+            if (strcmp(argv[i], valued[k]) == 0)
+                i++;
+    }
+    return false;
 }
 
 /* `cell run [--bundle DIR] ID`: create, start, wait; its exit status. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int cmd_help(int argc, char **argv, const struct cli_globals *g);
@@ -33,6 +34,7 @@ static const struct cli_command commands[] = {
     {"create", cmd_create, cmd_create_help, "OCI: create container ID from a bundle; it waits for start"},
     {"state", cmd_state, cmd_state_help, "OCI: the state of container ID, as JSON"},
     {"kill", oci_kill, cmd_kill_help, "OCI: send a signal to container ID"},
+    {"ps", cmd_ps, cmd_ps_help, "OCI: the processes of container ID"},
     {"spec", cmd_spec, cmd_spec_help, "OCI: write a default config.json"},
     {"features", cmd_features, cmd_features_help, "OCI: what this runtime supports, as JSON"},
     {"apply", NULL, NULL, "converge the host to the desired state (*.lua files)"},
@@ -94,6 +96,8 @@ static int shared_verb(const struct cli_command *c, int argc, char **argv, const
     bool oci =
         oci_container_exists(g, id) || (argc > 1 && (strcmp(c->name, "delete") == 0 || strcmp(c->name, "rm") == 0) &&
                                         (strcmp(argv[1], "--force") == 0 || strcmp(argv[1], "-f") == 0));
+    if (strcmp(c->name, "exec") == 0 && oci_exec_is_container(argc, argv, g))
+        return oci_exec(argc, argv, g);
     if (oci && strcmp(c->name, "start") == 0)
         return oci_start(argc, argv, g);
     if (oci && (strcmp(c->name, "delete") == 0 || strcmp(c->name, "rm") == 0))
@@ -140,6 +144,11 @@ static bool wants_cellman(int argc, char **argv, const struct cli_globals *g)
     return found;
 }
 
+/* runc's --log FILE and --log-format text|json: where errors go (podman and
+ * containerd read them from there), instead of stderr */
+static const char *log_file;
+static bool log_json;
+
 void cli_error(const char *fmt, ...)
 {
     char msg[1024];
@@ -147,7 +156,25 @@ void cli_error(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "cell: %s\n", msg);
+    FILE *out = log_file ? fopen(log_file, "ae") : NULL;
+    if (out == NULL) {
+        fprintf(stderr, "cell: %s\n", msg);
+        return;
+    }
+    char when[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    if (log_json) {
+        json_t *line = json_pack("{s:s, s:s, s:s}", "level", "error", "msg", msg, "time", when);
+        char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+        fprintf(out, "%s\n", text ? text : "{\"level\":\"error\",\"msg\":\"out of memory\"}");
+        free(text);
+        json_decref(line);
+    } else {
+        fprintf(out, "time=\"%s\" level=error msg=\"cell: %s\"\n", when, msg);
+    }
+    fclose(out);
 }
 
 static void usage(FILE *out)
@@ -167,6 +194,8 @@ static void usage(FILE *out)
                  "  --config DIR the desired-state directory (*.lua files; default /etc/cell,\n"
                  "               or DIR/etc with --root; also CELL_CONFIG)\n"
                  "  --debug      print what cell does\n"
+                 "  --log FILE   write errors to FILE (--log-format text|json), as runc does\n"
+                 "  --systemd-cgroup  accepted for runc's callers; cell makes its cgroups itself\n"
                  "  --version    print the version\n"
                  "  -h, --help   show this help\n"
                  "\n"
@@ -229,6 +258,21 @@ int main(int argc, char **argv)
             g.root = argv[++i];
         } else if (strncmp(a, "--root=", 7) == 0) {
             g.root = a + 7;
+        } else if (strcmp(a, "--log") == 0 && i + 1 < argc) {
+            log_file = argv[++i];
+        } else if (strncmp(a, "--log=", 6) == 0) {
+            log_file = a + 6;
+        } else if ((strcmp(a, "--log-format") == 0 && i + 1 < argc) || strncmp(a, "--log-format=", 13) == 0) {
+            const char *f = a[12] == '=' ? a + 13 : argv[++i];
+            if (strcmp(f, "json") != 0 && strcmp(f, "text") != 0) {
+                cli_error("--log-format \"%s\": text or json", f);
+                return 2;
+            }
+            log_json = strcmp(f, "json") == 0;
+        } else if (strcmp(a, "--systemd-cgroup") == 0) {
+            /* runc's: cgroups through systemd. cell makes its own (cgroupfs) */
+            cell_log(CELL_LOG_WARN, "cell: warning: --systemd-cgroup: cell manages its cgroups itself "
+                                    "(cgroupfs); systemd is not asked");
         } else if (strcmp(a, "--config") == 0 && i + 1 < argc) {
             g.config = argv[++i];
         } else if (strncmp(a, "--config=", 9) == 0) {

@@ -1652,6 +1652,43 @@ int cell_oci_load(const char *bundle, const char *config_text, size_t len, struc
     return 0;
 }
 
+int cell_oci_load_process(const char *text, size_t len, struct cell_spec *spec, struct cell_oci *oci,
+                          struct cell_err *err)
+{
+    struct oci_ctx c = {.spec = spec, .oci = oci, .err = err};
+    json_error_t jerr;
+    json_t *process = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (process == NULL)
+        return cell_err_set(err, 0, "process.json: line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+    json_t *top = json_pack("{s:o}", "process", process);
+    if (top == NULL)
+        return cell_err_set(err, ENOMEM, "process.json");
+    /* what the process replaces */
+    char **old_argv = spec->argv, **old_env = spec->env;
+    char *old_cwd = spec->cwd;
+    spec->argv = spec->env = NULL;
+    spec->cwd = NULL;
+    spec->ngroups = 0;
+    spec->tty = false;
+    struct cell_rlimit old_rlimits[CELL_RLIMIT_COUNT];
+    memcpy(old_rlimits, spec->rlimits, sizeof old_rlimits);
+    memset(spec->rlimits, 0, sizeof spec->rlimits);
+    int rc = parse_process(&c, top);
+    json_decref(top);
+    if (rc < 0) {
+        free_strv(spec->argv);
+        free_strv(spec->env);
+        free(spec->cwd);
+        spec->argv = old_argv, spec->env = old_env, spec->cwd = old_cwd;
+        memcpy(spec->rlimits, old_rlimits, sizeof old_rlimits);
+        return cell_err_prefix(err, "process.json instead of ");
+    }
+    free_strv(old_argv);
+    free_strv(old_env);
+    free(old_cwd);
+    return 0;
+}
+
 int cell_oci_load_bundle(const char *bundle, struct cell_spec *spec, struct cell_oci *oci, struct cell_err *err)
 {
     cleanup_free char *path = NULL;

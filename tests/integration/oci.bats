@@ -168,3 +168,44 @@ status_of() {
     [[ $status -ne 0 && $output == *"the id is in use"* ]]
     oci delete --force c10
 }
+
+@test "oci: exec runs in the running container (args, --env, --cwd, --process, --detach); ps lists its processes" {
+    config '["sleep", "1000"]' 'c["hostname"] = "inside"'
+    oci create c11 >/dev/null 2>&1
+    oci start c11
+    run oci exec c11 sh -c 'hostname; echo $$'
+    [[ $status -eq 0 && ${lines[0]} == inside ]] || { echo "$output"; false; }
+    run oci exec --env GREETING=hi --cwd /tmp c11 -- sh -c 'echo $GREETING $(pwd); exit 5'
+    [[ $status -eq 5 && $output == "hi /tmp" ]] || { echo "$output"; false; }
+    echo '{"args": ["sh", "-c", "echo from process.json; echo $A"], "cwd": "/", "env": ["A=1"], "user": {"uid": 0, "gid": 0}}' \
+        >"$BATS_TEST_TMPDIR/process.json"
+    run oci exec --process "$BATS_TEST_TMPDIR/process.json" c11
+    [[ $status -eq 0 && $output == $'from process.json\n1' ]] || { echo "$output"; false; }
+    # --detach: the pid file names a process whose status is the command's
+    oci exec --detach --pid-file "$BATS_TEST_TMPDIR/exec.pid" c11 touch /shared/detached
+    wait_until 10 test -e "$BATS_TEST_TMPDIR/shared/detached"
+    [[ -s $BATS_TEST_TMPDIR/exec.pid ]]
+    # ps: the container's processes
+    run oci ps --format json c11
+    [[ $status -eq 0 ]]
+    python3 -c 'import json,sys; p = json.loads(sys.argv[1]); assert len(p) >= 1 and all(isinstance(x, int) for x in p)' "$output"
+    oci ps c11 | grep -q "sleep 1000"
+    oci delete --force c11
+    # exec needs a running container
+    oci create c12 >/dev/null 2>&1
+    run oci exec c12 true
+    [[ $status -ne 0 && $output == *"is created: exec needs a running container"* ]]
+    oci delete --force c12
+}
+
+@test "oci: --log FILE --log-format json gets the errors, as podman and containerd read them" {
+    run "$CELL" --root "$CELL_ROOT" --log "$BATS_TEST_TMPDIR/log.json" --log-format json state nosuch
+    [[ $status -eq 1 ]]
+    python3 -c '
+import json, sys
+line = json.loads(open(sys.argv[1]).readline())
+assert line["level"] == "error" and "container nosuch: does not exist" in line["msg"] and line["time"]' \
+        "$BATS_TEST_TMPDIR/log.json"
+    run "$CELL" --root "$CELL_ROOT" --log-format yaml state nosuch
+    [[ $status -eq 2 && $output == *"--log-format \"yaml\": text or json"* ]]
+}

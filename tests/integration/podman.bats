@@ -63,13 +63,16 @@ RUN_FLAGS=(--network none --annotation run.cell.profile=high --ulimit nofile=200
     [[ $status -eq 42 ]] || { echo "$output"; false; }
 }
 
-@test "podman: run -d, then stop and rm; nothing is left" {
+@test "podman: run -d, exec, stop and rm; nothing is left" {
     local id
     id=$(pm run -d "${RUN_FLAGS[@]}" localhost/cell-bb:1 sleep 1000 2>/dev/null)
     [[ -n $id ]]
     [[ $(pm inspect --format '{{.State.Status}}' "$id") == running ]]
     # cell knows it as an OCI container
     env -u CELL_ROOT "$CELL" state "$id" | grep -q '"status": "running"'
+    # podman exec: through cell exec --process
+    run pm exec "$id" sh -c 'echo exec ok; exit 3'
+    [[ $status -eq 3 && $output == *"exec ok"* ]] || { echo "$output"; false; }
     pm stop -t 5 "$id" >/dev/null
     [[ $(pm inspect --format '{{.State.Status}}' "$id") == exited ]]
     pm rm "$id" >/dev/null

@@ -798,6 +798,24 @@ static void test_device_binds(void **state)
     }
 }
 
+/* sysctls of the container's own namespaces are kept, to be set in it */
+static void test_sysctls(void **state)
+{
+    (void)state;
+    struct cell_spec spec;
+    struct cell_oci oci;
+    patch_ok("{\"linux\": {\"sysctl\": {\"net.ipv4.ping_group_range\": \"0 0\", \"kernel.shmmax\": \"4096\"}}}", &spec,
+             &oci);
+    assert_non_null(spec.oci.sysctls);
+    bool ping = false, shm = false;
+    for (char **p = spec.oci.sysctls; *p; p++) {
+        ping |= strcmp(*p, "net.ipv4.ping_group_range=0 0") == 0;
+        shm |= strcmp(*p, "kernel.shmmax=4096") == 0;
+    }
+    assert_true(ping && shm);
+    free_both(&spec, &oci);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -993,8 +1011,15 @@ static void test_errors(void **state)
     /* the rest of linux */
     refused("{\"linux\": {\"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": 229}]}}",
             "config.json: linux.devices: cell does not create extra devices yet (remove it)");
-    refused("{\"linux\": {\"sysctl\": {\"net.ipv4.ip_forward\": \"1\"}}}",
-            "config.json: linux.sysctl: cell does not set sysctls yet (remove it)");
+    refused("{\"linux\": {\"sysctl\": {\"kernel.panic\": \"1\"}}}",
+            "config.json: linux.sysctl.kernel.panic: not a sysctl of the container's own namespaces (IPC ones, "
+            "fs.mqueue.*, and net.* with a network namespace): it would change the host");
+    refused("{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}, {\"type\": \"ipc\"}, "
+            "{\"type\": \"uts\"}, {\"type\": \"cgroup\"}], \"sysctl\": {\"net.ipv4.ip_forward\": \"1\"}}}",
+            "config.json: linux.sysctl.net.ipv4.ip_forward: not a sysctl of the container's own namespaces (IPC "
+            "ones, fs.mqueue.*, and net.* with a network namespace): it would change the host");
+    refused("{\"linux\": {\"sysctl\": {\"net.ipv4.ip_forward\": 1}}}",
+            "config.json: linux.sysctl.net.ipv4.ip_forward: expected a string value");
     refused("{\"linux\": {\"netDevices\": {\"eth1\": {}}}}",
             "config.json: linux.netDevices: cell does not move network devices into a container yet (remove it)");
     refused("{\"linux\": {\"timeOffsets\": {\"monotonic\": {\"secs\": 1}}}}",
@@ -1149,7 +1174,7 @@ int main(void)
         cmocka_unit_test(test_versions),        cmocka_unit_test(test_capabilities),
         cmocka_unit_test(test_namespaces),      cmocka_unit_test(test_hooks),
         cmocka_unit_test(test_device_binds),    cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_warnings),
+        cmocka_unit_test(test_warnings),        cmocka_unit_test(test_sysctls),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

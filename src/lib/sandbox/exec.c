@@ -97,7 +97,8 @@ int cell_exec(pid_t init_pid, const struct cell_spec *spec, struct cell_result *
                              .listen_fd = -1,
                              .notify_fd = -1,
                              .held = {-1, -1},
-                             .init_exec_fd = -1};
+                             .init_exec_fd = -1,
+                             .gate_fd = -1};
         struct cell_err e = {0};
         if (join_cgroups_of(init_pid, &e) < 0)
             sandbox_fail(&sb, CELL_EXIT_SETUP, e.errnum, "%s", e.msg);
