@@ -333,6 +333,9 @@ struct cell_start_opts {
  * cell_instance_finish(). */
 int cell_start(const struct cell_spec *spec, const struct cell_start_opts *opts, struct cell_instance **out,
                struct cell_err *err);
+/* A started cell with spec->tty: the master end of its terminal, now the
+ * caller's (to relay, or to pass to an OCI console socket); -1 without one. */
+int cell_instance_take_tty(struct cell_instance *inst);
 /* A pidfd of the cell's init: readable once the cell has ended. */
 int cell_instance_pidfd(const struct cell_instance *inst);
 pid_t cell_instance_pid(const struct cell_instance *inst);

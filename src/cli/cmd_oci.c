@@ -28,8 +28,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -137,17 +140,46 @@ static int load_bundle(const char *bundle, const char *id, struct cell_spec *spe
     for (int h = 0; h < CELL_OCI_HOOK_COUNT; h++)
         if (oci->nhooks[h])
             return cell_err_set(err, 0, "container %s: config.json: hooks: running hooks is not supported yet", id);
-    if (spec->tty)
-        return cell_err_set(err, 0,
-                            "container %s: config.json: process.terminal: a terminal (--console-socket) is not "
-                            "supported yet",
-                            id);
     return cell_spec_validate(spec, err);
 }
 
 struct create_opts {
     const char *bundle, *pid_file, *console_socket;
 };
+
+/* process.terminal: the terminal's master goes to the caller's console
+ * socket (a Unix socket path), as SCM_RIGHTS, sized as consoleSize says. */
+static int send_console(const char *path, int master, const struct cell_oci *oci, struct cell_err *err)
+{
+    if (oci->console_width && oci->console_height) {
+        struct winsize ws = {.ws_row = (unsigned short)oci->console_height,
+                             .ws_col = (unsigned short)oci->console_width};
+        ioctl(master, TIOCSWINSZ, &ws);
+    }
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof addr.sun_path)
+        return cell_err_set(err, ENAMETOOLONG, "console socket %s", path);
+    strcpy(addr.sun_path, path);
+    cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+        return cell_err_set(err, errno, "console socket %s", path);
+    char name[] = "/dev/ptmx";
+    struct iovec iov = {.iov_base = name, .iov_len = sizeof name - 1};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &master, sizeof master);
+    if (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0)
+        return cell_err_set(err, errno, "send the terminal to the console socket %s", path);
+    return 0;
+}
 
 static int do_create(const struct cli_globals *g, const char *id, const struct create_opts *o, struct cell_err *err)
 {
@@ -165,6 +197,13 @@ static int do_create(const struct cli_globals *g, const char *id, const struct c
     int gate = -1;
     if (load_bundle(bundle, id, &spec, &oci, err) < 0)
         goto out;
+    if (spec.tty != (o->console_socket != NULL)) {
+        cell_err_set(err, 0,
+                     spec.tty ? "container %s: process.terminal is true: give --console-socket for the terminal"
+                              : "container %s: --console-socket needs process.terminal true in config.json",
+                     id);
+        goto out;
+    }
     char parent[PATH_MAX];
     snprintf(parent, sizeof parent, "%.*s", (int)(strrchr(dir, '/') - dir), dir);
     if (cell_mkdirs(parent, 0700, err) < 0)
@@ -185,6 +224,19 @@ static int do_create(const struct cli_globals *g, const char *id, const struct c
     if (cell_start(&spec, &opts, &inst, err) < 0)
         goto out;
     pid_t pid = cell_instance_pid(inst);
+    if (spec.tty) {
+        int master = cell_instance_take_tty(inst);
+        int sent = master < 0 ? cell_err_set(err, 0, "container %s: no terminal came from the container", id)
+                              : send_console(o->console_socket, master, &oci, err);
+        if (master >= 0)
+            close(master);
+        if (sent < 0) {
+            cell_instance_kill(inst);
+            struct cell_result r;
+            cell_instance_finish(inst, &r);
+            goto out;
+        }
+    }
     json_t *saved = cell_instance_save(inst);
     char created[32];
     time_t now = time(NULL);
@@ -291,10 +343,6 @@ int cmd_create(int argc, char **argv, const struct cli_globals *g)
     if (i < 0)
         return 2;
     struct cell_err err = {0};
-    if (o.console_socket) {
-        cli_error("create: container %s: --console-socket: a terminal is not supported yet", argv[i]);
-        return 1;
-    }
     return do_create(g, argv[i], &o, &err) < 0 ? fail("create", &err) : 0;
 }
 
@@ -725,6 +773,7 @@ static int exec_spec(const struct cli_globals *g, const char *id, const struct e
         cell_err_set(err, 0, "container %s: is %s: exec needs a running container", id, status);
     else if (load_bundle(json_string_value(json_object_get(state, "bundle")), id, spec, &oci, err) == 0)
         rc = 0;
+    spec->tty = false; /* the container's terminal is not the exec's */
     json_decref(state);
     if (rc == 0 && o->process) {
         char *text = NULL;

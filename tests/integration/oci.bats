@@ -209,3 +209,25 @@ assert line["level"] == "error" and "container nosuch: does not exist" in line["
     run "$CELL" --root "$CELL_ROOT" --log-format yaml state nosuch
     [[ $status -eq 2 && $output == *"--log-format \"yaml\": text or json"* ]]
 }
+
+@test "oci: process.terminal: the terminal's master goes to --console-socket, sized as consoleSize says" {
+    config '["sh", "-c", "tty; stty size; echo bye"]' 'c["process"]["terminal"] = True' \
+        'c["process"]["consoleSize"] = {"height": 33, "width": 101}'
+    local sock=$BATS_TEST_TMPDIR/console.sock
+    python3 "$REPO/tests/integration/console-socket.py" "$sock" >"$BATS_TEST_TMPDIR/console.out" &
+    echo $! >>"$BATS_TEST_TMPDIR/.host-pids"
+    wait_until 10 test -S "$sock"
+    oci create --console-socket "$sock" c13
+    oci start c13
+    wait_until 10 grep -q bye "$BATS_TEST_TMPDIR/console.out"
+    grep -q "^/dev/pts/0" "$BATS_TEST_TMPDIR/console.out"
+    grep -q "^33 101" "$BATS_TEST_TMPDIR/console.out"
+    oci delete --force c13
+    # a terminal needs a console socket, and a console socket a terminal
+    run oci create c14
+    [[ $status -ne 0 && $output == *"give --console-socket"* ]]
+    config '["true"]'
+    run oci create --console-socket "$sock" c15
+    [[ $status -ne 0 && $output == *"needs process.terminal true"* ]]
+    [[ ! -e $CELL_ROOT/run/oci/c14 && ! -e $CELL_ROOT/run/oci/c15 ]]
+}

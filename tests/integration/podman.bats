@@ -58,6 +58,11 @@ RUN_FLAGS=(--network none --annotation run.cell.profile=high --ulimit nofile=200
     no_cell_state
 }
 
+@test "podman: run -t gives the program a terminal (cell create --console-socket)" {
+    run pm run --rm -t "${RUN_FLAGS[@]}" localhost/cell-bb:1 sh -c 'tty; echo with-tty'
+    [[ $status -eq 0 && $output == *"/dev/pts/0"* && $output == *"with-tty"* ]] || { echo "$output"; false; }
+}
+
 @test "podman: a failing program's exit status comes through" {
     run pm run --rm "${RUN_FLAGS[@]}" localhost/cell-bb:1 sh -c 'exit 42'
     [[ $status -eq 42 ]] || { echo "$output"; false; }

@@ -208,8 +208,8 @@ int cell_instance_hand_over(struct cell_instance *inst)
 {
     int status_fd = inst->go_write;
     inst->go_write = -1;
-    int *fds[] = {&inst->report_read,     &inst->pidfd,   &inst->cg.v2_fd, &inst->sb.go_read,
-                  &inst->sb.report_write, &inst->timerfd, &inst->sigfd};
+    int *fds[] = {&inst->report_read, &inst->pidfd, &inst->cg.v2_fd,   &inst->sb.go_read,      &inst->sb.report_write,
+                  &inst->timerfd,     &inst->sigfd, &inst->tty.master, &inst->tty.parent_sock, &inst->tty.child_sock};
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
         if (*fds[i] >= 0) {
             close(*fds[i]);

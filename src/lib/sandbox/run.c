@@ -499,12 +499,26 @@ int cell_start(const struct cell_spec *spec, const struct cell_start_opts *opts,
     if (ps == NULL)
         return cell_err_set(err, ENOMEM, "cell %s: start", spec->name);
     int code;
+    if (spec->tty) { /* the master is the starter's: cell_instance_take_tty */
+        if (tty_socket(&ps->tty, err) < 0) {
+            free(ps);
+            return -1;
+        }
+        ps->sb.tty_sock = ps->tty.child_sock;
+    }
     if (launch(ps, &code, err) < 0) {
         free(ps);
         return -1;
     }
     *out = ps;
     return 0;
+}
+
+int cell_instance_take_tty(struct cell_instance *inst)
+{
+    int master = inst->tty.master;
+    inst->tty.master = -1;
+    return master;
 }
 
 int cell_instance_pidfd(const struct cell_instance *inst)

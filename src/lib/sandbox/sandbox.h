@@ -95,6 +95,9 @@ struct tty_relay {
     bool stdin_raw;
     bool stdin_eof;
 };
+/* The socket init sends the terminal's master on (a detached cell: the
+ * starter passes the master on, e.g. to an OCI console socket). */
+int tty_socket(struct tty_relay *tty, struct cell_err *err);
 /* cell run: the socket, and the caller's terminal in raw mode. */
 int tty_prepare(struct tty_relay *tty, struct cell_err *err);
 /* init: open a terminal on the cell's devpts, send its master, keep the slave. */

@@ -15,7 +15,7 @@
 
 static struct termios saved_termios;
 
-int tty_prepare(struct tty_relay *tty, struct cell_err *err)
+int tty_socket(struct tty_relay *tty, struct cell_err *err)
 {
     int sv[2];
     tty->master = -1;
@@ -25,6 +25,13 @@ int tty_prepare(struct tty_relay *tty, struct cell_err *err)
         return cell_err_set(err, errno, "tty: create the terminal socket");
     tty->parent_sock = sv[0];
     tty->child_sock = sv[1];
+    return 0;
+}
+
+int tty_prepare(struct tty_relay *tty, struct cell_err *err)
+{
+    if (tty_socket(tty, err) < 0)
+        return -1;
     if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_termios) == 0) {
         struct termios raw = saved_termios;
         cfmakeraw(&raw);
