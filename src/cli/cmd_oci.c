@@ -21,6 +21,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
+#include <sched.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -33,6 +35,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -137,10 +140,112 @@ static int load_bundle(const char *bundle, const char *id, struct cell_spec *spe
         return cell_err_set(err, ENOMEM, "container %s", id);
     for (size_t i = 0; i < oci->nwarnings; i++)
         cell_log(CELL_LOG_WARN, "cell: container %s: warning: %s", id, oci->warnings[i]);
-    for (int h = 0; h < CELL_OCI_HOOK_COUNT; h++)
-        if (oci->nhooks[h])
-            return cell_err_set(err, 0, "container %s: config.json: hooks: running hooks is not supported yet", id);
     return cell_spec_validate(spec, err);
+}
+
+/* ---- hooks --------------------------------------------------------------------
+ * Run as the runtime spec says, each with the container's state on stdin:
+ * prestart and createRuntime in the runtime's namespaces during create,
+ * createContainer in the container's namespaces during create,
+ * startContainer in them during start, before the program; poststart in the
+ * runtime's after it (a failure there is a warning), poststop after delete
+ * (a warning too). cell's init has pivoted already when the create hooks
+ * run (it reports only once everything is set up). */
+
+/* The state a hook reads: ociVersion, id, status, pid, bundle, annotations. */
+static char *hook_state(const char *id, const char *status, pid_t pid, const struct cell_oci *oci)
+{
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:i, s:s, s:O}", "ociVersion", oci->oci_version, "id", id, "status", status, "pid",
+                  (int)pid, "bundle", oci->bundle, "annotations", oci->annotations ? oci->annotations : json_object());
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return text;
+}
+
+/* One hook; `enter`: run it in the namespaces of that pid (the container's
+ * init), its path still resolved on the host. */
+static int run_hook(const struct cell_oci_hook *h, enum cell_oci_hook_kind kind, const char *state, pid_t enter,
+                    struct cell_err *err)
+{
+    const char *label = cell_oci_hook_label(kind);
+    cleanup_close int exe = open(h->path, O_PATH | O_CLOEXEC);
+    cleanup_close int target = enter > 0 ? (int)syscall(SYS_pidfd_open, enter, 0) : -1;
+    int in[2];
+    if (exe < 0 || (enter > 0 && target < 0))
+        return cell_err_set(err, errno, "hook %s %s", label, h->path);
+    if (pipe2(in, O_CLOEXEC) < 0)
+        return cell_err_set(err, errno, "hook %s %s: pipe", label, h->path);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(in[0], 0);
+        if (target >= 0 &&
+            setns(target, CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP) < 0)
+            _exit(126);
+        if (target >= 0 && chdir("/") < 0)
+            _exit(126);
+        char *const plain[] = {h->path, NULL}, *const none[] = {NULL};
+        syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+        fexecve(exe, h->args ? h->args : plain, h->env ? h->env : none);
+        _exit(127);
+    }
+    close(in[0]);
+    if (pid < 0) {
+        close(in[1]);
+        return cell_err_set(err, errno, "hook %s %s: fork", label, h->path);
+    }
+    (void)!write_all(in[1], state, strlen(state)); /* a hook that does not read: EPIPE */
+    close(in[1]);
+    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    struct pollfd p = {.fd = pidfd, .events = POLLIN};
+    int waited = pidfd >= 0 ? poll(&p, 1, h->timeout > 0 ? h->timeout * 1000 : -1) : 1;
+    bool timed_out = waited == 0;
+    if (timed_out)
+        kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (timed_out)
+        return cell_err_set(err, 0, "hook %s %s: killed after its timeout of %d s", label, h->path, h->timeout);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return cell_err_set(err, 0, "hook %s %s: %s %d", label, h->path,
+                            WIFEXITED(status) ? "exited with status" : "killed by signal",
+                            WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    return 0;
+}
+
+/* Every hook of `kind`, in order; the first failure stops them. */
+static int run_hooks(const struct cell_oci *oci, enum cell_oci_hook_kind kind, const char *id, const char *status,
+                     pid_t pid, pid_t enter, struct cell_err *err)
+{
+    if (oci->nhooks[kind] == 0)
+        return 0;
+    cleanup_free char *state = hook_state(id, status, pid, oci);
+    if (state == NULL)
+        return cell_err_set(err, ENOMEM, "hooks");
+    for (size_t i = 0; i < oci->nhooks[kind]; i++)
+        if (run_hook(&oci->hooks[kind][i], kind, state, enter, err) < 0)
+            return cell_err_prefix(err, "container %s: ", id);
+    return 0;
+}
+
+/* poststart and poststop: a failure is a warning (the spec's rule). */
+static void run_hooks_warn(const struct cell_oci *oci, enum cell_oci_hook_kind kind, const char *id, const char *status,
+                           pid_t pid)
+{
+    struct cell_err err = {0};
+    if (run_hooks(oci, kind, id, status, pid, 0, &err) < 0)
+        cli_error("warning: %s", err.msg);
+}
+
+/* The container's config again (start and delete run its hooks). */
+static int reload_oci(json_t *state, struct cell_oci *oci, struct cell_err *err)
+{
+    struct cell_spec spec;
+    int rc = cell_oci_load_bundle(json_string_value(json_object_get(state, "bundle")), &spec, oci, err);
+    cell_spec_free(&spec);
+    return rc;
 }
 
 struct create_opts {
@@ -260,6 +365,16 @@ static int do_create(const struct cli_globals *g, const char *id, const struct c
         goto out;
     }
     free(text);
+    if (run_hooks(&oci, CELL_OCI_HOOK_PRESTART, id, "creating", pid, 0, err) < 0 ||
+        run_hooks(&oci, CELL_OCI_HOOK_CREATE_RUNTIME, id, "creating", pid, 0, err) < 0 ||
+        run_hooks(&oci, CELL_OCI_HOOK_CREATE_CONTAINER, id, "creating", pid, pid, err) < 0) {
+        cell_instance_kill(inst);
+        struct cell_result r;
+        cell_instance_finish(inst, &r);
+        snprintf(path, sizeof path, "%s/state.json", dir);
+        unlink(path);
+        goto out;
+    }
     /* the container outlives us: its init is our child until we exit, then
      * our parent's subreaper's (conmon, the containerd shim) */
     int status_fd = cell_instance_hand_over(inst);
@@ -355,18 +470,39 @@ void cmd_create_help(void)
            "and the process waits until cell start ID.\n");
 }
 
-/* Open exec.fifo and read init's byte: the program starts. */
+static int release(const char *dir, const char *id, pid_t pid, struct cell_err *err);
+
+/* startContainer hooks, the program released, poststart hooks. */
 static int do_start(const struct cli_globals *g, const char *id, struct cell_err *err)
 {
-    char dir[PATH_MAX], fifo[PATH_MAX + 16];
+    char dir[PATH_MAX];
     json_t *state = load_state(g, id, dir, sizeof dir, err);
     if (state == NULL)
         return -1;
     const char *status = status_of(state, dir);
     pid_t pid = live_pid(state);
-    json_decref(state);
-    if (strcmp(status, "created") != 0)
+    struct cell_oci oci;
+    memset(&oci, 0, sizeof oci);
+    if (strcmp(status, "created") != 0) {
+        json_decref(state);
         return cell_err_set(err, 0, "container %s: is %s, not created (start works once, after create)", id, status);
+    }
+    int rc = reload_oci(state, &oci, err) < 0
+                 ? -1
+                 : run_hooks(&oci, CELL_OCI_HOOK_START_CONTAINER, id, "created", pid, pid, err);
+    json_decref(state);
+    if (rc == 0)
+        rc = release(dir, id, pid, err);
+    if (rc == 0)
+        run_hooks_warn(&oci, CELL_OCI_HOOK_POSTSTART, id, "running", pid);
+    cell_oci_free(&oci);
+    return rc;
+}
+
+/* Open exec.fifo and read init's byte: the program starts. */
+static int release(const char *dir, const char *id, pid_t pid, struct cell_err *err)
+{
+    char fifo[PATH_MAX + 16];
     snprintf(fifo, sizeof fifo, "%s/exec.fifo", dir);
     cleanup_close int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -647,11 +783,18 @@ int oci_delete(int argc, char **argv, const struct cli_globals *g)
     /* kills what is left (a created container's waiting init too) and
      * removes the cgroups */
     cell_instance_discard(json_object_get(state, "instance"));
+    struct cell_oci oci;
+    memset(&oci, 0, sizeof oci);
+    bool hooks = reload_oci(state, &oci, &err) == 0; /* a bundle gone: no poststop */
     json_decref(state);
     if (remove_state(dir) < 0) {
+        cell_oci_free(&oci);
         cli_error("delete: container %s: remove %s: %s", argv[i], dir, strerror(errno));
         return 1;
     }
+    if (hooks)
+        run_hooks_warn(&oci, CELL_OCI_HOOK_POSTSTOP, argv[i], "stopped", 0);
+    cell_oci_free(&oci);
     return 0;
 }
 

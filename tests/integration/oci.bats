@@ -231,3 +231,43 @@ assert line["level"] == "error" and "container nosuch: does not exist" in line["
     [[ $status -ne 0 && $output == *"needs process.terminal true"* ]]
     [[ ! -e $CELL_ROOT/run/oci/c14 && ! -e $CELL_ROOT/run/oci/c15 ]]
 }
+
+@test "oci: hooks run in the spec's order and namespaces, with the state on stdin; a failing one fails create" {
+    local shared=$BATS_TEST_TMPDIR/shared log=$BATS_TEST_TMPDIR/shared/hooks.log
+    # each hook (the static busybox) appends its kind, its hostname and the
+    # state's status; the script is in the shared directory, which the
+    # container sees at /shared
+    cat >"$shared/hook.sh" <<'SH'
+read -r s
+echo "$1 $(busybox hostname) $(echo "$s" | busybox grep -o '"status":"[a-z]*"')" >>"$2/hooks.log"
+SH
+    config '["sh", "-c", "echo program >> /shared/hooks.log; sleep 1000"]' 'c["hostname"] = "in-hooks"' "
+def hook(kind, where):
+    return [{'path': '/bin/busybox', 'args': ['busybox', 'sh', where + '/hook.sh', kind, where]}]
+c['hooks'] = {'prestart': hook('prestart', '$shared'), 'createRuntime': hook('createRuntime', '$shared'),
+              'createContainer': hook('createContainer', '/shared'), 'startContainer': hook('startContainer', '/shared'),
+              'poststart': hook('poststart', '$shared'), 'poststop': hook('poststop', '$shared')}"
+    oci create h1 >/dev/null 2>&1
+    oci start h1
+    wait_until 10 grep -q program "$log"
+    oci delete --force h1
+    local host order
+    host=$(hostname)
+    cat "$log"
+    order=$(awk '{print $1}' "$log" | grep -v program | tr '\n' ' ')
+    [[ $order == "prestart createRuntime createContainer startContainer poststart poststop " ]]
+    # the program ran after startContainer
+    [[ $(grep -n . "$log" | grep startContainer | cut -d: -f1) -lt $(grep -n . "$log" | grep program | cut -d: -f1) ]]
+    # runtime namespace vs the container's (its hostname), and the status each sees
+    grep -q "^createRuntime $host \"status\":\"creating\"" "$log"
+    grep -q "^createContainer in-hooks \"status\":\"creating\"" "$log"
+    grep -q "^startContainer in-hooks \"status\":\"created\"" "$log"
+    grep -q "^poststart $host \"status\":\"running\"" "$log"
+    grep -q "^poststop $host \"status\":\"stopped\"" "$log"
+
+    # a failing createRuntime hook: create fails, nothing is left
+    config '["sleep", "1000"]' "c['hooks'] = {'createRuntime': [{'path': '/bin/busybox', 'args': ['busybox', 'false']}]}"
+    run oci create h2
+    [[ $status -ne 0 && $output == *"hook createRuntime /bin/busybox: exited with status 1"* ]] || { echo "$output"; false; }
+    [[ ! -e $CELL_ROOT/run/oci/h2 ]]
+}
