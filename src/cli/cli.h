@@ -53,6 +53,9 @@ int cmd_features(int argc, char **argv, const struct cli_globals *g);
 void cmd_features_help(void);
 void cmd_kill_help(void);
 int cmd_ps(int argc, char **argv, const struct cli_globals *g);
+int cmd_pause(int argc, char **argv, const struct cli_globals *g);
+int cmd_resume(int argc, char **argv, const struct cli_globals *g);
+void cmd_pause_help(void);
 void cmd_ps_help(void);
 /* the verbs shared with supervised cells, for an OCI container's ID */
 bool oci_container_exists(const struct cli_globals *g, const char *id);

@@ -105,10 +105,31 @@ static pid_t live_pid(json_t *state)
     return cell_instance_saved_alive(saved) ? (pid_t)json_integer_value(json_object_get(saved, "pid")) : 0;
 }
 
+/* The container's cgroup v2 directory (cell makes one on pure v2 and
+ * hybrid hosts), or NULL. */
+static const char *v2_dir(json_t *state)
+{
+    const char *d =
+        json_string_value(json_object_get(json_object_get(json_object_get(state, "instance"), "cgroup"), "v2"));
+    return d && d[0] ? d : NULL;
+}
+
+static bool frozen(json_t *state)
+{
+    char path[PATH_MAX + 32], text[8];
+    const char *dir = v2_dir(state);
+    if (dir == NULL)
+        return false;
+    snprintf(path, sizeof path, "%s/cgroup.freeze", dir);
+    return read_file_at(AT_FDCWD, path, text, sizeof text) > 0 && text[0] == '1';
+}
+
 static const char *status_of(json_t *state, const char *dir)
 {
     if (live_pid(state) == 0)
         return "stopped";
+    if (frozen(state))
+        return "paused";
     char fifo[PATH_MAX + 16];
     snprintf(fifo, sizeof fifo, "%s/exec.fifo", dir);
     return access(fifo, F_OK) == 0 ? "created" : "running";
@@ -704,6 +725,67 @@ void cmd_ps_help(void)
            "pids.\n");
 }
 
+/* pause and resume: the cgroup v2 freezer (cgroup.freeze), then wait for
+ * cgroup.events to say so. */
+static int freeze(const struct cli_globals *g, const char *verb, const char *id, bool on, struct cell_err *err)
+{
+    char dir[PATH_MAX];
+    json_t *state = load_state(g, id, dir, sizeof dir, err);
+    if (state == NULL)
+        return -1;
+    const char *status = status_of(state, dir), *cg = v2_dir(state);
+    const char *want = on ? "running" : "paused";
+    int rc = 0;
+    char path[PATH_MAX + 32], events[512];
+    if (strcmp(status, want) != 0)
+        rc = cell_err_set(err, 0, "container %s: is %s, not %s", id, status, want);
+    else if (cg == NULL)
+        rc = cell_err_set(err, 0, "container %s: %s needs a cgroup v2 leaf, which it has not", id, verb);
+    if (rc == 0) {
+        snprintf(path, sizeof path, "%s/cgroup.freeze", cg);
+        cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, on ? "1" : "0", 1) != 1)
+            rc = cell_err_set(err, errno, "container %s: %s: write %s", id, verb, path);
+    }
+    /* the kernel freezes the processes one by one: until it says so */
+    snprintf(path, sizeof path, "%s/cgroup.events", cg ? cg : "");
+    for (int i = 0; rc == 0 && i < 1000; i++) {
+        char *f = read_file_at(AT_FDCWD, path, events, sizeof events) > 0 ? strstr(events, "frozen ") : NULL;
+        if (f == NULL || f[7] == (on ? '1' : '0'))
+            break;
+        usleep(1000);
+    }
+    json_decref(state);
+    return rc;
+}
+
+int cmd_pause(int argc, char **argv, const struct cli_globals *g)
+{
+    struct cell_err err = {0};
+    if (argc != 2 || argv[1][0] == '-') {
+        cli_error("pause: usage: cell pause ID");
+        return 2;
+    }
+    return freeze(g, "pause", argv[1], true, &err) < 0 ? fail("pause", &err) : 0;
+}
+
+int cmd_resume(int argc, char **argv, const struct cli_globals *g)
+{
+    struct cell_err err = {0};
+    if (argc != 2 || argv[1][0] == '-') {
+        cli_error("resume: usage: cell resume ID");
+        return 2;
+    }
+    return freeze(g, "resume", argv[1], false, &err) < 0 ? fail("resume", &err) : 0;
+}
+
+void cmd_pause_help(void)
+{
+    printf("usage: cell pause ID | cell resume ID\n\nFreeze every process of OCI container ID (cgroup v2 freezer), or "
+           "thaw\n"
+           "them; cell state says paused meanwhile.\n");
+}
+
 void cmd_kill_help(void)
 {
     printf(
@@ -775,9 +857,9 @@ int oci_delete(int argc, char **argv, const struct cli_globals *g)
     if (state == NULL)
         return fail("delete", &err);
     const char *status = status_of(state, dir);
-    if (strcmp(status, "running") == 0 && !force) {
+    if ((strcmp(status, "running") == 0 || strcmp(status, "paused") == 0) && !force) {
         json_decref(state);
-        cli_error("delete: container %s: is running (cell kill it, or delete --force)", argv[i]);
+        cli_error("delete: container %s: is %s (cell kill it, or delete --force)", argv[i], status);
         return 1;
     }
     /* kills what is left (a created container's waiting init too) and

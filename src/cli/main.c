@@ -35,6 +35,8 @@ static const struct cli_command commands[] = {
     {"state", cmd_state, cmd_state_help, "OCI: the state of container ID, as JSON"},
     {"kill", oci_kill, cmd_kill_help, "OCI: send a signal to container ID"},
     {"ps", cmd_ps, cmd_ps_help, "OCI: the processes of container ID"},
+    {"pause", cmd_pause, cmd_pause_help, "OCI: freeze container ID"},
+    {"resume", cmd_resume, cmd_pause_help, "OCI: thaw container ID"},
     {"spec", cmd_spec, cmd_spec_help, "OCI: write a default config.json"},
     {"features", cmd_features, cmd_features_help, "OCI: what this runtime supports, as JSON"},
     {"apply", NULL, NULL, "converge the host to the desired state (*.lua files)"},

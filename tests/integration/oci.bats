@@ -271,3 +271,26 @@ c['hooks'] = {'prestart': hook('prestart', '$shared'), 'createRuntime': hook('cr
     [[ $status -ne 0 && $output == *"hook createRuntime /bin/busybox: exited with status 1"* ]] || { echo "$output"; false; }
     [[ ! -e $CELL_ROOT/run/oci/h2 ]]
 }
+
+@test "oci: pause freezes every process (state paused), resume thaws them" {
+    config '["sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /shared/count; sleep 0.05; done"]'
+    oci create p1 >/dev/null 2>&1
+    oci start p1
+    wait_until 10 test -s "$BATS_TEST_TMPDIR/shared/count"
+    oci pause p1
+    [[ $(status_of p1) == paused ]]
+    # frozen: the counter does not move
+    local a b
+    a=$(cat "$BATS_TEST_TMPDIR/shared/count")
+    sleep 0.5
+    b=$(cat "$BATS_TEST_TMPDIR/shared/count")
+    [[ $a == "$b" ]]
+    run oci pause p1
+    [[ $status -eq 1 && $output == *"is paused, not running"* ]]
+    run oci delete p1
+    [[ $status -eq 1 && $output == *"is paused (cell kill it, or delete --force)"* ]]
+    oci resume p1
+    [[ $(status_of p1) == running ]]
+    wait_until 10 bash -c "[[ \$(cat '$BATS_TEST_TMPDIR/shared/count') != '$b' ]]"
+    oci delete --force p1
+}

@@ -15,7 +15,6 @@ setup() {
     command -v podman >/dev/null || skip "podman is not installed (make deps-test installs it)"
     PM=$BATS_TEST_TMPDIR/podman
     mkdir -p "$PM/rootfs/bin" "$PM/tmp"
-    ls /run/cell/oci 2>/dev/null | sort >"$PM/oci-before"
     cp /bin/busybox "$PM/rootfs/bin/"
     for a in sh echo cat ls id hostname sleep touch; do ln -s busybox "$PM/rootfs/bin/$a"; done
     tar -C "$PM/rootfs" -cf "$PM/rootfs.tar" .
@@ -40,18 +39,27 @@ pm() {
 
 # podman runs its cleanup (cell delete) without --runtime-flag, so cell keeps
 # these containers' state where it does by default, /run/cell/oci: the test
-# checks that none of its containers is left there
+# checks that none of its own containers (their ids from --cidfile) is left
 no_cell_state() {
-    local left
-    left=$(comm -13 "$PM/oci-before" <(ls /run/cell/oci 2>/dev/null | sort))
-    [[ -z $left ]] || { echo "residue: /run/cell/oci/$left"; return 1; }
+    local cid id
+    for cid in "$PM"/cid.*; do
+        [[ -e $cid ]] || continue
+        id=$(cat "$cid")
+        # podman's cleanup may still be on its way
+        wait_until 10 test ! -e "/run/cell/oci/$id" || { echo "residue: /run/cell/oci/$id"; return 1; }
+    done
+}
+
+# pmrun ARGS...: podman run, its container id kept for no_cell_state
+pmrun() {
+    pm run --cidfile "$PM/cid.$RANDOM$RANDOM" "$@"
 }
 
 # the flags every run needs here
 RUN_FLAGS=(--network none --annotation run.cell.profile=high --ulimit nofile=20000:20000 --ulimit nproc=1000:1000)
 
 @test "podman: run --rm prints the program's output, through cell" {
-    run pm run --rm "${RUN_FLAGS[@]}" localhost/cell-bb:1 sh -c 'echo hello from podman; id'
+    run pmrun --rm "${RUN_FLAGS[@]}" localhost/cell-bb:1 sh -c 'echo hello from podman; id'
     [[ $status -eq 0 ]] || { echo "$output"; false; }
     [[ $output == *"hello from podman"* && $output == *"uid=0 gid=0"* ]]
     # cell's state for it is gone again
@@ -59,18 +67,18 @@ RUN_FLAGS=(--network none --annotation run.cell.profile=high --ulimit nofile=200
 }
 
 @test "podman: run -t gives the program a terminal (cell create --console-socket)" {
-    run pm run --rm -t "${RUN_FLAGS[@]}" localhost/cell-bb:1 sh -c 'tty; echo with-tty'
+    run pmrun --rm -t "${RUN_FLAGS[@]}" localhost/cell-bb:1 sh -c 'tty; echo with-tty'
     [[ $status -eq 0 && $output == *"/dev/pts/0"* && $output == *"with-tty"* ]] || { echo "$output"; false; }
 }
 
 @test "podman: a failing program's exit status comes through" {
-    run pm run --rm "${RUN_FLAGS[@]}" localhost/cell-bb:1 sh -c 'exit 42'
+    run pmrun --rm "${RUN_FLAGS[@]}" localhost/cell-bb:1 sh -c 'exit 42'
     [[ $status -eq 42 ]] || { echo "$output"; false; }
 }
 
 @test "podman: run -d, exec, stop and rm; nothing is left" {
     local id
-    id=$(pm run -d "${RUN_FLAGS[@]}" localhost/cell-bb:1 sleep 1000 2>/dev/null)
+    id=$(pmrun -d "${RUN_FLAGS[@]}" localhost/cell-bb:1 sleep 1000 2>/dev/null)
     [[ -n $id ]]
     [[ $(pm inspect --format '{{.State.Status}}' "$id") == running ]]
     # cell knows it as an OCI container
@@ -86,7 +94,7 @@ RUN_FLAGS=(--network none --annotation run.cell.profile=high --ulimit nofile=200
 }
 
 @test "podman: the container is isolated as cell promises: no network, read-only /proc/sys, no capabilities to mount" {
-    run pm run --rm "${RUN_FLAGS[@]}" localhost/cell-bb:1 sh -c \
+    run pmrun --rm "${RUN_FLAGS[@]}" localhost/cell-bb:1 sh -c \
         'ls /sys/class/net; (echo 1 > /proc/sys/kernel/domainname) 2>&1; mount -t tmpfs x /tmp 2>&1; echo done'
     [[ $status -eq 0 ]] || { echo "$output"; false; }
     [[ $output == *"lo"* && $output != *"eth"* ]]
