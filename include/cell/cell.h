@@ -393,6 +393,9 @@ int cell_instance_hand_over(struct cell_instance *inst);
  * status socket is the instance's now (closed on failure). */
 int cell_instance_adopt_handed(const struct cell_spec *spec, struct json_t *saved, int status_fd,
                                struct cell_instance **out, struct cell_err *err);
+/* Change the limits of the running cell described by `saved`: each
+ * non-zero one of `limits` is written into its cgroups (OCI update). */
+int cell_instance_saved_update(struct json_t *saved, const struct cell_limits *limits, struct cell_err *err);
 /* Whether the init described by `saved` still runs: the same pid and start
  * time (a reused pid is told apart), and not a zombie. */
 bool cell_instance_saved_alive(struct json_t *saved);

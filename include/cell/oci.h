@@ -89,6 +89,10 @@ int cell_oci_load_bundle(const char *bundle, struct cell_spec *spec, struct cell
  * keeps its old process then). */
 int cell_oci_load_process(const char *text, size_t len, struct cell_spec *spec, struct cell_oci *oci,
                           struct cell_err *err);
+/* `update --resources FILE`: the limits of an OCI linux.resources object
+ * (memory, pids, cpu; what cell does not apply is a warning in oci). */
+int cell_oci_load_resources(const char *text, size_t len, struct cell_limits *limits, struct cell_oci *oci,
+                            struct cell_err *err);
 /* Free what `oci` owns and reset it. */
 void cell_oci_free(struct cell_oci *oci);
 

@@ -56,6 +56,8 @@ int cmd_ps(int argc, char **argv, const struct cli_globals *g);
 int cmd_pause(int argc, char **argv, const struct cli_globals *g);
 int cmd_resume(int argc, char **argv, const struct cli_globals *g);
 void cmd_pause_help(void);
+int cmd_update(int argc, char **argv, const struct cli_globals *g);
+void cmd_update_help(void);
 void cmd_ps_help(void);
 /* the verbs shared with supervised cells, for an OCI container's ID */
 bool oci_container_exists(const struct cli_globals *g, const char *id);

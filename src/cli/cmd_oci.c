@@ -135,6 +135,8 @@ static const char *status_of(json_t *state, const char *dir)
     return access(fifo, F_OK) == 0 ? "created" : "running";
 }
 
+static int read_small_file(const char *path, char **text, size_t *len, struct cell_err *err);
+
 /* ---- create ------------------------------------------------------------------ */
 
 static int write_pid_file(const char *path, pid_t pid, struct cell_err *err)
@@ -784,6 +786,103 @@ void cmd_pause_help(void)
     printf("usage: cell pause ID | cell resume ID\n\nFreeze every process of OCI container ID (cgroup v2 freezer), or "
            "thaw\n"
            "them; cell state says paused meanwhile.\n");
+}
+
+/* update: new limits for a running container, from --resources FILE (an
+ * OCI linux.resources object) or runc's flags. */
+int cmd_update(int argc, char **argv, const struct cli_globals *g)
+{
+    static const struct option longopts[] = {{"resources", required_argument, NULL, 'r'},
+                                             {"memory", required_argument, NULL, 'm'},
+                                             {"pids-limit", required_argument, NULL, 'p'},
+                                             {"cpu-quota", required_argument, NULL, 'q'},
+                                             {"cpu-period", required_argument, NULL, 'P'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *resources = NULL;
+    struct cell_limits limits = {0};
+    uint64_t quota = 0, period = 100000;
+    struct cell_err err = {0};
+    optind = 1;
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+r:h", longopts, NULL)) != -1) {
+        int rc = 0;
+        switch (opt) {
+        case 'r':
+            resources = optarg;
+            break;
+        case 'm':
+            rc = cell_parse_size(optarg, &limits.memory_bytes, &err);
+            break;
+        case 'p':
+            rc = cell_parse_uint(optarg, 4194304, "--pids-limit", &limits.pids, &err);
+            break;
+        case 'q':
+            rc = cell_parse_uint(optarg, UINT32_MAX, "--cpu-quota", &quota, &err);
+            break;
+        case 'P':
+            rc = cell_parse_uint(optarg, 1000000, "--cpu-period", &period, &err);
+            break;
+        case 'h':
+            cmd_update_help();
+            return 0;
+        default:
+            cli_error("update: unknown option \"%s\" (see cell update --help)", argv[optind - 1]);
+            return 2;
+        }
+        if (rc < 0) {
+            cli_error("update: %s", err.msg);
+            return 2;
+        }
+    }
+    if (argc - optind != 1) {
+        cli_error("update: usage: cell update [--resources FILE | --memory N --pids-limit N --cpu-quota Q] ID");
+        return 2;
+    }
+    const char *id = argv[optind];
+    if (quota && period)
+        limits.cpu_millis = quota * 1000 / period ? quota * 1000 / period : 1;
+    if (resources) {
+        struct cell_oci oci;
+        memset(&oci, 0, sizeof oci);
+        char *text = NULL;
+        size_t len = 0;
+        int rc = read_small_file(resources, &text, &len, &err) < 0 ||
+                         cell_oci_load_resources(text, len, &limits, &oci, &err) < 0
+                     ? -1
+                     : 0;
+        for (size_t i = 0; rc == 0 && i < oci.nwarnings; i++)
+            cli_error("update: warning: %s", oci.warnings[i]);
+        free(text);
+        cell_oci_free(&oci);
+        if (rc < 0)
+            return fail("update", &err);
+    }
+    if (!limits.memory_bytes && !limits.pids && !limits.cpu_millis) {
+        cli_error("update: container %s: no limit given (memory, pids or cpu)", id);
+        return 2;
+    }
+    char dir[PATH_MAX];
+    json_t *state = load_state(g, id, dir, sizeof dir, &err);
+    if (state == NULL)
+        return fail("update", &err);
+    int rc = live_pid(state) == 0 ? cell_err_set(&err, 0, "container %s: is stopped", id)
+                                  : cell_instance_saved_update(json_object_get(state, "instance"), &limits, &err);
+    json_decref(state);
+    if (rc < 0)
+        return fail("update", &err);
+    return 0;
+}
+
+void cmd_update_help(void)
+{
+    printf("usage: cell update [--resources FILE] [--memory N] [--pids-limit N] [--cpu-quota Q [--cpu-period P]] ID\n"
+           "\n"
+           "New limits for running OCI container ID, written into its cgroups: from FILE\n"
+           "(an OCI linux.resources object: memory.limit, pids.limit, cpu.quota/period)\n"
+           "or the options. A limit whose cgroup controller the container was created\n"
+           "without cannot be added on a hybrid-cgroup host (an error says so).\n");
 }
 
 void cmd_kill_help(void)

@@ -37,6 +37,7 @@ static const struct cli_command commands[] = {
     {"ps", cmd_ps, cmd_ps_help, "OCI: the processes of container ID"},
     {"pause", cmd_pause, cmd_pause_help, "OCI: freeze container ID"},
     {"resume", cmd_resume, cmd_pause_help, "OCI: thaw container ID"},
+    {"update", cmd_update, cmd_update_help, "OCI: new limits for container ID"},
     {"spec", cmd_spec, cmd_spec_help, "OCI: write a default config.json"},
     {"features", cmd_features, cmd_features_help, "OCI: what this runtime supports, as JSON"},
     {"apply", NULL, NULL, "converge the host to the desired state (*.lua files)"},

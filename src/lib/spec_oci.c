@@ -1652,6 +1652,23 @@ int cell_oci_load(const char *bundle, const char *config_text, size_t len, struc
     return 0;
 }
 
+int cell_oci_load_resources(const char *text, size_t len, struct cell_limits *limits, struct cell_oci *oci,
+                            struct cell_err *err)
+{
+    struct cell_spec spec;
+    cell_spec_init(&spec);
+    struct oci_ctx c = {.spec = &spec, .oci = oci, .err = err};
+    json_error_t jerr;
+    json_t *res = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (res == NULL)
+        return cell_err_set(err, 0, "resources: line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+    int rc = parse_resources(&c, res);
+    json_decref(res);
+    *limits = spec.limits;
+    cell_spec_free(&spec);
+    return rc < 0 ? cell_err_prefix(err, "resources instead of ") : 0;
+}
+
 int cell_oci_load_process(const char *text, size_t len, struct cell_spec *spec, struct cell_oci *oci,
                           struct cell_err *err)
 {

@@ -294,3 +294,32 @@ c['hooks'] = {'prestart': hook('prestart', '$shared'), 'createRuntime': hook('cr
     wait_until 10 bash -c "[[ \$(cat '$BATS_TEST_TMPDIR/shared/count') != '$b' ]]"
     oci delete --force p1
 }
+
+@test "oci: update writes new limits into the running container's cgroups" {
+    config '["sleep", "1000"]' 'c["linux"]["resources"]["memory"] = {"limit": 67108864}' \
+        'c["linux"]["resources"]["pids"] = {"limit": 50}'
+    oci create u1 >/dev/null 2>&1
+    oci start u1
+    oci update --memory 32M --pids-limit 20 u1
+    echo '{"pids": {"limit": 30}}' >"$BATS_TEST_TMPDIR/resources.json"
+    oci update --resources "$BATS_TEST_TMPDIR/resources.json" u1
+    # the container's own cgroup files say so (v2, or the v1 leaves)
+    python3 - "$CELL_ROOT/run/oci/u1/state.json" <<'PY'
+import json, os, sys
+cg = json.load(open(sys.argv[1]))["instance"]["cgroup"]
+dirs = [d for d in [cg["v2"]] + cg["v1"] if d]
+def value(*files):
+    for d in dirs:
+        for f in files:
+            p = os.path.join(d, f)
+            if os.path.exists(p):
+                return open(p).read().strip()
+assert value("memory.max", "memory.limit_in_bytes") == str(32 << 20), value("memory.max", "memory.limit_in_bytes")
+assert value("pids.max") == "30", value("pids.max")
+PY
+    run oci update u1
+    [[ $status -eq 2 && $output == *"no limit given"* ]]
+    oci delete --force u1
+    run oci update --memory 32M u1
+    [[ $status -eq 1 && $output == *"container u1: does not exist"* ]]
+}

@@ -99,6 +99,17 @@ static bool cgroup_from_saved(json_t *saved, struct cell_cgroup *cg)
     return any;
 }
 
+int cell_instance_saved_update(json_t *saved, const struct cell_limits *limits, struct cell_err *err)
+{
+    struct cell_cgroup cg;
+    if (!cgroup_from_saved(saved, &cg))
+        return cell_err_set(err, 0, "the cell has no cgroups: its limits cannot change");
+    int rc = cgroup_update_limits(&cg, limits, err);
+    if (cg.v2_fd >= 0)
+        close(cg.v2_fd);
+    return rc;
+}
+
 json_t *cell_instance_save(const struct cell_instance *inst)
 {
     char start[32] = "";

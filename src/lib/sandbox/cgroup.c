@@ -270,6 +270,44 @@ static bool limit_wanted(const struct cell_spec *spec, int c)
     return c == CGROUP_V1_MEMORY ? l->memory_bytes != 0 : c == CGROUP_V1_PIDS ? l->pids != 0 : l->cpu_millis != 0;
 }
 
+int cgroup_update_limits(struct cell_cgroup *cg, const struct cell_limits *limits, struct cell_err *err)
+{
+    struct cell_spec spec = {.limits = *limits};
+    static const char *const v2_files[CGROUP_V1_COUNT] = {"memory.max", "pids.max", "cpu.max"};
+    for (int c = 0; c < CGROUP_V1_COUNT; c++) {
+        if (!limit_wanted(&spec, c))
+            continue;
+        char file[CGROUP_PATH_MAX + 32];
+        snprintf(file, sizeof file, "%s/%s", cg->v2_path, v2_files[c]);
+        if (cg->v2_path[0] && access(file, F_OK) == 0) {
+            struct cell_spec one = {0};
+            if (c == CGROUP_V1_MEMORY)
+                one.limits.memory_bytes = limits->memory_bytes;
+            else if (c == CGROUP_V1_PIDS)
+                one.limits.pids = limits->pids;
+            else
+                one.limits.cpu_millis = limits->cpu_millis;
+            if (v2_write_limits(&one, cg, err) < 0)
+                return -1;
+        } else if (cg->v1_path[c][0]) {
+            if (v1_write_limit(&spec, c, cg, err) < 0)
+                return -1;
+        } else {
+            return cell_err_set(err, 0,
+                                "cgroup %s: no %s controller: the cell was started without %s, and one cannot be "
+                                "added to it on this host",
+                                cg->name,
+                                c == CGROUP_V1_MEMORY ? "memory"
+                                : c == CGROUP_V1_PIDS ? "pids"
+                                                      : "cpu",
+                                limit_flags[c]);
+        }
+    }
+    if (limits->memory_bytes)
+        cg->memory_limit = limits->memory_bytes;
+    return 0;
+}
+
 int cgroup_create_early(const struct cgroup_layout *layout, const struct cell_spec *spec, pid_t owner,
                         unsigned generation, struct cell_cgroup *cg, struct cell_err *err)
 {

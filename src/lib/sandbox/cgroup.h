@@ -76,6 +76,10 @@ int cgroup_create_early(const struct cgroup_layout *layout, const struct cell_sp
                         unsigned generation, struct cell_cgroup *cg, struct cell_err *err);
 int cgroup_create_late(const struct cell_spec *spec, struct cell_cgroup *cg, struct cell_err *err);
 /* Put `pid` into the v1 leaves (v2 is joined at clone time). */
+/* Write new limits (the non-zero ones of `limits`) into a cell's cgroups:
+ * the v2 files where the controller is there, else its v1 leaf; a limit
+ * whose controller the cell has neither of is an error. */
+int cgroup_update_limits(struct cell_cgroup *cg, const struct cell_limits *limits, struct cell_err *err);
 int cgroup_attach(const struct cell_cgroup *cg, pid_t pid, struct cell_err *err);
 /* The calling process (single-threaded) moves itself into the v1 leaves,
  * found under `prefix` (where the host's root is now, e.g. "/.oldroot").
