@@ -527,9 +527,14 @@ static int release(const char *dir, const char *id, pid_t pid, struct cell_err *
 {
     char fifo[PATH_MAX + 16];
     snprintf(fifo, sizeof fifo, "%s/exec.fifo", dir);
-    cleanup_close int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    /* the pidfd first: once the FIFO is open, init may start the program,
+     * end and be reaped (by conmon, say) before we could look */
     cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (fd < 0 || pidfd < 0)
+    if (pidfd < 0)
+        return cell_err_set(err, errno == ESRCH ? 0 : errno, "container %s: its init %s before the start", id,
+                            errno == ESRCH ? "ended" : "cannot be watched");
+    cleanup_close int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return cell_err_set(err, errno, "container %s: open %s", id, fifo);
     /* init's byte, unless init dies first */
     struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
@@ -1306,7 +1311,7 @@ bool oci_run_is_bundle(int argc, char **argv)
 
 static const char default_config[] =
     "{\n"
-    "  \"ociVersion\": \"" OCI_VERSION "\",\n"
+    "  \"ociVersion\": \"1.0.2\",\n" /* what crun 1.8 and runc 1.1 accept too */
     "  \"process\": {\n"
     "    \"terminal\": false,\n"
     "    \"user\": {\"uid\": 0, \"gid\": 0},\n"

@@ -43,7 +43,6 @@ EOF
     local pm=(podman --root "$CD/pm/root" --runroot "$CD/pm/runroot" --tmpdir "$CD/pm" --storage-driver vfs)
     "${pm[@]}" import "$CD/rootfs.tar" localhost/cell-bb:1 >/dev/null
     "${pm[@]}" save --format oci-archive -o "$CD/image.tar" localhost/cell-bb:1 >/dev/null 2>&1
-    "${pm[@]}" system reset --force >/dev/null 2>&1 || true
     ctr -a "$CD/containerd.sock" images import --base-name localhost/cell-bb "$CD/image.tar" >/dev/null
 }
 

@@ -23,7 +23,6 @@ setup() {
 
 teardown() {
     pm rm --all --force >/dev/null 2>&1 || true
-    pm system reset --force >/dev/null 2>&1 || true
     # podman's storage: vfs layers only, under the test's directory
     local failed=0
     no_cell_state || failed=1
