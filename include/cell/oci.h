@@ -96,6 +96,66 @@ int cell_oci_load_resources(const char *text, size_t len, struct cell_limits *li
 /* Free what `oci` owns and reset it. */
 void cell_oci_free(struct cell_oci *oci);
 
+/* ---- writing bundles for other runtimes (src/lib/oci_write.c) ----------------
+ * The other direction: a cell_spec into a bundle that a standard runtime
+ * (runc, crun, runsc) runs with the isolation cell gives the spec itself.
+ *
+ *   process   args, env (exactly), cwd, terminal (--tty), user uid/gid/
+ *             additionalGids, rlimits, noNewPrivileges true; capabilities:
+ *             the kept set (cap_add) in bounding, effective, permitted and
+ *             inheritable, and ambient when the uid is not 0
+ *   root      spec->rootfs, read-only; without one, "rootfs" in the bundle:
+ *             a directory of mount points (cell_oci_write_bundle makes it)
+ *             onto which the host's /usr, /bin, /sbin, /lib* (a symlink
+ *             among them is a symlink in it) and the minimal /etc entries
+ *             are bound read-only, as cell's own root has them
+ *   hostname  spec->hostname
+ *   mounts    those of cell's filesystem: /proc, /dev (tmpfs, read-only)
+ *             with devpts, /dev/shm and /dev/mqueue, a private /tmp, then
+ *             --bind (recursive, nosuid, nodev, read-only unless :rw) and
+ *             --tmpfs in order
+ *   linux     namespaces pid, mount, ipc, uts, cgroup, network (not with
+ *             --net host), user (--userns, or always when not root) with
+ *             cell's mapping; resources: every device denied but the
+ *             runtime's defaults, memory (memory+swap the same where the
+ *             host accounts swap), pids, cpu quota/period; maskedPaths and
+ *             readonlyPaths of /proc as cell's; seccomp: cell's profile,
+ *             rule for rule (see docs/seccomp-profiles.md)
+ *   annotations  run.cell.profile: the profile's name, so cell itself
+ *             runs the bundle with its own profile
+ *
+ * Refused, naming the option: --timeout (not in config.json; `cell run
+ * --backend oci` applies it itself), --layer, --preserve-fd, -d, and a
+ * spec that came from a bundle. Differences left to the runtime: a call of
+ * a foreign architecture is whatever the runtime's bad-architecture action
+ * is (cell kills the process; runc the thread), and runc answers calls
+ * newer than its profile's with ENOSYS rather than EPERM. */
+
+/* The ociVersion written: the version whose fields the bundle uses (the
+ * recursive mount options are 1.1's). crun 1.8 refuses "1.2.0". */
+#define CELL_OCI_WRITE_VERSION "1.1.0"
+
+/* The config.json of `spec` (validated) into *out (a new object), or -1
+ * with err naming what a bundle cannot express. It reads the host (which
+ * system directories and /etc entries exist; cgroup swap accounting) but
+ * writes nothing. */
+int cell_oci_write_config(const struct cell_spec *spec, json_t **out, struct cell_err *err);
+/* The text of `config` as config.json holds it (an unlimited rlimit as the
+ * integer 18446744073709551615, which a jansson integer cannot hold);
+ * malloc'd, or NULL with err. */
+char *cell_oci_config_text(json_t *config, struct cell_err *err);
+/* Write the bundle DIR (made when missing; its parent must exist): DIR/
+ * config.json from `config` (cell_oci_write_config's, perhaps with more
+ * added, say linux.cgroupsPath), and for a spec without rootfs DIR/rootfs
+ * with its mount points and symlinks. Refuses a DIR that has a config.json
+ * (or, without rootfs, a rootfs) already. On failure what was made is
+ * removed again. */
+int cell_oci_write_bundle(const struct cell_spec *spec, json_t *config, const char *dir, struct cell_err *err);
+/* Remove DIR and everything in it, never following a symlink or entering
+ * another mount (then: an error, and the rest is left). A missing DIR is
+ * fine. For a written bundle, or a runtime's state directory. */
+int cell_oci_remove_tree(const char *dir, struct cell_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -68,6 +68,18 @@ int oci_run(int argc, char **argv, const struct cli_globals *g);
 int oci_exec(int argc, char **argv, const struct cli_globals *g);
 bool oci_exec_is_container(int argc, char **argv, const struct cli_globals *g);
 bool oci_run_is_bundle(int argc, char **argv);
+/* cmd_bundle.c: bundles for other OCI runtimes (cell bundle, cell run --backend oci) */
+struct run_backend {
+    bool oci;            /* --backend oci */
+    const char *runtime; /* --oci-runtime: runc (default), crun, runsc or a path */
+};
+int cmd_bundle(int argc, char **argv, const struct cli_globals *g);
+void cmd_bundle_help(void);
+/* Take --backend and --oci-runtime out of cell run's arguments (argv is
+ * shortened in place); -1 with err on a bad value. */
+int run_backend_options(int *argc, char ***argv, struct run_backend *b, struct cell_err *err);
+/* Run `spec` (validated) with the OCI runtime b->runtime; its exit code. */
+int cmd_run_oci(struct cell_spec *spec, const struct run_backend *b, const struct cli_globals *g);
 /* cmd_stats.c */
 int cmd_stats(int argc, char **argv, const struct cli_globals *g);
 void cmd_stats_help(void);

@@ -44,6 +44,11 @@ void cmd_run_help(void)
            "  --preserve-fd N        pass fd N into the cell (nothing above 2 is otherwise)\n"
            "  -t, --tty              give the cell a terminal\n"
            "  -h, --help             show this help\n"
+           "backend (cell bundle DIR [OPTIONS] -- CMD writes the same as a bundle):\n"
+           "  --backend oci          let an OCI runtime run the cell, with the same isolation:\n"
+           "                         a temporary bundle, RUNTIME run, its exit status, then\n"
+           "                         nothing left (not with -d, --layer, --preserve-fd)\n"
+           "  --oci-runtime R        runc (default), crun, runsc, or a runtime's path\n"
            "supervised (celld keeps the cell running; cell run returns once it started):\n"
            "  -d, --detach           hand the cell to celld (started if needed)\n"
            "  --restart POLICY       on-failure (default), always or never\n"
@@ -71,6 +76,11 @@ int cmd_run(int argc, char **argv, const struct cli_globals *g)
 {
     struct cell_spec spec;
     struct cell_err err = {0};
+    struct run_backend backend; /* --backend oci: cmd_bundle.c */
+    if (run_backend_options(&argc, &argv, &backend, &err) < 0) {
+        cli_error("%s", err.msg);
+        return CELL_EXIT_SETUP;
+    }
     cell_spec_init(&spec);
     int first = cell_spec_from_args(argc, argv, &spec, &err);
     if (first == 0) {
@@ -82,6 +92,11 @@ int cmd_run(int argc, char **argv, const struct cli_globals *g)
         cli_error("%s", err.msg);
         cell_spec_free(&spec);
         return CELL_EXIT_SETUP;
+    }
+    if (backend.oci) { /* another OCI runtime runs it */
+        int code = cmd_run_oci(&spec, &backend, g);
+        cell_spec_free(&spec);
+        return code;
     }
     if (spec.supervise.detach) { /* checked here, started by celld */
         cell_spec_free(&spec);

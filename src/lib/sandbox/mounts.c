@@ -55,6 +55,13 @@ static const char *const proc_masked[] = {
 /* /proc entries left visible but read-only. */
 static const char *const proc_readonly[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"};
 
+/* The lists above, for the OCI writer (oci_write.c), which describes this
+ * filesystem to other runtimes (sandbox.h). */
+const struct mounts_list mounts_system_dirs = {system_dirs, ARRAY_SIZE(system_dirs)};
+const struct mounts_list mounts_etc_entries = {etc_entries, ARRAY_SIZE(etc_entries)};
+const struct mounts_list mounts_proc_masked = {proc_masked, ARRAY_SIZE(proc_masked)};
+const struct mounts_list mounts_proc_readonly = {proc_readonly, ARRAY_SIZE(proc_readonly)};
+
 static int sys_mount_setattr(const char *path, unsigned flags, struct mount_attr *attr)
 {
     return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, flags, attr, sizeof *attr);

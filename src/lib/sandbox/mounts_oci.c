@@ -2,7 +2,8 @@
  * runtime spec describes it rather than as cell builds its own: the rootfs
  * itself is the root (bound onto itself, nodev), every mount of
  * config.json is made in order inside it, then the default devices go into
- * /dev where they are missing, and after pivot_root the sysctls are set,
+ * /dev where they are missing (a read-only /dev is made so only then, as
+ * runc does), and after pivot_root the sysctls are set,
  * the masked paths are
  * hidden, the read-only paths and (with root.readonly) the root made
  * read-only.
@@ -86,6 +87,25 @@ static const char *fstype(enum cell_mount_kind kind)
 
 #define PROPAGATION (MS_PRIVATE | MS_SHARED | MS_SLAVE | MS_UNBINDABLE)
 
+/* A read-only /dev is mounted writable, and made read-only once the mounts
+ * under it and the default devices are in (as runc reads "ro" on /dev). */
+static bool dev_readonly_later(const struct cell_mount *m)
+{
+    return m->kind == CELL_MOUNT_TMPFS && !m->writable && strcmp(m->destination, "/dev") == 0;
+}
+
+static int make_dev_readonly(int rootfd, const struct cell_mount *m, struct cell_err *err)
+{
+    cleanup_close int dev = resolve_in_root(rootfd, "/dev", O_PATH);
+    char where[64];
+    snprintf(where, sizeof where, "/proc/self/fd/%d", dev);
+    unsigned long keep =
+        m->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME);
+    if (dev < 0 || mount(NULL, where, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL) < 0)
+        return cell_err_set(err, errno, "make /dev read-only");
+    return 0;
+}
+
 static int mount_one(int rootfd, const struct cell_mount *m, struct cell_err *err)
 {
     struct stat st;
@@ -98,7 +118,9 @@ static int mount_one(int rootfd, const struct cell_mount *m, struct cell_err *er
     char where[64];
     snprintf(where, sizeof where, "/proc/self/fd/%d", target);
     unsigned long flags = m->flags & ~(PROPAGATION | MS_REC | MS_BIND);
-    if (!m->writable)
+    if (dev_readonly_later(m))
+        flags &= ~(unsigned long)MS_RDONLY;
+    else if (!m->writable)
         flags |= MS_RDONLY;
     if (m->kind == CELL_MOUNT_BIND) {
         if (mount(m->source, where, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
@@ -232,6 +254,9 @@ int mounts_setup_oci(const struct cell_spec *spec, struct cell_err *err)
             return -1;
     if (default_devices(rootfd, err) < 0)
         return -1;
+    for (size_t i = 0; i < spec->nmounts; i++)
+        if (dev_readonly_later(&spec->mounts[i]) && make_dev_readonly(rootfd, &spec->mounts[i], err) < 0)
+            return -1;
     /* pivot_root(".", ".") stacks the old root on the new one; detaching
      * it leaves the new root alone (no directory made in the image) */
     if (fchdir(rootfd) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)

@@ -69,6 +69,14 @@ __attribute__((noreturn, format(printf, 4, 5))) void sandbox_fail(const struct s
 #define MOUNTS_OLDROOT "/.oldroot"
 int mounts_setup(const struct cell_spec *spec, struct cell_err *err);
 int mounts_finish(bool writable_root, struct cell_err *err);
+/* What mounts.c builds from, for the OCI writer: the host's system
+ * directories, the minimal /etc's entries (names under /etc), the /proc
+ * paths it masks and those it makes read-only. */
+struct mounts_list {
+    const char *const *items;
+    size_t n;
+};
+extern const struct mounts_list mounts_system_dirs, mounts_etc_entries, mounts_proc_masked, mounts_proc_readonly;
 /* mounts_oci.c: an OCI bundle's filesystem, pivot_root included (the host's
  * root is gone when it returns; init joins its cgroups before) */
 int mounts_setup_oci(const struct cell_spec *spec, struct cell_err *err);

@@ -1,4 +1,4 @@
-/* seccomp.c - the three seccomp profiles, built with libseccomp:
+/* seccomp.c - the three seccomp profiles, as lists and rules:
  *   high   an allowlist comparable to Docker's default profile, without
  *          SysV IPC, io_uring, namespaces (clone/unshare/setns), mount,
  *          ptrace, bpf, keyctl or modules; raw and packet sockets refused;
@@ -8,10 +8,13 @@
  * clone, which is filtered by flags). Calls of a foreign architecture kill
  * the process. docs/seccomp-profiles.md lists every profile exactly.
  *
- * libseccomp compiles these at build time (seccomp_gen.c); the sandbox loads
- * the resulting BPF programs (seccomp_load.c), so starting a cell pays
- * neither the compile nor libseccomp's loading. */
-#include "sandbox/seccomp_build.h"
+ * seccomp_profile_walk() hands the rules out one by one (seccomp_rules.h):
+ * libseccomp compiles them at build time (seccomp_build.c, seccomp_gen.c)
+ * and the sandbox loads the resulting BPF programs (seccomp_load.c), so
+ * starting a cell pays neither the compile nor libseccomp's loading; the
+ * OCI writer (oci_write.c) turns the same rules into config.json's
+ * linux.seccomp. This file needs no libseccomp. */
+#include "sandbox/seccomp_rules.h"
 #include "util.h"
 
 #include <errno.h>
@@ -79,118 +82,110 @@ static const char *const low_denied[] = {
 };
 // clang-format on
 
-static int add_rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n, const struct scmp_arg_cmp *cmps,
-                    struct cell_err *err)
+/* ---- the rules, in the order each profile is built ---------------------- */
+
+struct walk {
+    seccomp_rule_fn fn;
+    void *arg;
+    struct cell_err *err;
+};
+
+static int emit(struct walk *w, const char *name, int errnum, unsigned nargs, const struct seccomp_rule_arg *args)
 {
-    int nr = seccomp_syscall_resolve_name(name);
-    if (nr == __NR_SCMP_ERROR)
-        return 0; /* not a call of this architecture or libseccomp version */
-    int rc = seccomp_rule_add_array(ctx, action, nr, n, cmps);
-    if (rc < 0)
-        return cell_err_set(err, -rc, "seccomp: add rule for %s", name);
-    return 0;
+    struct seccomp_rule rule = {.name = name, .errnum = errnum, .nargs = nargs};
+    for (unsigned i = 0; i < nargs && i < SECCOMP_RULE_MAX_ARGS; i++)
+        rule.args[i] = args[i];
+    return w->fn(&rule, w->arg, w->err);
 }
 
-static int add_list(scmp_filter_ctx ctx, uint32_t action, const char *const *names, size_t n, struct cell_err *err)
+static int emit_list(struct walk *w, int errnum, const char *const *names, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (add_rule(ctx, action, names[i], 0, NULL, err) < 0)
+        if (emit(w, names[i], errnum, 0, NULL) < 0)
             return -1;
     return 0;
 }
 
+/* argument INDEX == VALUE */
+#define ARG_EQ(i, v) ((struct seccomp_rule_arg){.index = (i), .value = (uint64_t)(v)})
+/* (argument INDEX & MASK) == VALUE */
+#define ARG_MASKED(i, m, v)                                                                                            \
+    ((struct seccomp_rule_arg){.index = (i), .masked = true, .mask = (m), .value = (uint64_t)(v)})
+
 /* high: sockets of the usual families and types only (no raw, no packet). */
-static int add_high_sockets(scmp_filter_ctx ctx, struct cell_err *err)
+static int walk_high_sockets(struct walk *w)
 {
     static const int inet[] = {AF_INET, AF_INET6};
     static const int types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET};
-    struct scmp_arg_cmp any_of[] = {SCMP_A0(SCMP_CMP_EQ, AF_UNIX)};
-    if (add_rule(ctx, SCMP_ACT_ALLOW, "socket", 1, any_of, err) < 0)
+    struct seccomp_rule_arg any_of[] = {ARG_EQ(0, AF_UNIX)};
+    if (emit(w, "socket", 0, 1, any_of) < 0)
         return -1;
-    any_of[0] = (struct scmp_arg_cmp)SCMP_A0(SCMP_CMP_EQ, AF_NETLINK);
-    if (add_rule(ctx, SCMP_ACT_ALLOW, "socket", 1, any_of, err) < 0)
+    any_of[0] = ARG_EQ(0, AF_NETLINK);
+    if (emit(w, "socket", 0, 1, any_of) < 0)
         return -1;
     for (size_t f = 0; f < ARRAY_SIZE(inet); f++)
         for (size_t t = 0; t < ARRAY_SIZE(types); t++) {
-            struct scmp_arg_cmp c[] = {SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)inet[f]),
-                                       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, (scmp_datum_t)types[t])};
-            if (add_rule(ctx, SCMP_ACT_ALLOW, "socket", 2, c, err) < 0)
+            struct seccomp_rule_arg c[] = {ARG_EQ(0, inet[f]), ARG_MASKED(1, 0xf, types[t])};
+            if (emit(w, "socket", 0, 2, c) < 0)
                 return -1;
         }
     return 0;
 }
 
-static int add_high(scmp_filter_ctx ctx, struct cell_err *err)
+static int walk_high(struct walk *w)
 {
-    if (add_list(ctx, SCMP_ACT_ALLOW, high_allowed, ARRAY_SIZE(high_allowed), err) < 0 ||
-        add_high_sockets(ctx, err) < 0)
+    if (emit_list(w, 0, high_allowed, ARRAY_SIZE(high_allowed)) < 0 || walk_high_sockets(w) < 0)
         return -1;
-    struct scmp_arg_cmp no_ns[] = {SCMP_A0(SCMP_CMP_MASKED_EQ, NS_CLONE_FLAGS, 0)};
-    if (add_rule(ctx, SCMP_ACT_ALLOW, "clone", 1, no_ns, err) < 0)
+    struct seccomp_rule_arg no_ns[] = {ARG_MASKED(0, NS_CLONE_FLAGS, 0)};
+    if (emit(w, "clone", 0, 1, no_ns) < 0)
         return -1;
-    if (add_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL, err) < 0)
+    if (emit(w, "clone3", ENOSYS, 0, NULL) < 0)
         return -1;
-    static const scmp_datum_t personas[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
+    static const uint64_t personas[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
     for (size_t i = 0; i < ARRAY_SIZE(personas); i++) {
-        struct scmp_arg_cmp c[] = {SCMP_A0(SCMP_CMP_EQ, personas[i])};
-        if (add_rule(ctx, SCMP_ACT_ALLOW, "personality", 1, c, err) < 0)
+        struct seccomp_rule_arg c[] = {ARG_EQ(0, personas[i])};
+        if (emit(w, "personality", 0, 1, c) < 0)
             return -1;
     }
     return 0;
 }
 
-static int add_medium(scmp_filter_ctx ctx, struct cell_err *err)
+static int walk_medium(struct walk *w)
 {
-    if (add_list(ctx, SCMP_ACT_ERRNO(EPERM), medium_denied, ARRAY_SIZE(medium_denied), err) < 0)
+    if (emit_list(w, EPERM, medium_denied, ARRAY_SIZE(medium_denied)) < 0)
         return -1;
     /* SysV IPC stays available under medium; user namespaces do not */
-    struct scmp_arg_cmp userns[] = {SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER)};
-    if (add_rule(ctx, SCMP_ACT_ERRNO(EPERM), "unshare", 1, userns, err) < 0 ||
-        add_rule(ctx, SCMP_ACT_ERRNO(EPERM), "clone", 1, userns, err) < 0 ||
-        add_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL, err) < 0)
+    struct seccomp_rule_arg userns[] = {ARG_MASKED(0, CLONE_NEWUSER, CLONE_NEWUSER)};
+    if (emit(w, "unshare", EPERM, 1, userns) < 0 || emit(w, "clone", EPERM, 1, userns) < 0 ||
+        emit(w, "clone3", ENOSYS, 0, NULL) < 0)
         return -1;
-    struct scmp_arg_cmp packet[] = {SCMP_A0(SCMP_CMP_EQ, AF_PACKET)};
-    if (add_rule(ctx, SCMP_ACT_ERRNO(EPERM), "socket", 1, packet, err) < 0)
+    struct seccomp_rule_arg packet[] = {ARG_EQ(0, AF_PACKET)};
+    if (emit(w, "socket", EPERM, 1, packet) < 0)
         return -1;
     static const int inet[] = {AF_INET, AF_INET6};
     for (size_t f = 0; f < ARRAY_SIZE(inet); f++) {
-        struct scmp_arg_cmp raw[] = {SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)inet[f]),
-                                     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW)};
-        if (add_rule(ctx, SCMP_ACT_ERRNO(EPERM), "socket", 2, raw, err) < 0)
+        struct seccomp_rule_arg raw[] = {ARG_EQ(0, inet[f]), ARG_MASKED(1, 0xf, SOCK_RAW)};
+        if (emit(w, "socket", EPERM, 2, raw) < 0)
             return -1;
     }
     return 0;
 }
 
-scmp_filter_ctx seccomp_profile_build(enum cell_profile profile, struct cell_err *err)
+int seccomp_profile_default_errno(enum cell_profile profile)
 {
-    uint32_t default_action = profile == CELL_PROFILE_HIGH ? SCMP_ACT_ERRNO(EPERM) : SCMP_ACT_ALLOW;
-    scmp_filter_ctx ctx = seccomp_init(default_action);
-    if (ctx == NULL) {
-        cell_err_set(err, ENOMEM, "seccomp: create the %s profile", cell_profile_label(profile));
-        return NULL;
-    }
-    /* no_new_privs is set by the sandbox itself */
-    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-    /* a call of a foreign ABI (e.g. int 0x80) kills the whole process */
-    seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-    /* a binary tree of syscall numbers: fewer instructions per call */
-    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-    int rc = 0;
+    return profile == CELL_PROFILE_HIGH ? EPERM : 0;
+}
+
+int seccomp_profile_walk(enum cell_profile profile, seccomp_rule_fn fn, void *arg, struct cell_err *err)
+{
+    struct walk w = {.fn = fn, .arg = arg, .err = err};
     switch (profile) {
     case CELL_PROFILE_HIGH:
-        rc = add_high(ctx, err);
-        break;
+        return walk_high(&w);
     case CELL_PROFILE_MEDIUM:
-        rc = add_medium(ctx, err);
-        break;
+        return walk_medium(&w);
     case CELL_PROFILE_LOW:
-        rc = add_list(ctx, SCMP_ACT_ERRNO(EPERM), low_denied, ARRAY_SIZE(low_denied), err);
-        break;
+        return emit_list(&w, EPERM, low_denied, ARRAY_SIZE(low_denied));
     }
-    if (rc < 0) {
-        seccomp_release(ctx);
-        return NULL;
-    }
-    return ctx;
+    return cell_err_set(err, EINVAL, "seccomp: profile %d does not exist", (int)profile);
 }
