@@ -102,6 +102,15 @@ struct cell_oci_fs {
     mode_t umask;
 };
 
+/* A seccomp filter compiled at run time (an OCI config's own linux.seccomp,
+ * src/lib/seccomp_oci.c): a struct sock_fprog's instructions and the flags
+ * for seccomp(SECCOMP_SET_MODE_FILTER). It replaces the profile's filter. */
+struct cell_seccomp_program {
+    void *filter; /* struct sock_filter[len], malloc'd */
+    unsigned short len;
+    unsigned flags; /* SECCOMP_FILTER_FLAG_LOG, _SPEC_ALLOW */
+};
+
 /* Resource limits applied through the cell's cgroup; 0 means "not set". */
 struct cell_limits {
     uint64_t memory_bytes;
@@ -180,8 +189,9 @@ struct cell_spec {
     struct cell_limits limits;
     struct cell_rlimit rlimits[CELL_RLIMIT_COUNT];
     enum cell_profile profile;
-    uint64_t cap_add;     /* bit N = capability N kept (see <linux/capability.h>) */
-    unsigned timeout_sec; /* 0: none */
+    struct cell_seccomp_program *custom_seccomp; /* NULL: the profile's filter; else this one */
+    uint64_t cap_add;                            /* bit N = capability N kept (see <linux/capability.h>) */
+    unsigned timeout_sec;                        /* 0: none */
     bool tty;
     int preserved_fds[CELL_MAX_PRESERVED_FDS];
     size_t npreserved_fds;

@@ -7,16 +7,16 @@
  * mapped; what it does not honour but which only makes the container
  * stricter, or which is not isolation (a resource weight, a console size),
  * is accepted with a warning naming the field; what it cannot honour and
- * whose absence would make the container weaker (a custom seccomp profile,
- * an AppArmor profile on a host that has AppArmor, joining a namespace,
- * extra devices, sysctls, ...) is refused with an error naming the field.
+ * whose absence would make the container weaker (an AppArmor profile on a
+ * host that has AppArmor, joining a namespace, extra devices, sysctls, ...)
+ * is refused with an error naming the field.
  * The comment at the top of src/lib/spec_oci.c lists every field.
  *
- * Seccomp: cell applies its own profiles (high, medium, low), never a
- * config's linux.seccomp. The annotation "run.cell.profile" (high | medium
- * | low) chooses the profile; without it the profile is high. A config with
- * linux.seccomp is refused unless that annotation is given (the custom
- * profile is then replaced by cell's, with a warning). */
+ * Seccomp: a config's own linux.seccomp is compiled with libseccomp at load
+ * time (src/lib/seccomp_oci.c) into spec->custom_seccomp and applied instead
+ * of cell's profile. The annotation "run.cell.profile" (high | medium | low)
+ * chooses one of cell's own profiles instead (replacing linux.seccomp, with
+ * a warning); with neither, the profile is high. */
 #ifndef CELL_OCI_H
 #define CELL_OCI_H
 

@@ -273,6 +273,7 @@ static int reload_oci(json_t *state, struct cell_oci *oci, struct cell_err *err)
 
 struct create_opts {
     const char *bundle, *pid_file, *console_socket;
+    unsigned preserve_fds; /* fds 3 .. 3+N-1 go to the container's process */
 };
 
 /* process.terminal: the terminal's master goes to the caller's console
@@ -325,6 +326,18 @@ static int do_create(const struct cli_globals *g, const char *id, const struct c
     int gate = -1;
     if (load_bundle(bundle, id, &spec, &oci, err) < 0)
         goto out;
+    if (o->preserve_fds > CELL_MAX_PRESERVED_FDS) {
+        cell_err_set(err, 0, "container %s: --preserve-fds %u: at most %d", id, o->preserve_fds,
+                     CELL_MAX_PRESERVED_FDS);
+        goto out;
+    }
+    for (unsigned k = 0; k < o->preserve_fds; k++) {
+        if (fcntl(3 + (int)k, F_GETFD) < 0) {
+            cell_err_set(err, errno, "container %s: --preserve-fds %u: fd %u", id, o->preserve_fds, 3 + k);
+            goto out;
+        }
+        spec.preserved_fds[spec.npreserved_fds++] = 3 + (int)k;
+    }
     if (spec.tty != (o->console_socket != NULL)) {
         cell_err_set(err, 0,
                      spec.tty ? "container %s: process.terminal is true: give --console-socket for the terminal"
@@ -463,12 +476,16 @@ int cmd_create(int argc, char **argv, const struct cli_globals *g)
         case 'n':
         case 'k':
             break; /* cell always pivots; it makes no session keyring */
-        case 'f':
-            if (strcmp(optarg, "0") != 0) {
-                cli_error("create: --preserve-fds %s: passing fds to a container is not supported yet", optarg);
-                return 1;
+        case 'f': {
+            uint64_t n;
+            struct cell_err e = {0};
+            if (cell_parse_uint(optarg, CELL_MAX_PRESERVED_FDS, "--preserve-fds", &n, &e) < 0) {
+                cli_error("create: %s", e.msg);
+                return 2;
             }
+            o.preserve_fds = (unsigned)n;
             break;
+        }
         case 'h':
             cmd_create_help();
             return 0;
@@ -486,7 +503,7 @@ int cmd_create(int argc, char **argv, const struct cli_globals *g)
 
 void cmd_create_help(void)
 {
-    printf("usage: cell create [--bundle DIR] [--pid-file FILE] ID\n"
+    printf("usage: cell create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] ID\n"
            "\n"
            "Create the OCI container ID from the bundle DIR (default: the current\n"
            "directory; its config.json): namespaces, cgroups and mounts are set up,\n"
@@ -1413,7 +1430,13 @@ int cmd_features(int argc, char **argv, const struct cli_globals *g)
            "  \"linux\": {\n"
            "    \"namespaces\": [\"pid\", \"network\", \"ipc\", \"uts\", \"mount\", \"cgroup\", \"user\"],\n"
            "    \"cgroup\": {\"v1\": true, \"v2\": true, \"systemd\": false, \"systemdUser\": false},\n"
-           "    \"seccomp\": {\"enabled\": false},\n"
+           "    \"seccomp\": {\"enabled\": true, \"actions\": [\"SCMP_ACT_ALLOW\", \"SCMP_ACT_ERRNO\", "
+           "\"SCMP_ACT_KILL\", \"SCMP_ACT_KILL_PROCESS\", \"SCMP_ACT_KILL_THREAD\", \"SCMP_ACT_LOG\", "
+           "\"SCMP_ACT_TRACE\", \"SCMP_ACT_TRAP\"], \"operators\": [\"SCMP_CMP_EQ\", \"SCMP_CMP_GE\", "
+           "\"SCMP_CMP_GT\", \"SCMP_CMP_LE\", \"SCMP_CMP_LT\", \"SCMP_CMP_MASKED_EQ\", \"SCMP_CMP_NE\"], "
+           "\"archs\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\", \"SCMP_ARCH_AARCH64\", "
+           "\"SCMP_ARCH_ARM\"], \"supportedFlags\": [\"SECCOMP_FILTER_FLAG_LOG\", "
+           "\"SECCOMP_FILTER_FLAG_SPEC_ALLOW\", \"SECCOMP_FILTER_FLAG_TSYNC\"]},\n"
            "    \"apparmor\": {\"enabled\": false},\n"
            "    \"selinux\": {\"enabled\": false}\n"
            "  },\n"

@@ -68,6 +68,9 @@ void cell_spec_free(struct cell_spec *spec)
     free_strv(spec->oci.sysctls);
     free(spec->oci.domainname);
     free(spec->mounts);
+    if (spec->custom_seccomp)
+        free(spec->custom_seccomp->filter);
+    free(spec->custom_seccomp);
     cell_spec_init(spec);
 }
 

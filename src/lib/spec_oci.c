@@ -45,16 +45,20 @@
  *   linux.maskedPaths, readonlyPaths -> spec->oci; cgroupsPath -> cell_oci
  *   linux.rootfsPropagation private/slave fine, unbindable warning, shared
  *                         error
- *   linux.seccomp         error unless the run.cell.profile annotation
- *                         chooses cell's profile (then a warning)
+ *   linux.seccomp         compiled with libseccomp (seccomp_oci.c) into
+ *                         spec->custom_seccomp, loaded instead of cell's
+ *                         profile; with the run.cell.profile annotation,
+ *                         cell's profile instead (a warning)
  *   linux.devices, sysctl, netDevices, timeOffsets, intelRdt, mountLabel,
  *   personality (other than plain LINUX)   error when not empty
  *   hooks                 the six lists into cell_oci
  *   annotations           an object of strings, kept; run.cell.profile
  *                         (high | medium | low) chooses cell's seccomp
- *                         profile, high without it
+ *                         profile, high without it (and without a
+ *                         linux.seccomp)
  *   solaris, windows, zos, freebsd: warning; vm: error */
 #include "cell/oci.h"
+#include "seccomp_oci.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -1369,6 +1373,12 @@ static int parse_sysctls(struct oci_ctx *c, json_t *v)
     return 0;
 }
 
+/* seccomp_oci_compile's warnings, as the others */
+static int seccomp_warn(void *ctx, const char *path, const char *what)
+{
+    return warn(ctx, path, "%s", what);
+}
+
 static int parse_linux(struct oci_ctx *c, json_t *top, json_t *annotations)
 {
     static const char *const known[] = {
@@ -1447,14 +1457,14 @@ static int parse_linux(struct oci_ctx *c, json_t *top, json_t *annotations)
     if ((v = member(linux_, "seccomp"))) {
         if (want_object(c, v, "linux.seccomp") < 0)
             return -1;
-        if (member(annotations, CELL_OCI_PROFILE_ANNOTATION) == NULL)
-            return fail(c, 0, "linux.seccomp",
-                        "a custom profile is not supported yet; cell applies its own profiles (high/medium/low): "
-                        "remove linux.seccomp, or choose one with the annotation \"" CELL_OCI_PROFILE_ANNOTATION "\"");
-        if (warn(c, "linux.seccomp",
-                 "not applied; cell applies its own profile \"%s\" (annotation " CELL_OCI_PROFILE_ANNOTATION ")",
-                 cell_profile_label(c->spec->profile)) < 0)
+        if (member(annotations, CELL_OCI_PROFILE_ANNOTATION) != NULL) {
+            if (warn(c, "linux.seccomp",
+                     "not applied; cell applies its own profile \"%s\" (annotation " CELL_OCI_PROFILE_ANNOTATION ")",
+                     cell_profile_label(c->spec->profile)) < 0)
+                return -1;
+        } else if (seccomp_oci_compile(v, &c->spec->custom_seccomp, seccomp_warn, c, c->err) < 0) {
             return -1;
+        }
     }
     return 0;
 }

@@ -4,7 +4,8 @@
 # `delete` end it and leave nothing (state, cgroups, processes). Bad bundles
 # and ids are refused with a clear error and nothing left behind. The
 # container sees what config.json says: its hostname, a read-only root,
-# masked and read-only paths; device nodes inside the image do not open.
+# masked and read-only paths; device nodes inside the image do not open; its
+# own linux.seccomp (unless run.cell.profile picks cell's).
 
 load helpers
 
@@ -63,7 +64,8 @@ status_of() {
     expect_err "never overwritten"
     run_cell features
     expect_status 0
-    python3 -c 'import json,sys; f = json.loads(sys.argv[1]); assert f["ociVersionMin"] == "1.0.0"' "$output"
+    python3 -c 'import json,sys; f = json.loads(sys.argv[1]); assert f["ociVersionMin"] == "1.0.0"
+assert f["linux"]["seccomp"]["enabled"] and "SCMP_CMP_MASKED_EQ" in f["linux"]["seccomp"]["operators"]' "$output"
 }
 
 @test "oci: create leaves the program waiting; start runs it; state follows; kill, delete leave nothing" {
@@ -322,4 +324,70 @@ PY
     oci delete --force u1
     run oci update --memory 32M u1
     [[ $status -eq 1 && $output == *"container u1: does not exist"* ]]
+}
+
+@test "oci: --preserve-fds N passes fds 3 .. 3+N-1 to the program, and no other" {
+    config '["sh", "-c", "cat <&3 > /shared/three; cat <&4 > /shared/four; ls /proc/self/fd > /shared/fds"]'
+    echo three >"$BATS_TEST_TMPDIR/f3"
+    echo four >"$BATS_TEST_TMPDIR/f4"
+    (cd "$BUNDLE" && tracked "$CELL" --root "$CELL_ROOT" create --preserve-fds 2 f1 \
+        3<"$BATS_TEST_TMPDIR/f3" 4<"$BATS_TEST_TMPDIR/f4" 5<"$BATS_TEST_TMPDIR/f4") >/dev/null 2>&1
+    oci start f1
+    wait_until 10 test -s "$BATS_TEST_TMPDIR/shared/fds"
+    [[ $(cat "$BATS_TEST_TMPDIR/shared/three") == three && $(cat "$BATS_TEST_TMPDIR/shared/four") == four ]]
+    # fd 5 was open in create too, but not passed on
+    ! grep -qx 5 "$BATS_TEST_TMPDIR/shared/fds"
+    oci delete --force f1
+    # (bats itself holds fd 3: closed for this one)
+    run oci create --preserve-fds 2 f2 3<&- 4<&-
+    [[ $status -ne 0 && $output == *"--preserve-fds 2: fd 3: Bad file descriptor"* ]]
+    [[ ! -e $CELL_ROOT/run/oci/f2 ]]
+}
+
+@test "oci: a config's own linux.seccomp is applied: mkdir denied with EPERM, the rest works" {
+    config '["sh", "-c", "busybox mkdir /tmp/x 2>/shared/mkdir-err; echo $? > /shared/mkdir-status; touch /tmp/y && echo ok > /shared/ok"]' \
+        'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
+    run oci run s1
+    [[ $status -eq 0 ]]
+    grep -q "Operation not permitted" "$BATS_TEST_TMPDIR/shared/mkdir-err"
+    [[ $(cat "$BATS_TEST_TMPDIR/shared/mkdir-status") != 0 ]]
+    [[ $(cat "$BATS_TEST_TMPDIR/shared/ok") == ok ]]
+}
+
+@test "oci: linux.seccomp argument filters bite only on the matching argument" {
+    # personality(PER_LINUX32 = 8) denied; personality(PER_LINUX = 0) allowed
+    config '["sh", "-c", "busybox linux32 busybox true 2>/shared/l32-err; echo $? > /shared/l32; busybox linux64 busybox true; echo $? > /shared/l64"]' \
+        'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]}]}'
+    run oci run s2
+    [[ $status -eq 0 ]]
+    [[ $(cat "$BATS_TEST_TMPDIR/shared/l32") != 0 ]]
+    grep -q "Operation not permitted" "$BATS_TEST_TMPDIR/shared/l32-err"
+    [[ $(cat "$BATS_TEST_TMPDIR/shared/l64") == 0 ]]
+}
+
+@test "oci: linux.seccomp with defaultAction SCMP_ACT_ERRNO and an allow list runs sh; the rest fails" {
+    local allow='["execve", "execveat", "brk", "arch_prctl", "mmap", "munmap", "mprotect", "mremap", "madvise", "read", "write", "readv", "writev", "pread64", "close", "exit", "exit_group", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid", "getgroups", "uname", "set_tid_address", "set_robust_list", "rseq", "prlimit64", "getrlimit", "readlink", "readlinkat", "fstat", "newfstatat", "statx", "stat", "lstat", "open", "openat", "ioctl", "fcntl", "dup", "dup2", "dup3", "wait4", "waitid", "clone", "clone3", "fork", "vfork", "getcwd", "chdir", "access", "faccessat", "faccessat2", "lseek", "pipe", "pipe2", "getrandom", "futex", "getdents64", "prctl", "setpgid", "getpgid", "getpgrp", "poll", "ppoll", "pselect6", "select", "kill", "tgkill", "umask", "sysinfo", "times", "time", "gettimeofday", "clock_gettime", "nanosleep", "clock_nanosleep"]'
+    config '["sh", "-c", "true && echo ran > /shared/ran; busybox mkdir /shared/d 2>/shared/mkdir-err; echo $? > /shared/mkdir"]' \
+        "c['linux']['seccomp'] = {'defaultAction': 'SCMP_ACT_ERRNO', 'defaultErrnoRet': 1, 'syscalls': [{'names': $allow, 'action': 'SCMP_ACT_ALLOW'}]}"
+    run oci run s3
+    [[ $status -eq 0 ]]
+    [[ $(cat "$BATS_TEST_TMPDIR/shared/ran") == ran ]]
+    [[ $(cat "$BATS_TEST_TMPDIR/shared/mkdir") != 0 && ! -e $BATS_TEST_TMPDIR/shared/d ]]
+    grep -q "Operation not permitted" "$BATS_TEST_TMPDIR/shared/mkdir-err"
+}
+
+@test "oci: bad linux.seccomp is refused naming the field; run.cell.profile overrides it" {
+    config '["true"]' \
+        'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["socket"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_SAME"}]}]}'
+    run oci create s4
+    [[ $status -ne 0 && $output == *"linux.seccomp.syscalls[0].args[0].op"* ]]
+    [[ ! -e $CELL_ROOT/run/oci/s4 ]]
+
+    # the annotation: cell's profile instead (mkdir allowed), with a warning
+    config '["sh", "-c", "busybox mkdir /tmp/x && echo made > /shared/made"]' \
+        'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}' \
+        'c["annotations"] = {"run.cell.profile": "low"}'
+    run oci run s5
+    [[ $status -eq 0 && $output == *"linux.seccomp: not applied"* ]]
+    [[ $(cat "$BATS_TEST_TMPDIR/shared/made") == made ]]
 }

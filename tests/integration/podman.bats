@@ -5,8 +5,10 @@
 # storage, a busybox image made with podman import; cell's --root through
 # --runtime-flag); the host's flags are
 # those ENVIRONMENT.md says this machine needs (ulimits within its hard limits).
-# cell's own seccomp profile is chosen with the run.cell.profile annotation
-# (podman always sends its own profile, which cell does not apply).
+# Most tests choose cell's own seccomp profile with the run.cell.profile
+# annotation (podman always sends its own profile, which the annotation
+# replaces); one runs without it, under podman's own profile (and one given
+# with --security-opt seccomp=FILE), compiled and applied by cell.
 
 load helpers
 
@@ -100,4 +102,21 @@ RUN_FLAGS=(--network none --annotation run.cell.profile=high --ulimit nofile=200
     [[ $output == *"Read-only file system"* ]]
     [[ $output == *"done"* && $output != *"mounted"* ]]
     [[ $output == *"denied"* || $output == *"not permitted"* ]]
+}
+
+@test "podman: without run.cell.profile, podman's own seccomp profile is applied (and --security-opt seccomp=FILE)" {
+    local flags=(--network none --ulimit nofile=20000:20000 --ulimit nproc=1000:1000)
+    run pmrun --rm "${flags[@]}" localhost/cell-bb:1 sh -c 'echo under podman profile; id; mkdir -p /x/d && echo made'
+    [[ $status -eq 0 ]] || { echo "$output"; false; }
+    [[ $output == *"under podman profile"* && $output == *"uid=0 gid=0"* && $output == *"made"* ]]
+    # a profile of one's own: mkdir denied, the rest allowed
+    cat >"$PM/seccomp.json" <<'JSON'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}
+JSON
+    run pmrun --rm "${flags[@]}" --security-opt seccomp="$PM/seccomp.json" localhost/cell-bb:1 sh -c \
+        'mkdir -p /x/d 2>&1; echo after'
+    [[ $status -eq 0 ]] || { echo "$output"; false; }
+    [[ $output == *"Operation not permitted"* && $output == *"after"* ]]
+    no_cell_state
 }

@@ -1030,9 +1030,6 @@ static void test_errors(void **state)
             "config.json: linux.mountLabel: SELinux mount labels are not supported by cell (remove it)");
     refused("{\"linux\": {\"personality\": {\"domain\": \"LINUX32\"}}}",
             "config.json: linux.personality: not supported by cell (only {\"domain\": \"LINUX\"})");
-    refused("{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\"}}}",
-            "config.json: linux.seccomp: a custom profile is not supported yet; cell applies its own profiles "
-            "(high/medium/low): remove linux.seccomp, or choose one with the annotation \"run.cell.profile\"");
     refused("{\"linux\": {\"seccomp\": []}, \"annotations\": {\"run.cell.profile\": \"low\"}}",
             "config.json: linux.seccomp: expected an object");
     refused("{\"linux\": {\"rootfsPropagation\": \"shared\"}}",
@@ -1165,6 +1162,144 @@ static void test_warnings(void **state)
     }
 }
 
+/* A config's own linux.seccomp is compiled into spec.custom_seccomp. */
+static void test_seccomp(void **state)
+{
+    struct cell_spec spec;
+    struct cell_oci oci;
+    patch_ok("{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"defaultErrnoRet\": 1,"
+             " \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\", \"SCMP_ARCH_AARCH64\"],"
+             " \"flags\": [\"SECCOMP_FILTER_FLAG_LOG\", \"SECCOMP_FILTER_FLAG_TSYNC\"],"
+             " \"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1},"
+             " {\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ERRNO\","
+             "  \"args\": [{\"index\": 0, \"value\": 4294967295, \"op\": \"SCMP_CMP_EQ\"}]},"
+             " {\"names\": [\"socket\"], \"action\": \"SCMP_ACT_KILL_PROCESS\","
+             "  \"args\": [{\"index\": 0, \"value\": 2, \"op\": \"SCMP_CMP_EQ\"},"
+             "   {\"index\": 0, \"value\": 10, \"op\": \"SCMP_CMP_EQ\"}]},"
+             " {\"names\": [\"clone\"], \"action\": \"SCMP_ACT_TRAP\","
+             "  \"args\": [{\"index\": 0, \"value\": 2114060288, \"valueTwo\": 0, \"op\": \"SCMP_CMP_MASKED_EQ\"}]},"
+             " {\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ALLOW\"},"
+             " {\"names\": [\"no_such_call\"], \"action\": \"SCMP_ACT_LOG\"}]}}}",
+             &spec, &oci);
+    assert_non_null(spec.custom_seccomp);
+    assert_non_null(spec.custom_seccomp->filter);
+    assert_true(spec.custom_seccomp->len > 0);
+    assert_int_equal(spec.custom_seccomp->flags, 2 /* SECCOMP_FILTER_FLAG_LOG */);
+    assert_int_equal(oci.nwarnings, 1);
+    assert_string_equal(oci.warnings[0],
+                        "linux.seccomp.syscalls[5].names[0]: \"no_such_call\" is not a system call on this "
+                        "architecture (skipped)");
+    free_both(&spec, &oci);
+
+    patch_ok("{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"read\","
+             " \"write\", \"exit_group\"], \"action\": \"SCMP_ACT_ALLOW\"}], \"listenerPath\": \"\"}}}",
+             &spec, &oci);
+    assert_non_null(spec.custom_seccomp);
+    assert_true(spec.custom_seccomp->len > 0);
+    assert_int_equal(spec.custom_seccomp->flags, 0);
+    assert_int_equal(oci.nwarnings, 0);
+    free_both(&spec, &oci);
+
+    /* without linux.seccomp, or with the annotation: cell's profile */
+    patch_ok("{}", &spec, &oci);
+    assert_null(spec.custom_seccomp);
+    free_both(&spec, &oci);
+    patch_ok("{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\"}},"
+             " \"annotations\": {\"run.cell.profile\": \"medium\"}}",
+             &spec, &oci);
+    assert_null(spec.custom_seccomp);
+    assert_int_equal(spec.profile, CELL_PROFILE_MEDIUM);
+    free_both(&spec, &oci);
+}
+
+static void test_seccomp_errors(void **state)
+{
+    static const struct {
+        const char *seccomp, *expected;
+    } cases[] = {
+        {"[]", "linux.seccomp: expected an object"},
+        {"{}", "linux.seccomp.defaultAction: required"},
+        {"{\"defaultAction\": 1}", "linux.seccomp.defaultAction: expected a string"},
+        {"{\"defaultAction\": \"SCMP_ACT_DENY\"}",
+         "linux.seccomp.defaultAction: \"SCMP_ACT_DENY\" is not an action (SCMP_ACT_KILL, SCMP_ACT_KILL_PROCESS, "
+         "SCMP_ACT_KILL_THREAD, SCMP_ACT_TRAP, SCMP_ACT_ERRNO, SCMP_ACT_TRACE, SCMP_ACT_ALLOW, SCMP_ACT_LOG)"},
+        {"{\"defaultAction\": \"SCMP_ACT_NOTIFY\"}",
+         "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported by cell (no seccomp agent)"},
+        {"{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": -1}",
+         "linux.seccomp.defaultErrnoRet: expected an integer from 0 to 4095"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"/run/agent.sock\"}",
+         "linux.seccomp.listenerPath: a seccomp agent is not supported by cell (remove it)"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerMetadata\": \"x\"}",
+         "linux.seccomp.listenerMetadata: a seccomp agent is not supported by cell (remove it)"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": \"SCMP_ARCH_X86_64\"}",
+         "linux.seccomp.architectures: expected an array"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_VAX\"]}",
+         "linux.seccomp.architectures[1]: \"SCMP_ARCH_VAX\" is not an architecture cell knows (SCMP_ARCH_X86_64, "
+         "SCMP_ARCH_AARCH64, ...)"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": {}}", "linux.seccomp.flags: expected an array"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": [\"SECCOMP_FILTER_FLAG_NEW_LISTENER\"]}",
+         "linux.seccomp.flags[0]: \"SECCOMP_FILTER_FLAG_NEW_LISTENER\" is not a flag cell supports "
+         "(SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW, SECCOMP_FILTER_FLAG_TSYNC)"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": {}}", "linux.seccomp.syscalls: expected an array"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [1]}", "linux.seccomp.syscalls[0]: expected an object"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"read\"]}]}",
+         "linux.seccomp.syscalls[0].action: required"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"action\": \"SCMP_ACT_ERRNO\"}]}",
+         "linux.seccomp.syscalls[0].names: required"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [], \"action\": \"SCMP_ACT_ERRNO\"}]}",
+         "linux.seccomp.syscalls[0].names: expected a non-empty array of names"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [7], \"action\": \"SCMP_ACT_ERRNO\"}]}",
+         "linux.seccomp.syscalls[0].names[0]: expected a string"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"read\"], \"action\": "
+         "\"SCMP_ACT_NOTIFY\"}]}",
+         "linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY is not supported by cell (no seccomp agent)"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"read\"], \"action\": "
+         "\"SCMP_ACT_ERRNO\","
+         " \"errnoRet\": 5000}]}",
+         "linux.seccomp.syscalls[0].errnoRet: expected an integer from 0 to 4095"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"read\"], \"action\": "
+         "\"SCMP_ACT_ERRNO\","
+         " \"args\": {}}]}",
+         "linux.seccomp.syscalls[0].args: expected an array"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"read\"], \"action\": "
+         "\"SCMP_ACT_ERRNO\","
+         " \"args\": [{\"index\": 6, \"value\": 0, \"op\": \"SCMP_CMP_EQ\"}]}]}",
+         "linux.seccomp.syscalls[0].args[0].index: expected an integer from 0 to 5"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"read\"], \"action\": "
+         "\"SCMP_ACT_ERRNO\","
+         " \"args\": [{\"value\": 0, \"op\": \"SCMP_CMP_EQ\"}]}]}",
+         "linux.seccomp.syscalls[0].args[0].index: required"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"read\"], \"action\": "
+         "\"SCMP_ACT_ERRNO\","
+         " \"args\": [{\"index\": 0, \"value\": -1, \"op\": \"SCMP_CMP_EQ\"}]}]}",
+         "linux.seccomp.syscalls[0].args[0].value: expected an integer from 0 to 18446744073709551615"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"read\"], \"action\": "
+         "\"SCMP_ACT_ERRNO\","
+         " \"args\": [{\"index\": 0, \"value\": 1}]}]}",
+         "linux.seccomp.syscalls[0].args[0].op: required"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"read\"], \"action\": "
+         "\"SCMP_ACT_ALLOW\"},"
+         " {\"names\": [\"write\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 1, \"value\": 1},"
+         " {\"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_SAME\"}]}]}",
+         "linux.seccomp.syscalls[1].args[0].op: required"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"write\"], \"action\": "
+         "\"SCMP_ACT_ERRNO\","
+         " \"args\": [{\"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_SAME\"}]}]}",
+         "linux.seccomp.syscalls[0].args[0].op: \"SCMP_CMP_SAME\" is not a comparison (SCMP_CMP_NE, SCMP_CMP_LT, "
+         "SCMP_CMP_LE, SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_MASKED_EQ)"},
+        {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"write\"], \"action\": "
+         "\"SCMP_ACT_ERRNO\","
+         " \"args\": [1]}]}",
+         "linux.seccomp.syscalls[0].args[0]: expected an object"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char patch[1024], expected[512];
+        snprintf(patch, sizeof patch, "{\"linux\": {\"seccomp\": %s}}", cases[i].seccomp);
+        snprintf(expected, sizeof expected, "config.json: %s", cases[i].expected);
+        refused(patch, expected);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1175,6 +1310,7 @@ int main(void)
         cmocka_unit_test(test_namespaces),      cmocka_unit_test(test_hooks),
         cmocka_unit_test(test_device_binds),    cmocka_unit_test(test_errors),
         cmocka_unit_test(test_warnings),        cmocka_unit_test(test_sysctls),
+        cmocka_unit_test(test_seccomp),         cmocka_unit_test(test_seccomp_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

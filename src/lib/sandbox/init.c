@@ -176,7 +176,7 @@ __attribute__((noreturn)) void sandbox_workload_exec(struct sandbox *sb, int tty
     }
     env[nenv] = NULL;
     cell_log(CELL_LOG_DEBUG, "cell %s: workload: exec %s", spec->name, path);
-    if (seccomp_profile_load(spec->profile, &err) < 0)
+    if (seccomp_load_spec(spec, &err) < 0)
         fail_with(sb, &err);
     execve(path, spec->argv, env);
     int e = errno;

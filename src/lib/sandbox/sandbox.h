@@ -94,6 +94,9 @@ int rlimits_check(const struct cell_spec *spec, struct cell_err *err);
 struct sock_fprog;
 int seccomp_profile_program(enum cell_profile profile, struct sock_fprog *prog);
 int seccomp_profile_load(enum cell_profile profile, struct cell_err *err);
+/* spec->custom_seccomp (an OCI config's own, with its flags) when there is
+ * one, else the profile's */
+int seccomp_load_spec(const struct cell_spec *spec, struct cell_err *err);
 
 /* tty.c */
 struct tty_relay {

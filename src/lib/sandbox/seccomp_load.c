@@ -1,7 +1,9 @@
 /* seccomp_load.c - install a profile's seccomp filter. The programs were
  * compiled by libseccomp at build time (seccomp_gen.c over seccomp.c) and are
  * embedded here; tests/unit/test_seccomp.c checks they match what libseccomp
- * builds now. The caller has set no_new_privs. */
+ * builds now. An OCI config's own filter (compiled at create time by
+ * seccomp_oci.c) is loaded here too, in place of the profile's. The caller
+ * has set no_new_privs. */
 #include "sandbox/sandbox.h"
 #include "util.h"
 
@@ -38,5 +40,16 @@ int seccomp_profile_load(enum cell_profile profile, struct cell_err *err)
         return cell_err_set(err, EINVAL, "seccomp: no filter for profile %d", (int)profile);
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
         return cell_err_set(err, errno, "seccomp: load the %s profile", cell_profile_label(profile));
+    return 0;
+}
+
+int seccomp_load_spec(const struct cell_spec *spec, struct cell_err *err)
+{
+    const struct cell_seccomp_program *own = spec->custom_seccomp;
+    if (own == NULL)
+        return seccomp_profile_load(spec->profile, err);
+    struct sock_fprog prog = {.len = own->len, .filter = own->filter};
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, own->flags, &prog) < 0)
+        return cell_err_set(err, errno, "seccomp: load the config's linux.seccomp filter");
     return 0;
 }
