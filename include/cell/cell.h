@@ -63,6 +63,9 @@ enum cell_profile { CELL_PROFILE_HIGH, CELL_PROFILE_MEDIUM, CELL_PROFILE_LOW };
  * is not root or when `userns` is asked for. */
 struct cell_namespaces {
     bool userns;
+    /* OCI: join these existing namespaces (a path such as /run/netns/NAME or
+     * /proc/PID/ns/net) instead of making new ones; NULL: new */
+    char *join_net, *join_ipc, *join_uts;
 };
 
 /* BIND and TMPFS are cell's own; the others come from OCI bundles (their

@@ -55,6 +55,9 @@ void cell_spec_free(struct cell_spec *spec)
     free(spec->hostname);
     free(spec->rootfs);
     free(spec->layer);
+    free(spec->ns.join_net);
+    free(spec->ns.join_ipc);
+    free(spec->ns.join_uts);
     free(spec->supervise.listen_path);
     free(spec->supervise.health);
     free(spec->supervise.syslog_tag);

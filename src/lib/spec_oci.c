@@ -34,7 +34,7 @@
  *   linux.namespaces      pid, mount, ipc, uts, cgroup are always new (one
  *                         missing: warning); network absent -> net host,
  *                         present -> none; user -> ns.userns; time, any
- *                         path (joining): error
+ *                         path: joined for network, ipc and uts; an error for the others
  *   linux.uid/gidMappings only cell's own mapping (0 EUID 1 rootless,
  *                         0 100000 65536 as root); others an error
  *   linux.resources       memory.limit, pids.limit, cpu.quota/period ->
@@ -997,6 +997,13 @@ static int parse_mounts(struct oci_ctx *c, json_t *top)
 
 /* ---- linux ------------------------------------------------------------------ */
 
+/* Fields cell refuses unless empty ("", {}, []). */
+static bool empty_value(json_t *v)
+{
+    return v == NULL || (json_is_string(v) && json_string_length(v) == 0) ||
+           (json_is_object(v) && json_object_size(v) == 0) || (json_is_array(v) && json_array_size(v) == 0);
+}
+
 enum { NS_PID, NS_MOUNT, NS_IPC, NS_UTS, NS_CGROUP, NS_NETWORK, NS_USER, NS_TIME, NS_COUNT };
 static const char *const ns_names[NS_COUNT] = {"pid", "mount", "ipc", "uts", "cgroup", "network", "user", "time"};
 
@@ -1031,11 +1038,23 @@ static int parse_namespaces(struct oci_ctx *c, json_t *linux_)
             return fail(c, 0, q, "the %s namespace is given twice", type);
         asked[ns] = true;
         json_t *path = member(e, "path");
-        if (path) {
+        if (path && !empty_value(path)) {
             const char *s;
+            char **join = ns == NS_NETWORK ? &c->spec->ns.join_net
+                          : ns == NS_IPC   ? &c->spec->ns.join_ipc
+                          : ns == NS_UTS   ? &c->spec->ns.join_uts
+                                           : NULL;
             if (as_string(c, path, sub(q, p, "path"), &s) < 0)
                 return -1;
-            return fail(c, 0, q, "joining an existing %s namespace (%s) is not supported yet", type, s);
+            if (join == NULL)
+                return fail(c, 0, q,
+                            "joining an existing %s namespace (%s) is not supported yet (network, ipc and uts "
+                            "can be joined)",
+                            type, s);
+            if (s[0] != '/')
+                return fail(c, 0, q, "\"%s\" is not an absolute path", s);
+            if ((*join = strdup(s)) == NULL)
+                return cell_err_set(c->err, ENOMEM, "%s", q);
         }
         if (ns == NS_TIME)
             return fail(c, 0, p, "a time namespace is not supported by cell");
@@ -1308,13 +1327,6 @@ static int parse_paths(struct oci_ctx *c, json_t *linux_, const char *key, char 
             return -1;
     }
     return 0;
-}
-
-/* Fields cell refuses unless empty ("", {}, []). */
-static bool empty_value(json_t *v)
-{
-    return v == NULL || (json_is_string(v) && json_string_length(v) == 0) ||
-           (json_is_object(v) && json_object_size(v) == 0) || (json_is_array(v) && json_array_size(v) == 0);
 }
 
 /* Whether sysctl `key` belongs to a namespace the container has of its own

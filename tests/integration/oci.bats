@@ -24,6 +24,8 @@ teardown() {
     done
     rm -rf "$CELL_ROOT/run/oci"
     rmdir "$CELL_ROOT/run" 2>/dev/null || true
+    # the network namespace of the joining test, if it failed halfway
+    ip netns del "cell-oci-test-$$" 2>/dev/null || true
     _residue_teardown
 }
 
@@ -390,4 +392,34 @@ PY
     run oci run s5
     [[ $status -eq 0 && $output == *"linux.seccomp: not applied"* ]]
     [[ $(cat "$BATS_TEST_TMPDIR/shared/made") == made ]]
+}
+
+@test "oci: network, ipc and uts namespaces given by path are joined; a path that is no such namespace is refused" {
+    # a network namespace of the test's own, with a veth end to recognise it
+    local ns=cell-oci-test-$$
+    ip netns add "$ns"
+    ip -n "$ns" link add cellveth0 type veth peer name cellveth1
+    config '["sh", "-c", "cat /proc/net/dev > /shared/netdev; hostname > /shared/host"]' "
+for n in c['linux']['namespaces']:
+    if n['type'] == 'network': n['path'] = '/run/netns/$ns'
+    if n['type'] == 'uts': n['path'] = '/proc/self/ns/uts'"
+    run_cell run --bundle "$BUNDLE" j1
+    expect_status 0
+    grep -q cellveth0 "$BATS_TEST_TMPDIR/shared/netdev"
+    # the joined uts namespace keeps its hostname (the host's here): not renamed
+    [[ $(cat "$BATS_TEST_TMPDIR/shared/host") == "$(hostname)" ]]
+
+    config '["true"]' "
+for n in c['linux']['namespaces']:
+    if n['type'] == 'network': n['path'] = '/etc/hostname'"
+    run_cell run --bundle "$BUNDLE" j2
+    expect_status 125
+    expect_err "network namespace /etc/hostname: not a namespace"
+    config '["true"]' "
+for n in c['linux']['namespaces']:
+    if n['type'] == 'network': n['path'] = '/proc/self/ns/ipc'"
+    run_cell run --bundle "$BUNDLE" j3
+    expect_status 125
+    expect_err "network namespace /proc/self/ns/ipc: a namespace of another kind"
+    ip netns del "$ns"
 }

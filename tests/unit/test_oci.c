@@ -798,6 +798,23 @@ static void test_device_binds(void **state)
     }
 }
 
+/* network, ipc and uts namespaces may be joined by path */
+static void test_join_namespaces(void **state)
+{
+    (void)state;
+    struct cell_spec spec;
+    struct cell_oci oci;
+    patch_ok("{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}, {\"type\": \"cgroup\"}, "
+             "{\"type\": \"network\", \"path\": \"/run/netns/pod\"}, {\"type\": \"ipc\", \"path\": "
+             "\"/proc/7/ns/ipc\"}, {\"type\": \"uts\", \"path\": \"/proc/7/ns/uts\"}]}}",
+             &spec, &oci);
+    assert_string_equal(spec.ns.join_net, "/run/netns/pod");
+    assert_string_equal(spec.ns.join_ipc, "/proc/7/ns/ipc");
+    assert_string_equal(spec.ns.join_uts, "/proc/7/ns/uts");
+    assert_int_equal(spec.net_mode, CELL_NET_NONE);
+    free_both(&spec, &oci);
+}
+
 /* sysctls of the container's own namespaces are kept, to be set in it */
 static void test_sysctls(void **state)
 {
@@ -952,9 +969,11 @@ static void test_errors(void **state)
     refused("{\"mounts\": [\"/x\"]}", "config.json: mounts[0]: expected an object");
 
     /* linux.namespaces */
-    refused("{\"linux\": {\"namespaces\": [{\"type\": \"network\", \"path\": \"/var/run/netns/x\"}]}}",
-            "config.json: linux.namespaces[0].path: joining an existing network namespace (/var/run/netns/x) is not "
-            "supported yet");
+    refused("{\"linux\": {\"namespaces\": [{\"type\": \"pid\", \"path\": \"/proc/1/ns/pid\"}]}}",
+            "config.json: linux.namespaces[0].path: joining an existing pid namespace (/proc/1/ns/pid) is not "
+            "supported yet (network, ipc and uts can be joined)");
+    refused("{\"linux\": {\"namespaces\": [{\"type\": \"network\", \"path\": \"netns/x\"}]}}",
+            "config.json: linux.namespaces[0].path: \"netns/x\" is not an absolute path");
     refused("{\"linux\": {\"namespaces\": [{\"type\": \"time\"}]}}",
             "config.json: linux.namespaces[0]: a time namespace is not supported by cell");
     refused("{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"pid\"}]}}",
@@ -1310,7 +1329,8 @@ int main(void)
         cmocka_unit_test(test_namespaces),      cmocka_unit_test(test_hooks),
         cmocka_unit_test(test_device_binds),    cmocka_unit_test(test_errors),
         cmocka_unit_test(test_warnings),        cmocka_unit_test(test_sysctls),
-        cmocka_unit_test(test_seccomp),         cmocka_unit_test(test_seccomp_errors),
+        cmocka_unit_test(test_join_namespaces), cmocka_unit_test(test_seccomp),
+        cmocka_unit_test(test_seccomp_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -98,6 +98,7 @@ int cell_exec(pid_t init_pid, const struct cell_spec *spec, struct cell_result *
                              .notify_fd = -1,
                              .held = {-1, -1},
                              .init_exec_fd = -1,
+                             .join_fd = {-1, -1, -1},
                              .gate_fd = -1};
         struct cell_err e = {0};
         if (join_cgroups_of(init_pid, &e) < 0)

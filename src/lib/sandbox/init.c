@@ -292,10 +292,10 @@ static void place_fd(struct sandbox *sb, int *fd, int target, int flags, const c
 /* Close every fd above 2 except init's own and the ones the spec preserves. */
 static void close_starter_fds(const struct sandbox *sb)
 {
-    int keep[8 + CELL_HELD_FDS + CELL_MAX_PRESERVED_FDS] = {sb->go_read,      sb->report_write, sb->parent_pidfd,
-                                                            sb->tty_sock,     sb->listen_fd,    sb->notify_fd,
-                                                            sb->init_exec_fd, sb->gate_fd};
-    size_t n = 8;
+    int keep[11 + CELL_HELD_FDS + CELL_MAX_PRESERVED_FDS] = {
+        sb->go_read,      sb->report_write, sb->parent_pidfd, sb->tty_sock,   sb->listen_fd, sb->notify_fd,
+        sb->init_exec_fd, sb->gate_fd,      sb->join_fd[0],   sb->join_fd[1], sb->join_fd[2]};
+    size_t n = 11;
     for (size_t i = 0; i < CELL_HELD_FDS; i++)
         keep[n++] = sb->held[i];
     for (size_t i = 0; i < sb->spec->npreserved_fds; i++)
@@ -395,6 +395,18 @@ void sandbox_init_main(struct sandbox *sb)
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
             sandbox_fail(sb, CELL_EXIT_SETUP, errno, "user namespace: become root in the cell");
     }
+    /* 1b. an OCI bundle's namespaces to join (network, ipc, uts) */
+    static const int join_types[3] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS};
+    for (int i = 0; i < 3; i++)
+        if (sb->join_fd[i] >= 0) {
+            if (setns(sb->join_fd[i], join_types[i]) < 0)
+                sandbox_fail(sb, CELL_EXIT_SETUP, errno, "join the namespace %s",
+                             i == 0   ? spec->ns.join_net
+                             : i == 1 ? spec->ns.join_ipc
+                                      : spec->ns.join_uts);
+            close(sb->join_fd[i]);
+            sb->join_fd[i] = -1;
+        }
     cell_log(CELL_LOG_DEBUG, "cell %s: init: setting up", spec->name);
     if (spec->oci.enabled) {
         /* 2-3 for an OCI bundle: cgroups first (the host's root goes with
@@ -421,11 +433,12 @@ void sandbox_init_main(struct sandbox *sb)
     }
     cell_log(CELL_LOG_DEBUG, "cell %s: init: filesystem ready", spec->name);
     /* 4. name and network */
-    if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+    if (!spec->ns.join_uts && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
         sandbox_fail(sb, CELL_EXIT_SETUP, errno, "set hostname %s", spec->hostname);
-    if (spec->oci.domainname && setdomainname(spec->oci.domainname, strlen(spec->oci.domainname)) < 0)
+    if (spec->oci.domainname && !spec->ns.join_uts &&
+        setdomainname(spec->oci.domainname, strlen(spec->oci.domainname)) < 0)
         sandbox_fail(sb, CELL_EXIT_SETUP, errno, "set domain name %s", spec->oci.domainname);
-    if (spec->net_mode == CELL_NET_NONE && loopback_up(&err) < 0)
+    if (spec->net_mode == CELL_NET_NONE && !spec->ns.join_net && loopback_up(&err) < 0)
         fail_with(sb, &err);
     int tty_slave = -1;
     if (sb->tty_sock >= 0 && tty_open_in_cell(sb->tty_sock, &tty_slave, &err) < 0)

@@ -24,6 +24,8 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -94,8 +96,13 @@ static int write_id_maps(const struct cell_instance *ps, struct cell_err *err)
 static int start_init(struct cell_instance *ps, struct cell_err *err)
 {
     const struct cell_spec *spec = ps->sb.spec;
-    uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
-    if (spec->net_mode == CELL_NET_NONE)
+    /* a namespace an OCI bundle joins is not made new: init joins it */
+    uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_PIDFD;
+    if (!spec->ns.join_ipc)
+        flags |= CLONE_NEWIPC;
+    if (!spec->ns.join_uts)
+        flags |= CLONE_NEWUTS;
+    if (spec->net_mode == CELL_NET_NONE && !spec->ns.join_net)
         flags |= CLONE_NEWNET;
     if (ps->sb.userns)
         flags |= CLONE_NEWUSER;
@@ -256,8 +263,12 @@ static void teardown(struct cell_instance *ps)
     tty_restore(&ps->tty);
     close_fd(&ps->go_write);
     close_fd(&ps->report_read);
+    for (int k = 0; k < 3; k++)
+        close_fd(&ps->sb.join_fd[k]);
     close_fd(&ps->sb.go_read);
     close_fd(&ps->sb.report_write);
+    for (int i = 0; i < 3; i++)
+        close_fd(&ps->sb.join_fd[i]);
     close_fd(&ps->sb.parent_pidfd);
     close_fd(&ps->timerfd);
     close_fd(&ps->pidfd);
@@ -268,10 +279,35 @@ static void teardown(struct cell_instance *ps)
 }
 
 /* Steps 1-2: everything that can fail before a process exists. */
+/* The namespaces an OCI bundle joins, opened here (where the paths are) and
+ * checked to be namespaces of the right kind. */
+static int open_joined_namespaces(struct cell_instance *ps, struct cell_err *err)
+{
+    const struct cell_spec *spec = ps->sb.spec;
+    const char *paths[3] = {spec->ns.join_net, spec->ns.join_ipc, spec->ns.join_uts};
+    static const int types[3] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS};
+    static const char *const names[3] = {"network", "ipc", "uts"};
+    for (int i = 0; i < 3; i++) {
+        if (paths[i] == NULL)
+            continue;
+        int fd = open(paths[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return cell_err_set(err, errno, "%s namespace %s", names[i], paths[i]);
+        ps->sb.join_fd[i] = fd;
+        int type = ioctl(fd, NS_GET_NSTYPE);
+        if (type < 0)
+            return cell_err_set(err, errno == ENOTTY ? 0 : errno, "%s namespace %s: not a namespace", names[i],
+                                paths[i]);
+        if (type != types[i])
+            return cell_err_set(err, 0, "%s namespace %s: a namespace of another kind", names[i], paths[i]);
+    }
+    return 0;
+}
+
 static int prepare(struct cell_instance *ps, struct cell_err *err)
 {
     const struct cell_spec *spec = ps->sb.spec;
-    if (rlimits_check(spec, err) < 0)
+    if (rlimits_check(spec, err) < 0 || open_joined_namespaces(ps, err) < 0)
         return -1;
     if (ps->sb.rootless && (spec->uid != 0 || spec->gid != 0))
         return cell_err_set(err, 0,
@@ -364,6 +400,7 @@ struct cell_instance *sandbox_instance_new(const struct cell_spec *spec, const s
                .notify_fd = -1,
                .held = {-1, -1},
                .init_exec_fd = -1,
+               .join_fd = {-1, -1, -1},
                .gate_fd = -1},
         .detached = opts && opts->detached,
         .keeper_fd = -1,

@@ -36,6 +36,8 @@ struct sandbox {
     int held[CELL_HELD_FDS];          /* detached: init keeps these at CELL_HELD_FD(i); or -1 */
     int init_exec_fd;                 /* cell-init, which init execs once the workload runs; or -1 */
     const struct cell_cgroup *cgroup; /* v1 leaves a root cell's init joins itself; or NULL */
+    int join_fd[3];                   /* OCI: namespaces init joins (net, ipc, uts), opened and
+                                       * checked by the parent; or -1 */
     int gate_fd;                      /* OCI create: an O_PATH fd of the exec FIFO init waits on
                                        * before it starts the workload (cell start opens it); or -1 */
 };
