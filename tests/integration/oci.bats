@@ -423,3 +423,16 @@ for n in c['linux']['namespaces']:
     expect_err "network namespace /proc/self/ns/ipc: a namespace of another kind"
     ip netns del "$ns"
 }
+
+@test "oci: a cgroup mount shows the container its own cgroup (cgroup namespace), read-only" {
+    config '["sh", "-c", "cat /sys/fs/cgroup/cgroup.procs > /shared/procs; (mkdir /sys/fs/cgroup/x) 2>/shared/mkdir; sleep 1000"]' \
+        'c["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "ro"]})'
+    oci create cg1 >/dev/null 2>&1
+    oci start cg1
+    wait_until 10 test -s "$BATS_TEST_TMPDIR/shared/mkdir"
+    # only the container's own processes (pids of its namespace), and no way to change it
+    [[ $(sort -n "$BATS_TEST_TMPDIR/shared/procs" | head -1) == 1 ]]
+    ! grep -qx "$$" "$BATS_TEST_TMPDIR/shared/procs"
+    grep -q "Read-only file system" "$BATS_TEST_TMPDIR/shared/mkdir"
+    oci delete --force cg1
+}

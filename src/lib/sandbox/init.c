@@ -416,6 +416,11 @@ void sandbox_init_main(struct sandbox *sb)
             if (sb->cgroup && cgroup_join_self(sb->cgroup, "", &err) < 0)
                 fail_with(sb, &err);
         }
+        /* in its cgroups now: a cgroup namespace rooted there, before a
+         * cgroup mount of config.json shows the hierarchy (step 5 below
+         * makes another, rooted at the same place) */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+            sandbox_fail(sb, CELL_EXIT_SETUP, errno, "create the cgroup namespace");
         if (mounts_setup_oci(spec, &err) < 0)
             fail_with(sb, &err);
     } else {

@@ -80,6 +80,8 @@ static const char *fstype(enum cell_mount_kind kind)
         return "mqueue";
     case CELL_MOUNT_TMPFS:
         return "tmpfs";
+    case CELL_MOUNT_CGROUP: /* the unified hierarchy, seen from the container's cgroup namespace */
+        return "cgroup2";
     default:
         return NULL;
     }
@@ -110,8 +112,6 @@ static int mount_one(int rootfd, const struct cell_mount *m, struct cell_err *er
 {
     struct stat st;
     bool file = m->kind == CELL_MOUNT_BIND && stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode);
-    if (m->kind == CELL_MOUNT_CGROUP) /* see config.json's warnings: not mounted yet */
-        return 0;
     cleanup_close int target = make_in_root(rootfd, m->destination, file, err);
     if (target < 0)
         return -1;
