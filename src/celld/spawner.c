@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 enum { FD_STDOUT, FD_STDERR, FD_LISTEN, FD_NOTIFY, FD_HELD0, FD_HELD1, FD_COUNT };
+_Static_assert(FD_COUNT <= SEND_FDS_MAX, "a start request sends at most SEND_FDS_MAX fds");
 
 #define SPAWN_MSG_MAX (512 * 1024)
 
@@ -61,19 +62,7 @@ static void send_json_with_fd(int sock, json_t *o, int fd)
     json_decref(o);
     if (text == NULL)
         return;
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } control;
-    struct iovec iov = {.iov_base = text, .iov_len = strlen(text)};
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-    (void)sendmsg(sock, &msg, MSG_NOSIGNAL);
+    (void)send_with_fds(sock, text, strlen(text), &fd, 1);
     free(text);
 }
 
@@ -254,28 +243,17 @@ int spawner_launch(struct cell *c, const struct cell_start_opts *opts, struct ce
         free(text);
         return 1;
     }
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(FD_COUNT * sizeof(int))];
-    } control;
-    struct iovec iov = {.iov_base = text, .iov_len = strlen(text)};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (nfds) {
-        msg.msg_control = control.buf;
-        msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
-        memcpy(CMSG_DATA(cm), fds, (size_t)nfds * sizeof(int));
-    }
-    ssize_t sent = sendmsg(spawner_fd, &msg, MSG_NOSIGNAL);
+    ssize_t sent = send_with_fds(spawner_fd, text, strlen(text), fds, (size_t)nfds);
     free(text);
     if (sent < 0) {
         spawner_lost(strerror(errno));
         return 1;
     }
     char answer[16384];
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
     struct iovec aiov = {.iov_base = answer, .iov_len = sizeof answer - 1};
     struct msghdr amsg = {
         .msg_iov = &aiov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = CMSG_SPACE(sizeof(int))};

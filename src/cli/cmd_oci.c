@@ -292,20 +292,7 @@ static int send_console(const char *path, int master, const struct cell_oci *oci
     cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
         return cell_err_set(err, errno, "console socket %s", path);
-    char name[] = "/dev/ptmx";
-    struct iovec iov = {.iov_base = name, .iov_len = sizeof name - 1};
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } control;
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &master, sizeof master);
-    if (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0)
+    if (send_with_fds(fd, "/dev/ptmx", 9, &master, 1) < 0)
         return cell_err_set(err, errno, "send the terminal to the console socket %s", path);
     return 0;
 }

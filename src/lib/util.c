@@ -1,12 +1,13 @@
-/* util.c - whole-file reads and writes, and mkdir -p, used across libcell. */
+/* util.c - whole-file reads and writes, mkdir -p, and sending fds over a
+ * socket, used across libcell (and by cell's and celld's own sources). */
 #include "util.h"
-
 #include "cell/cell.h"
 
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <string.h>
 
@@ -27,6 +28,31 @@ int make_dirs(const char *path, mode_t mode, struct cell_err *err)
         }
     }
     return 0;
+}
+
+ssize_t send_with_fds(int sock, const void *data, size_t len, const int *fds, size_t nfds)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(SEND_FDS_MAX * sizeof(int))];
+    } control;
+    struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (nfds > SEND_FDS_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (nfds) {
+        memset(&control, 0, sizeof control);
+        msg.msg_control = control.buf;
+        msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+        memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+    }
+    return sendmsg(sock, &msg, MSG_NOSIGNAL);
 }
 
 int write_all(int fd, const void *buf, size_t len)

@@ -42,6 +42,10 @@ int write_file_at(int dirfd, const char *path, const char *data, size_t len);
 ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t len);
 /* mkdir -p: every missing directory of `path`, with `mode`. */
 int make_dirs(const char *path, mode_t mode, struct cell_err *err);
+/* Send `len` bytes on Unix socket `sock` with `nfds` fds attached
+ * (SCM_RIGHTS; at most SEND_FDS_MAX), without SIGPIPE. sendmsg's result. */
+#define SEND_FDS_MAX 8
+ssize_t send_with_fds(int sock, const void *data, size_t len, const int *fds, size_t nfds);
 /* Write all bytes to an fd, retrying on EINTR/short writes. */
 int write_all(int fd, const void *buf, size_t len);
 /* close_range() (with `flags`) every fd above 2 except those in keep[]

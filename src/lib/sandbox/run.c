@@ -135,22 +135,7 @@ static int wait_for_exec(struct cell_instance *ps, int *code, struct cell_err *e
  * keep (see CELL_STATUS_HOLD_FD). */
 static int send_go(struct cell_instance *ps)
 {
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } control;
-    struct iovec iov = {.iov_base = "g", .iov_len = 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (ps->detached) {
-        msg.msg_control = control.buf;
-        msg.msg_controllen = sizeof control.buf;
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &ps->go_write, sizeof(int));
-    }
-    return sendmsg(ps->go_write, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
+    return send_with_fds(ps->go_write, "g", 1, &ps->go_write, ps->detached ? 1 : 0) == 1 ? 0 : -1;
 }
 
 static int arm_timeout(struct cell_instance *ps, unsigned seconds, struct cell_err *err)
