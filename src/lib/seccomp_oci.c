@@ -42,7 +42,7 @@
 
 struct ctx {
     struct cell_err *err;
-    seccomp_oci_warn_fn warn;
+    oci_warn_fn warn;
     void *warn_ctx;
 };
 
@@ -66,30 +66,10 @@ __attribute__((format(printf, 3, 4))) static int warn(struct ctx *c, const char 
     return c->warn(c->warn_ctx, path, what);
 }
 
-/* A member; NULL when absent or null. */
-static json_t *member(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    return json_is_null(v) ? NULL : v;
-}
-
+/* Unknown members are warnings (oci_json.c). */
 static int check_keys(struct ctx *c, json_t *obj, const char *path, const char *const *known)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        bool found = false;
-        for (const char *const *k = known; *k && !found; k++)
-            found = strcmp(*k, key) == 0;
-        if (!found && !json_is_null(v)) {
-            char p[PATH_BUF];
-            snprintf(p, sizeof p, "%s.%s", path, key);
-            if (warn(c, p, "unknown field (ignored)") < 0)
-                return -1;
-        }
-    }
-    return 0;
+    return oci_check_keys(obj, path, known, c->warn, c->warn_ctx);
 }
 
 /* An integer from 0 to 2^64-1 (an integral real too: jansson decodes one
@@ -215,18 +195,18 @@ static int parse_arg(struct ctx *c, json_t *v, const char *path, struct scmp_arg
     uint64_t index = 0, value = 0, two = 0;
     json_t *m;
     snprintf(p, sizeof p, "%s.index", path);
-    if ((m = member(v, "index")) == NULL)
+    if ((m = oci_member(v, "index")) == NULL)
         return fail(c, p, "required");
     if (as_u64(c, m, p, 5, &index) < 0)
         return -1;
     snprintf(p, sizeof p, "%s.value", path);
-    if ((m = member(v, "value")) && as_u64(c, m, p, UINT64_MAX, &value) < 0)
+    if ((m = oci_member(v, "value")) && as_u64(c, m, p, UINT64_MAX, &value) < 0)
         return -1;
     snprintf(p, sizeof p, "%s.valueTwo", path);
-    if ((m = member(v, "valueTwo")) && as_u64(c, m, p, UINT64_MAX, &two) < 0)
+    if ((m = oci_member(v, "valueTwo")) && as_u64(c, m, p, UINT64_MAX, &two) < 0)
         return -1;
     snprintf(p, sizeof p, "%s.op", path);
-    if ((m = member(v, "op")) == NULL)
+    if ((m = oci_member(v, "op")) == NULL)
         return fail(c, p, "required");
     const char *s = as_string(c, m, p);
     if (s == NULL)
@@ -250,13 +230,13 @@ static int parse_syscall(struct ctx *c, scmp_filter_ctx f, uint32_t def, json_t 
         return fail(c, path, "expected an object");
     if (check_keys(c, v, path, known) < 0)
         return -1;
-    json_t *names = member(v, "names"), *action = member(v, "action"), *args = member(v, "args");
+    json_t *names = oci_member(v, "names"), *action = oci_member(v, "action"), *args = oci_member(v, "args");
     uint32_t act = 0;
     snprintf(p, sizeof p, "%s.action", path);
     snprintf(p2, sizeof p2, "%s.errnoRet", path);
     if (action == NULL)
         return fail(c, p, "required");
-    if (parse_action(c, action, p, member(v, "errnoRet"), p2, &act) < 0)
+    if (parse_action(c, action, p, oci_member(v, "errnoRet"), p2, &act) < 0)
         return -1;
 
     struct scmp_arg_cmp cmp[6];
@@ -358,14 +338,14 @@ static int compile(struct ctx *c, json_t *v, scmp_filter_ctx *fp, struct cell_se
         return -1;
     json_t *m;
     const char *s;
-    if ((m = member(v, "listenerPath")) && !(json_is_string(m) && json_string_value(m)[0] == '\0'))
+    if ((m = oci_member(v, "listenerPath")) && !(json_is_string(m) && json_string_value(m)[0] == '\0'))
         return fail(c, BASE ".listenerPath", "a seccomp agent is not supported by cell (remove it)");
-    if ((m = member(v, "listenerMetadata")) && !(json_is_string(m) && json_string_value(m)[0] == '\0'))
+    if ((m = oci_member(v, "listenerMetadata")) && !(json_is_string(m) && json_string_value(m)[0] == '\0'))
         return fail(c, BASE ".listenerMetadata", "a seccomp agent is not supported by cell (remove it)");
     uint32_t def = 0;
-    if ((m = member(v, "defaultAction")) == NULL)
+    if ((m = oci_member(v, "defaultAction")) == NULL)
         return fail(c, BASE ".defaultAction", "required");
-    if (parse_action(c, m, BASE ".defaultAction", member(v, "defaultErrnoRet"), BASE ".defaultErrnoRet", &def) < 0)
+    if (parse_action(c, m, BASE ".defaultAction", oci_member(v, "defaultErrnoRet"), BASE ".defaultErrnoRet", &def) < 0)
         return -1;
     scmp_filter_ctx f = *fp = seccomp_init(def);
     if (f == NULL)
@@ -377,7 +357,7 @@ static int compile(struct ctx *c, json_t *v, scmp_filter_ctx *fp, struct cell_se
     size_t i;
     json_t *e;
     char p[PATH_BUF];
-    if ((m = member(v, "architectures"))) {
+    if ((m = oci_member(v, "architectures"))) {
         if (!json_is_array(m))
             return fail(c, BASE ".architectures", "expected an array");
         json_array_foreach(m, i, e)
@@ -391,7 +371,7 @@ static int compile(struct ctx *c, json_t *v, scmp_filter_ctx *fp, struct cell_se
                 return cell_err_set(c->err, -rc, "config.json: %s: refused by libseccomp", p);
         }
     }
-    if ((m = member(v, "flags"))) {
+    if ((m = oci_member(v, "flags"))) {
         if (!json_is_array(m))
             return fail(c, BASE ".flags", "expected an array");
         json_array_foreach(m, i, e)
@@ -410,7 +390,7 @@ static int compile(struct ctx *c, json_t *v, scmp_filter_ctx *fp, struct cell_se
                             s);
         }
     }
-    if ((m = member(v, "syscalls"))) {
+    if ((m = oci_member(v, "syscalls"))) {
         if (!json_is_array(m))
             return fail(c, BASE ".syscalls", "expected an array");
         json_array_foreach(m, i, e)
@@ -423,7 +403,7 @@ static int compile(struct ctx *c, json_t *v, scmp_filter_ctx *fp, struct cell_se
     return export(c, f, prog);
 }
 
-int seccomp_oci_compile(json_t *v, struct cell_seccomp_program **out, seccomp_oci_warn_fn warn_fn, void *warn_ctx,
+int seccomp_oci_compile(json_t *v, struct cell_seccomp_program **out, oci_warn_fn warn_fn, void *warn_ctx,
                         struct cell_err *err)
 {
     struct ctx c = {.err = err, .warn = warn_fn, .warn_ctx = warn_ctx};

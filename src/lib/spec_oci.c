@@ -58,6 +58,7 @@
  *                         linux.seccomp)
  *   solaris, windows, zos, freebsd: warning; vm: error */
 #include "cell/oci.h"
+#include "oci_json.h"
 #include "seccomp_oci.h"
 #include "util.h"
 
@@ -147,30 +148,16 @@ static const char *idx(char *buf, const char *parent, size_t i)
     return buf;
 }
 
-/* A member of an object; NULL when absent or null. */
-static json_t *member(json_t *obj, const char *key)
+/* warn() as an oci_warn_fn: for oci_check_keys and seccomp_oci_compile */
+static int warn_cb(void *ctx, const char *path, const char *what)
 {
-    json_t *v = json_object_get(obj, key);
-    return json_is_null(v) ? NULL : v;
+    return warn(ctx, path, "%s", what);
 }
 
-/* Warn about every member of `obj` not in `known` (NULL-terminated). */
+/* Unknown members are warnings (oci_json.c). */
 static int check_keys(struct oci_ctx *c, json_t *obj, const char *path, const char *const *known)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        bool found = false;
-        for (const char *const *k = known; *k && !found; k++)
-            found = strcmp(*k, key) == 0;
-        if (!found && !json_is_null(v)) {
-            char p[PATH_BUF];
-            if (warn(c, sub(p, path, key), "unknown field (ignored)") < 0)
-                return -1;
-        }
-    }
-    return 0;
+    return oci_check_keys(obj, path, known, warn_cb, c);
 }
 
 static int want_object(struct oci_ctx *c, json_t *v, const char *path)
@@ -362,7 +349,7 @@ static bool supported_version(const char *v)
 
 static int parse_version(struct oci_ctx *c, json_t *top)
 {
-    json_t *v = member(top, "ociVersion");
+    json_t *v = oci_member(top, "ociVersion");
     const char *s;
     if (v == NULL)
         return fail(c, 0, "ociVersion", "required (e.g. \"1.0.2\")");
@@ -378,12 +365,12 @@ static int parse_version(struct oci_ctx *c, json_t *top)
 static int parse_root(struct oci_ctx *c, json_t *top)
 {
     static const char *const known[] = {"path", "readonly", NULL};
-    json_t *root = member(top, "root"), *v;
+    json_t *root = oci_member(top, "root"), *v;
     if (root == NULL)
         return fail(c, 0, "root", "required (root.path names the rootfs directory)");
     if (want_object(c, root, "root") < 0 || check_keys(c, root, "root", known) < 0)
         return -1;
-    if ((v = member(root, "path")) == NULL)
+    if ((v = oci_member(root, "path")) == NULL)
         return fail(c, 0, "root.path", "required (the rootfs directory, e.g. \"rootfs\")");
     if (host_path(c, v, "root.path", &c->spec->rootfs) < 0)
         return -1;
@@ -392,7 +379,7 @@ static int parse_root(struct oci_ctx *c, json_t *top)
         return fail(c, errno, "root.path", "%s", c->spec->rootfs);
     if (!S_ISDIR(st.st_mode))
         return fail(c, 0, "root.path", "%s is not a directory", c->spec->rootfs);
-    if ((v = member(root, "readonly")) && as_bool(c, v, "root.readonly", &c->spec->oci.readonly_root) < 0)
+    if ((v = oci_member(root, "readonly")) && as_bool(c, v, "root.readonly", &c->spec->oci.readonly_root) < 0)
         return -1;
     return 0;
 }
@@ -435,7 +422,7 @@ static int parse_rlimits(struct oci_ctx *c, json_t *list)
         idx(p, "process.rlimits", i);
         if (want_object(c, e, p) < 0 || check_keys(c, e, p, known) < 0)
             return -1;
-        json_t *t = member(e, "type"), *soft = member(e, "soft"), *hard = member(e, "hard");
+        json_t *t = oci_member(e, "type"), *soft = oci_member(e, "soft"), *hard = oci_member(e, "hard");
         if (t == NULL)
             return fail(c, 0, sub(q, p, "type"), "required (e.g. \"RLIMIT_NOFILE\")");
         if (as_string(c, t, sub(q, p, "type"), &type) < 0)
@@ -511,7 +498,7 @@ static int parse_capabilities(struct oci_ctx *c, json_t *caps)
         return -1;
     for (int s = 0; s < CAPS_COUNT; s++) {
         char p[PATH_BUF], q[PATH_BUF];
-        json_t *list = member(caps, cap_sets[s]), *e;
+        json_t *list = oci_member(caps, cap_sets[s]), *e;
         size_t i;
         sub(p, "process.capabilities", cap_sets[s]);
         if (list == NULL)
@@ -562,7 +549,7 @@ static int parse_lsm(struct oci_ctx *c, json_t *process, const char *key, const 
 {
     char p[PATH_BUF];
     const char *s;
-    json_t *v = member(process, key);
+    json_t *v = oci_member(process, key);
     sub(p, "process", key);
     if (v == NULL)
         return 0;
@@ -583,23 +570,23 @@ static int parse_user(struct oci_ctx *c, json_t *user)
     uint64_t n;
     if (want_object(c, user, "process.user") < 0 || check_keys(c, user, "process.user", known) < 0)
         return -1;
-    if ((v = member(user, "uid"))) {
+    if ((v = oci_member(user, "uid"))) {
         if (as_u64(c, v, "process.user.uid", UINT32_MAX - 1, &n) < 0)
             return -1;
         c->spec->uid = (uid_t)n;
     }
-    if ((v = member(user, "gid"))) {
+    if ((v = oci_member(user, "gid"))) {
         if (as_u64(c, v, "process.user.gid", UINT32_MAX - 1, &n) < 0)
             return -1;
         c->spec->gid = (gid_t)n;
     }
-    if ((v = member(user, "umask"))) {
+    if ((v = oci_member(user, "umask"))) {
         if (as_u64(c, v, "process.user.umask", 0777, &n) < 0)
             return -1;
         c->spec->oci.umask = (mode_t)n;
         c->spec->oci.umask_set = true;
     }
-    if ((v = member(user, "additionalGids"))) {
+    if ((v = oci_member(user, "additionalGids"))) {
         size_t i;
         json_t *e;
         if (want_array(c, v, "process.user.additionalGids") < 0)
@@ -615,7 +602,7 @@ static int parse_user(struct oci_ctx *c, json_t *user)
             c->spec->groups[c->spec->ngroups++] = (gid_t)n;
         }
     }
-    if ((v = member(user, "username"))) {
+    if ((v = oci_member(user, "username"))) {
         const char *s;
         if (as_string(c, v, "process.user.username", &s) < 0)
             return -1;
@@ -646,14 +633,14 @@ static int parse_process(struct oci_ctx *c, json_t *top)
         "user",
         NULL,
     };
-    json_t *process = member(top, "process"), *v;
+    json_t *process = oci_member(top, "process"), *v;
     const char *s;
     if (process == NULL)
         return fail(c, 0, "process", "required (cell needs process.args, the command to run)");
     if (want_object(c, process, "process") < 0 || check_keys(c, process, "process", known) < 0)
         return -1;
 
-    v = member(process, "args");
+    v = oci_member(process, "args");
     if (v == NULL || !json_is_array(v) || json_array_size(v) == 0)
         return fail(c, 0, "process.args", "expected a non-empty array of strings");
     if (as_strv(c, v, "process.args", &c->spec->argv) < 0)
@@ -661,7 +648,7 @@ static int parse_process(struct oci_ctx *c, json_t *top)
     if (c->spec->argv[0][0] == '\0')
         return fail(c, 0, "process.args[0]", "the command is empty");
 
-    if ((v = member(process, "env"))) {
+    if ((v = oci_member(process, "env"))) {
         size_t i;
         json_t *e;
         if (!json_is_array(v))
@@ -680,23 +667,23 @@ static int parse_process(struct oci_ctx *c, json_t *top)
         }
     }
 
-    if ((v = member(process, "cwd")) == NULL)
+    if ((v = oci_member(process, "cwd")) == NULL)
         return fail(c, 0, "process.cwd", "required (an absolute path, e.g. \"/\")");
     if (container_path(c, v, "process.cwd", &c->spec->cwd) < 0)
         return -1;
 
     /* the user first: the capabilities depend on the uid */
-    if ((v = member(process, "user")) && parse_user(c, v) < 0)
+    if ((v = oci_member(process, "user")) && parse_user(c, v) < 0)
         return -1;
 
-    if ((v = member(process, "terminal"))) {
+    if ((v = oci_member(process, "terminal"))) {
         if (as_bool(c, v, "process.terminal", &c->oci->terminal) < 0)
             return -1;
         c->spec->tty = c->oci->terminal;
     }
-    if ((v = member(process, "consoleSize"))) {
+    if ((v = oci_member(process, "consoleSize"))) {
         static const char *const size_keys[] = {"height", "width", NULL};
-        json_t *h = member(v, "height"), *w = member(v, "width");
+        json_t *h = oci_member(v, "height"), *w = oci_member(v, "width");
         uint64_t n;
         if (want_object(c, v, "process.consoleSize") < 0 || check_keys(c, v, "process.consoleSize", size_keys) < 0)
             return -1;
@@ -711,13 +698,13 @@ static int parse_process(struct oci_ctx *c, json_t *top)
             return -1;
         c->oci->console_width = (unsigned)n;
     }
-    if ((v = member(process, "rlimits")) && parse_rlimits(c, v) < 0)
+    if ((v = oci_member(process, "rlimits")) && parse_rlimits(c, v) < 0)
         return -1;
-    if ((v = member(process, "capabilities")) && parse_capabilities(c, v) < 0)
+    if ((v = oci_member(process, "capabilities")) && parse_capabilities(c, v) < 0)
         return -1;
 
     bool nnp = false;
-    if ((v = member(process, "noNewPrivileges")) && as_bool(c, v, "process.noNewPrivileges", &nnp) < 0)
+    if ((v = oci_member(process, "noNewPrivileges")) && as_bool(c, v, "process.noNewPrivileges", &nnp) < 0)
         return -1;
     if (!nnp && warn(c, "process.noNewPrivileges",
                      "false or absent; cell sets no_new_privs anyway (setuid programs and file capabilities "
@@ -728,7 +715,7 @@ static int parse_process(struct oci_ctx *c, json_t *top)
         parse_lsm(c, process, "selinuxLabel", "SELinux", "/sys/fs/selinux", NULL) < 0)
         return -1;
 
-    if ((v = member(process, "oomScoreAdj"))) {
+    if ((v = oci_member(process, "oomScoreAdj"))) {
         int64_t n;
         if (as_i64(c, v, "process.oomScoreAdj", &n) < 0)
             return -1;
@@ -742,10 +729,10 @@ static int parse_process(struct oci_ctx *c, json_t *top)
     static const char *const refused[] = {"ioPriority", "scheduler", "execCPUAffinity"};
     for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
         char p[PATH_BUF];
-        if (member(process, refused[i]))
+        if (oci_member(process, refused[i]))
             return fail(c, 0, sub(p, "process", refused[i]), "not supported by cell (remove it)");
     }
-    if ((v = member(process, "commandLine")) &&
+    if ((v = oci_member(process, "commandLine")) &&
         warn(c, "process.commandLine", "a Windows field (ignored); process.args is used") < 0)
         return -1;
     return 0;
@@ -757,13 +744,13 @@ static int parse_names(struct oci_ctx *c, json_t *top)
 {
     json_t *v;
     const char *s;
-    if ((v = member(top, "hostname"))) {
+    if ((v = oci_member(top, "hostname"))) {
         if (as_string(c, v, "hostname", &s) < 0)
             return -1;
         if (s[0] && (c->spec->hostname = strdup(s)) == NULL)
             return cell_err_set(c->err, ENOMEM, CONFIG ": hostname");
     }
-    if ((v = member(top, "domainname"))) {
+    if ((v = oci_member(top, "domainname"))) {
         if (as_string(c, v, "domainname", &s) < 0)
             return -1;
         if (s[0] && (c->spec->oci.domainname = strdup(s)) == NULL)
@@ -925,16 +912,16 @@ static int parse_mount(struct oci_ctx *c, json_t *e, const char *path)
     json_t *v, *opts;
     if (want_object(c, e, path) < 0 || check_keys(c, e, path, known) < 0)
         return -1;
-    if ((v = member(e, "destination")) == NULL)
+    if ((v = oci_member(e, "destination")) == NULL)
         return fail(c, 0, sub(p, path, "destination"), "required (an absolute path in the container)");
     if (container_path(c, v, sub(p, path, "destination"), &destination) < 0)
         return -1;
-    if ((v = member(e, "type")) && as_string(c, v, sub(p, path, "type"), &type) < 0)
+    if ((v = oci_member(e, "type")) && as_string(c, v, sub(p, path, "type"), &type) < 0)
         return -1;
-    if (member(e, "uidMappings") || member(e, "gidMappings"))
-        return fail(c, 0, sub(p, path, member(e, "uidMappings") ? "uidMappings" : "gidMappings"),
+    if (oci_member(e, "uidMappings") || oci_member(e, "gidMappings"))
+        return fail(c, 0, sub(p, path, oci_member(e, "uidMappings") ? "uidMappings" : "gidMappings"),
                     "id-mapped mounts are not supported by cell yet");
-    opts = member(e, "options");
+    opts = oci_member(e, "options");
     bool bind = type && strcmp(type, "bind") == 0;
     for (size_t i = 0; json_is_array(opts) && i < json_array_size(opts); i++) {
         const char *o = json_string_value(json_array_get(opts, i));
@@ -944,7 +931,7 @@ static int parse_mount(struct oci_ctx *c, json_t *e, const char *path)
     if (bind) {
         m.kind = CELL_MOUNT_BIND;
         sub(p, path, "source");
-        if ((v = member(e, "source")) == NULL)
+        if ((v = oci_member(e, "source")) == NULL)
             return fail(c, 0, p, "required for a bind mount (a path on the host)");
         if (host_path(c, v, p, &source) < 0)
             return -1;
@@ -964,7 +951,7 @@ static int parse_mount(struct oci_ctx *c, json_t *e, const char *path)
             return fail(c, 0, sub(p, path, "type"),
                         "\"%s\" is not supported by cell (bind, proc, sysfs, tmpfs, devpts, mqueue, cgroup, cgroup2)",
                         type);
-        if ((v = member(e, "source")) && !json_is_string(v))
+        if ((v = oci_member(e, "source")) && !json_is_string(v))
             return fail(c, 0, sub(p, path, "source"), "expected a string");
     }
     if (opts && parse_mount_options(c, opts, sub(p, path, "options"), bind, &m) < 0) {
@@ -980,7 +967,7 @@ static int parse_mount(struct oci_ctx *c, json_t *e, const char *path)
 
 static int parse_mounts(struct oci_ctx *c, json_t *top)
 {
-    json_t *list = member(top, "mounts"), *e;
+    json_t *list = oci_member(top, "mounts"), *e;
     size_t i;
     if (list == NULL)
         return 0;
@@ -1011,7 +998,7 @@ static int parse_namespaces(struct oci_ctx *c, json_t *linux_)
 {
     static const char *const known[] = {"type", "path", NULL};
     bool asked[NS_COUNT] = {false};
-    json_t *list = member(linux_, "namespaces"), *e;
+    json_t *list = oci_member(linux_, "namespaces"), *e;
     size_t i;
     if (list && want_array(c, list, "linux.namespaces") < 0)
         return -1;
@@ -1023,7 +1010,7 @@ static int parse_namespaces(struct oci_ctx *c, json_t *linux_)
         idx(p, "linux.namespaces", i);
         if (want_object(c, e, p) < 0 || check_keys(c, e, p, known) < 0)
             return -1;
-        if ((t = member(e, "type")) == NULL)
+        if ((t = oci_member(e, "type")) == NULL)
             return fail(c, 0, sub(q, p, "type"), "required (pid, network, mount, ipc, uts, user, cgroup, time)");
         if (as_string(c, t, sub(q, p, "type"), &type) < 0)
             return -1;
@@ -1037,7 +1024,7 @@ static int parse_namespaces(struct oci_ctx *c, json_t *linux_)
         if (asked[ns])
             return fail(c, 0, q, "the %s namespace is given twice", type);
         asked[ns] = true;
-        json_t *path = member(e, "path");
+        json_t *path = oci_member(e, "path");
         if (path && !empty_value(path)) {
             const char *s;
             char **join = ns == NS_NETWORK ? &c->spec->ns.join_net
@@ -1073,7 +1060,7 @@ static int parse_mapping(struct oci_ctx *c, json_t *linux_, const char *key, uns
 {
     static const char *const known[] = {"containerID", "hostID", "size", NULL};
     char p[PATH_BUF], q[PATH_BUF];
-    json_t *list = member(linux_, key), *e;
+    json_t *list = oci_member(linux_, key), *e;
     bool rootless = geteuid() != 0;
     unsigned host = rootless ? own_id : USERNS_HOST_ID, size = rootless ? 1 : USERNS_SIZE;
     size_t i;
@@ -1096,7 +1083,7 @@ static int parse_mapping(struct oci_ctx *c, json_t *linux_, const char *key, uns
             return -1;
         for (int k = 0; k < 3; k++) {
             char r[PATH_BUF];
-            json_t *v = member(e, fields[k]);
+            json_t *v = oci_member(e, fields[k]);
             if (v == NULL)
                 return fail(c, 0, sub(r, q, fields[k]), "required");
             if (as_u64(c, v, sub(r, q, fields[k]), UINT32_MAX, &f[k]) < 0)
@@ -1131,24 +1118,24 @@ static int parse_device_cgroup(struct oci_ctx *c, json_t *list)
         idx(p, path, i);
         if (want_object(c, e, p) < 0 || check_keys(c, e, p, known) < 0)
             return -1;
-        if ((v = member(e, "allow")) == NULL)
+        if ((v = oci_member(e, "allow")) == NULL)
             return fail(c, 0, sub(q, p, "allow"), "required");
         if (as_bool(c, v, sub(q, p, "allow"), &allow) < 0)
             return -1;
-        if ((v = member(e, "type")) && as_string(c, v, sub(q, p, "type"), &type) < 0)
+        if ((v = oci_member(e, "type")) && as_string(c, v, sub(q, p, "type"), &type) < 0)
             return -1;
         if (strcmp(type, "a") != 0 && strcmp(type, "c") != 0 && strcmp(type, "b") != 0)
             return fail(c, 0, q, "\"%s\" is not a device type (a, c or b)", type);
         for (int k = 0; k < 2; k++) {
             int64_t n;
             const char *key = k ? "minor" : "major";
-            if ((v = member(e, key)) == NULL)
+            if ((v = oci_member(e, key)) == NULL)
                 continue;
             if (as_i64(c, v, sub(q, p, key), &n) < 0)
                 return -1;
             deny_all_only = deny_all_only && n < 0; /* -1: all */
         }
-        if ((v = member(e, "access")) && as_string(c, v, sub(q, p, "access"), &access) < 0)
+        if ((v = oci_member(e, "access")) && as_string(c, v, sub(q, p, "access"), &access) < 0)
             return -1;
         if (access[strspn(access, "rwm")] != '\0')
             return fail(c, 0, q, "\"%s\" is not an access (letters r, w and m)", access);
@@ -1188,13 +1175,13 @@ static bool device_allowed(json_t *rules, char type, unsigned major, unsigned mi
     json_t *e;
     json_array_foreach(rules, i, e)
     {
-        json_t *t = member(e, "type"), *access = member(e, "access");
+        json_t *t = oci_member(e, "type"), *access = oci_member(e, "access");
         const char *ts = t ? json_string_value(t) : "a";
-        int64_t ma = rule_number(member(e, "major")), mi = rule_number(member(e, "minor"));
+        int64_t ma = rule_number(oci_member(e, "major")), mi = rule_number(oci_member(e, "minor"));
         if ((ts[0] != 'a' && ts[0] != type) || (access && !strpbrk(json_string_value(access), "rw")) ||
             (ma >= 0 && (uint64_t)ma != major) || (mi >= 0 && (uint64_t)mi != minor))
             continue;
-        allowed = json_is_true(member(e, "allow"));
+        allowed = json_is_true(oci_member(e, "allow"));
     }
     return allowed;
 }
@@ -1226,15 +1213,15 @@ static int parse_resources(struct oci_ctx *c, json_t *res)
     json_t *v, *w;
     if (want_object(c, res, path) < 0 || check_keys(c, res, path, known) < 0)
         return -1;
-    if ((v = member(res, "devices")) && parse_device_cgroup(c, v) < 0)
+    if ((v = oci_member(res, "devices")) && parse_device_cgroup(c, v) < 0)
         return -1;
-    if ((v = member(res, "memory"))) {
+    if ((v = oci_member(res, "memory"))) {
         static const char *const mem_keys[] = {
             "limit",        "reservation",       "swap", "kernel", "kernelTCP", "swappiness", "disableOOMKiller",
             "useHierarchy", "checkBeforeUpdate", NULL};
         if (want_object(c, v, "linux.resources.memory") < 0 || check_keys(c, v, "linux.resources.memory", mem_keys) < 0)
             return -1;
-        if ((w = member(v, "limit"))) {
+        if ((w = oci_member(v, "limit"))) {
             int64_t n;
             if (as_i64(c, w, "linux.resources.memory.limit", &n) < 0)
                 return -1;
@@ -1245,20 +1232,20 @@ static int parse_resources(struct oci_ctx *c, json_t *res)
         }
         for (const char *const *k = mem_keys + 1; *k; k++) {
             char p[PATH_BUF];
-            if (member(v, *k) && warn(c, sub(p, "linux.resources.memory", *k), "not applied") < 0)
+            if (oci_member(v, *k) && warn(c, sub(p, "linux.resources.memory", *k), "not applied") < 0)
                 return -1;
         }
     }
-    if ((v = member(res, "cpu"))) {
+    if ((v = oci_member(res, "cpu"))) {
         static const char *const cpu_keys[] = {"quota",          "period", "shares", "burst", "realtimeRuntime",
                                                "realtimePeriod", "cpus",   "mems",   "idle",  NULL};
         int64_t quota = 0;
         uint64_t period = 100000;
         if (want_object(c, v, "linux.resources.cpu") < 0 || check_keys(c, v, "linux.resources.cpu", cpu_keys) < 0)
             return -1;
-        if ((w = member(v, "quota")) && as_i64(c, w, "linux.resources.cpu.quota", &quota) < 0)
+        if ((w = oci_member(v, "quota")) && as_i64(c, w, "linux.resources.cpu.quota", &quota) < 0)
             return -1;
-        if ((w = member(v, "period"))) {
+        if ((w = oci_member(v, "period"))) {
             if (as_u64(c, w, "linux.resources.cpu.period", 1000000, &period) < 0)
                 return -1;
             if (period == 0)
@@ -1281,16 +1268,16 @@ static int parse_resources(struct oci_ctx *c, json_t *res)
         }
         for (const char *const *k = cpu_keys + 2; *k; k++) {
             char p[PATH_BUF];
-            if (member(v, *k) && warn(c, sub(p, "linux.resources.cpu", *k), "not applied") < 0)
+            if (oci_member(v, *k) && warn(c, sub(p, "linux.resources.cpu", *k), "not applied") < 0)
                 return -1;
         }
     }
-    if ((v = member(res, "pids"))) {
+    if ((v = oci_member(res, "pids"))) {
         static const char *const pids_keys[] = {"limit", NULL};
         int64_t n = 0;
         if (want_object(c, v, "linux.resources.pids") < 0 || check_keys(c, v, "linux.resources.pids", pids_keys) < 0)
             return -1;
-        if ((w = member(v, "limit")) == NULL)
+        if ((w = oci_member(v, "limit")) == NULL)
             return fail(c, 0, "linux.resources.pids.limit", "required");
         if (as_i64(c, w, "linux.resources.pids.limit", &n) < 0)
             return -1;
@@ -1300,7 +1287,7 @@ static int parse_resources(struct oci_ctx *c, json_t *res)
                                             "unified", "oomScoreAdj",    "disableOOMKiller"};
     for (size_t k = 0; k < ARRAY_SIZE(unapplied); k++) {
         char p[PATH_BUF];
-        if (member(res, unapplied[k]) && warn(c, sub(p, path, unapplied[k]), "not applied") < 0)
+        if (oci_member(res, unapplied[k]) && warn(c, sub(p, path, unapplied[k]), "not applied") < 0)
             return -1;
     }
     return 0;
@@ -1310,7 +1297,7 @@ static int parse_resources(struct oci_ctx *c, json_t *res)
 static int parse_paths(struct oci_ctx *c, json_t *linux_, const char *key, char ***out)
 {
     char p[PATH_BUF], q[PATH_BUF];
-    json_t *list = member(linux_, key), *e;
+    json_t *list = oci_member(linux_, key), *e;
     size_t i;
     sub(p, "linux", key);
     if (list == NULL)
@@ -1385,12 +1372,6 @@ static int parse_sysctls(struct oci_ctx *c, json_t *v)
     return 0;
 }
 
-/* seccomp_oci_compile's warnings, as the others */
-static int seccomp_warn(void *ctx, const char *path, const char *what)
-{
-    return warn(ctx, path, "%s", what);
-}
-
 static int parse_linux(struct oci_ctx *c, json_t *top, json_t *annotations)
 {
     static const char *const known[] = {
@@ -1398,7 +1379,7 @@ static int parse_linux(struct oci_ctx *c, json_t *top, json_t *annotations)
         "cgroupsPath", "resources",     "intelRdt",    "sysctl",      "seccomp", "rootfsPropagation",
         "maskedPaths", "readonlyPaths", "mountLabel",  "personality", NULL,
     };
-    json_t *linux_ = member(top, "linux"), *v;
+    json_t *linux_ = oci_member(top, "linux"), *v;
     const char *s;
     if (linux_ == NULL) {
         /* no namespaces at all: the host's, by the spec; cell's own anyway */
@@ -1426,28 +1407,28 @@ static int parse_linux(struct oci_ctx *c, json_t *top, json_t *annotations)
     };
     for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
         char p[PATH_BUF];
-        if (!empty_value(member(linux_, refused[i].key)))
+        if (!empty_value(oci_member(linux_, refused[i].key)))
             return fail(c, 0, sub(p, "linux", refused[i].key), "%s (remove it)", refused[i].why);
     }
-    if ((v = member(linux_, "sysctl")) && parse_sysctls(c, v) < 0)
+    if ((v = oci_member(linux_, "sysctl")) && parse_sysctls(c, v) < 0)
         return -1;
-    if ((v = member(linux_, "personality")) && !empty_value(v)) {
+    if ((v = oci_member(linux_, "personality")) && !empty_value(v)) {
         /* the default personality is a no-op; anything else is not done */
-        json_t *domain = json_is_object(v) ? member(v, "domain") : NULL;
+        json_t *domain = json_is_object(v) ? oci_member(v, "domain") : NULL;
         if (!json_is_object(v) || json_object_size(v) != 1 || !json_is_string(domain) ||
             strcmp(json_string_value(domain), "LINUX") != 0)
             return fail(c, 0, "linux.personality", "not supported by cell (only {\"domain\": \"LINUX\"})");
     }
 
-    if ((v = member(linux_, "resources")) && parse_resources(c, v) < 0)
+    if ((v = oci_member(linux_, "resources")) && parse_resources(c, v) < 0)
         return -1;
-    if ((v = member(linux_, "cgroupsPath"))) {
+    if ((v = oci_member(linux_, "cgroupsPath"))) {
         if (as_string(c, v, "linux.cgroupsPath", &s) < 0)
             return -1;
         if (s[0] && (c->oci->cgroups_path = strdup(s)) == NULL)
             return cell_err_set(c->err, ENOMEM, CONFIG ": linux.cgroupsPath");
     }
-    if ((v = member(linux_, "rootfsPropagation"))) {
+    if ((v = oci_member(linux_, "rootfsPropagation"))) {
         if (as_string(c, v, "linux.rootfsPropagation", &s) < 0)
             return -1;
         if (strcmp(s, "shared") == 0 || strcmp(s, "rshared") == 0)
@@ -1466,15 +1447,15 @@ static int parse_linux(struct oci_ctx *c, json_t *top, json_t *annotations)
         parse_paths(c, linux_, "readonlyPaths", &c->spec->oci.readonly_paths) < 0)
         return -1;
 
-    if ((v = member(linux_, "seccomp"))) {
+    if ((v = oci_member(linux_, "seccomp"))) {
         if (want_object(c, v, "linux.seccomp") < 0)
             return -1;
-        if (member(annotations, CELL_OCI_PROFILE_ANNOTATION) != NULL) {
+        if (oci_member(annotations, CELL_OCI_PROFILE_ANNOTATION) != NULL) {
             if (warn(c, "linux.seccomp",
                      "not applied; cell applies its own profile \"%s\" (annotation " CELL_OCI_PROFILE_ANNOTATION ")",
                      cell_profile_label(c->spec->profile)) < 0)
                 return -1;
-        } else if (seccomp_oci_compile(v, &c->spec->custom_seccomp, seccomp_warn, c, c->err) < 0) {
+        } else if (seccomp_oci_compile(v, &c->spec->custom_seccomp, warn_cb, c, c->err) < 0) {
             return -1;
         }
     }
@@ -1493,14 +1474,14 @@ static void free_hook(struct cell_oci_hook *h)
 static int parse_hooks(struct oci_ctx *c, json_t *top)
 {
     static const char *const known[] = {"path", "args", "env", "timeout", NULL};
-    json_t *hooks = member(top, "hooks");
+    json_t *hooks = oci_member(top, "hooks");
     if (hooks == NULL)
         return 0;
     if (want_object(c, hooks, "hooks") < 0 || check_keys(c, hooks, "hooks", hook_labels) < 0)
         return -1;
     for (int k = 0; k < CELL_OCI_HOOK_COUNT; k++) {
         char p[PATH_BUF];
-        json_t *list = member(hooks, hook_labels[k]), *e;
+        json_t *list = oci_member(hooks, hook_labels[k]), *e;
         size_t i;
         sub(p, "hooks", hook_labels[k]);
         if (list == NULL)
@@ -1521,7 +1502,7 @@ static int parse_hooks(struct oci_ctx *c, json_t *top)
             idx(q, p, i);
             if (want_object(c, e, q) < 0 || check_keys(c, e, q, known) < 0)
                 return -1;
-            if ((v = member(e, "path")) == NULL)
+            if ((v = oci_member(e, "path")) == NULL)
                 return fail(c, 0, sub(r, q, "path"), "required (an absolute path on the host)");
             if (as_string(c, v, sub(r, q, "path"), &s) < 0)
                 return -1;
@@ -1529,11 +1510,11 @@ static int parse_hooks(struct oci_ctx *c, json_t *top)
                 return fail(c, 0, r, "\"%s\" is not an absolute path", s);
             if ((h->path = strdup(s)) == NULL)
                 return cell_err_set(c->err, ENOMEM, CONFIG ": %s", r);
-            if ((v = member(e, "args")) && as_strv(c, v, sub(r, q, "args"), &h->args) < 0)
+            if ((v = oci_member(e, "args")) && as_strv(c, v, sub(r, q, "args"), &h->args) < 0)
                 return -1;
-            if ((v = member(e, "env")) && as_strv(c, v, sub(r, q, "env"), &h->env) < 0)
+            if ((v = oci_member(e, "env")) && as_strv(c, v, sub(r, q, "env"), &h->env) < 0)
                 return -1;
-            if ((v = member(e, "timeout"))) {
+            if ((v = oci_member(e, "timeout"))) {
                 uint64_t n;
                 if (as_u64(c, v, sub(r, q, "timeout"), INT_MAX, &n) < 0)
                     return -1;
@@ -1549,7 +1530,7 @@ static int parse_hooks(struct oci_ctx *c, json_t *top)
 /* The annotations (kept), and cell's profile from them. */
 static int parse_annotations(struct oci_ctx *c, json_t *top, json_t **out)
 {
-    json_t *a = member(top, "annotations"), *v;
+    json_t *a = oci_member(top, "annotations"), *v;
     const char *key;
     *out = NULL;
     if (a == NULL)
@@ -1561,7 +1542,7 @@ static int parse_annotations(struct oci_ctx *c, json_t *top, json_t **out)
         if (!json_is_string(v))
             return cell_err_set(c->err, 0, CONFIG ": annotations.%s: expected a string", key);
     }
-    if ((v = member(a, CELL_OCI_PROFILE_ANNOTATION))) {
+    if ((v = oci_member(a, CELL_OCI_PROFILE_ANNOTATION))) {
         struct cell_err perr;
         if (cell_parse_profile(json_string_value(v), &c->spec->profile, &perr) < 0)
             return fail(c, 0, "annotations." CELL_OCI_PROFILE_ANNOTATION,
@@ -1576,9 +1557,9 @@ static int parse_platforms(struct oci_ctx *c, json_t *top)
 {
     static const char *const other_os[] = {"solaris", "windows", "zos", "freebsd"};
     for (size_t i = 0; i < ARRAY_SIZE(other_os); i++)
-        if (member(top, other_os[i]) && warn(c, other_os[i], "not for Linux (ignored)") < 0)
+        if (oci_member(top, other_os[i]) && warn(c, other_os[i], "not for Linux (ignored)") < 0)
             return -1;
-    if (member(top, "vm"))
+    if (oci_member(top, "vm"))
         return fail(c, 0, "vm", "cell runs containers, not virtual machines (remove it, or use a VM runtime)");
     return 0;
 }
