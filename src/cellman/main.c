@@ -3,6 +3,7 @@
  * execs `cellman [--root DIR] [--debug] COMMAND ...` for these, so the
  * global options and the errors are the same as cell's. */
 #include "cellman.h"
+#include "celld_client.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -54,14 +55,8 @@ static int setup_paths(struct cm *cm, const char *config, struct cell_err *err)
 {
     if (cell_paths_init(cm->root, &cm->paths, err) < 0)
         return -1;
-    int n;
-    if (config)
-        n = snprintf(cm->config, sizeof cm->config, "%s", config);
-    else if (cm->root)
-        n = snprintf(cm->config, sizeof cm->config, "%s/etc", cm->root);
-    else
-        n = snprintf(cm->config, sizeof cm->config, "/etc/cell");
-    if (n >= (int)sizeof cm->config || snprintf(cm->cells, sizeof cm->cells, "%s/cells", cm->paths.data) >= PATH_MAX ||
+    if (desired_state_dir(cm->root, config, cm->config, sizeof cm->config) < 0 ||
+        snprintf(cm->cells, sizeof cm->cells, "%s/cells", cm->paths.data) >= PATH_MAX ||
         snprintf(cm->volumes, sizeof cm->volumes, "%s/volumes", cm->paths.data) >= PATH_MAX ||
         snprintf(cm->backups, sizeof cm->backups, "%s/backups", cm->paths.data) >= PATH_MAX)
         return cell_err_set(err, ENAMETOOLONG, "paths under %s", cm->paths.data);
@@ -82,14 +77,9 @@ int main(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--debug") == 0) {
             cm.debug = true;
-        } else if (strcmp(a, "--root") == 0 && i + 1 < argc) {
-            cm.root = argv[++i];
-        } else if (strncmp(a, "--root=", 7) == 0) {
-            cm.root = a + 7;
-        } else if (strcmp(a, "--config") == 0 && i + 1 < argc) {
-            config = argv[++i];
-        } else if (strncmp(a, "--config=", 9) == 0) {
-            config = a + 9;
+        } else if (option_value("--root", argc, argv, &i, &cm.root) ||
+                   option_value("--config", argc, argv, &i, &config)) {
+            continue;
         } else {
             cm_error("unknown option \"%s\" (see cell --help)", a);
             return CM_USAGE;

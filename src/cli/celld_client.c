@@ -1,6 +1,7 @@
 /* celld_client.c - what the commands that talk to celld share (cmd_cells.c,
- * cmd_top.c): finding or starting celld for a root, connecting to it, building
- * a request, and reading the last lines of a cell's log file. */
+ * cmd_top.c, and cellman): finding or starting celld for a root, connecting
+ * to it, building a request, reading the last lines of a cell's log file,
+ * and the global options both cell and cellman read. */
 #include "celld_client.h"
 
 #include <dirent.h>
@@ -224,4 +225,27 @@ int log_tail_read(const struct cli_globals *g, const char *name, size_t max, str
         return cell_err_set(err, ENOMEM, "cell %s: read %s", name, path);
     }
     return 0;
+}
+
+int desired_state_dir(const char *root, const char *config, char *out, size_t len)
+{
+    int n = config ? snprintf(out, len, "%s", config)
+            : root ? snprintf(out, len, "%s/etc", root)
+                   : snprintf(out, len, "/etc/cell");
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+bool option_value(const char *name, int argc, char **argv, int *i, const char **value)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strcmp(a, name) == 0 && *i + 1 < argc) {
+        *value = argv[++*i];
+        return true;
+    }
+    if (strncmp(a, name, n) == 0 && a[n] == '=') {
+        *value = a + n + 1;
+        return true;
+    }
+    return false;
 }

@@ -29,4 +29,11 @@ struct log_tail {
 int log_tail_read(const struct cli_globals *g, const char *name, size_t max, struct log_tail *t, struct cell_err *err);
 void log_tail_free(struct log_tail *t);
 
+/* Where the desired state (*.lua) is: `config` (--config, CELL_CONFIG),
+ * else ROOT/etc with --root, else /etc/cell. 0, or -1 when it does not fit. */
+int desired_state_dir(const char *root, const char *config, char *out, size_t len);
+/* A global option with a value, "--NAME VALUE" or "--NAME=VALUE", at
+ * argv[*i]: true with *value set (and *i past it), false when it is not one. */
+bool option_value(const char *name, int argc, char **argv, int *i, const char **value);
+
 #endif

@@ -131,13 +131,7 @@ static bool wants_cellman(int argc, char **argv, const struct cli_globals *g)
     if (strcmp(argv[0], "up") != 0 || (argc > 1 && argv[1][0] == '-'))
         return false;
     char dir[PATH_MAX];
-    if (g->config)
-        snprintf(dir, sizeof dir, "%s", g->config);
-    else if (g->root)
-        snprintf(dir, sizeof dir, "%s/etc", g->root);
-    else
-        snprintf(dir, sizeof dir, "/etc/cell");
-    DIR *d = opendir(dir);
+    DIR *d = desired_state_dir(g->root, g->config, dir, sizeof dir) == 0 ? opendir(dir) : NULL;
     bool found = false;
     for (struct dirent *e; d && !found && (e = readdir(d));) {
         size_t n = strlen(e->d_name);
@@ -245,6 +239,7 @@ static int cmd_help(int argc, char **argv, const struct cli_globals *g)
 int main(int argc, char **argv)
 {
     struct cli_globals g = {.root = getenv("CELL_ROOT"), .config = getenv("CELL_CONFIG")};
+    const char *f;
     if (g.config && *g.config == '\0')
         g.config = NULL;
     int i = 1;
@@ -258,16 +253,11 @@ int main(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--debug") == 0) {
             g.debug = true;
-        } else if (strcmp(a, "--root") == 0 && i + 1 < argc) {
-            g.root = argv[++i];
-        } else if (strncmp(a, "--root=", 7) == 0) {
-            g.root = a + 7;
-        } else if (strcmp(a, "--log") == 0 && i + 1 < argc) {
-            log_file = argv[++i];
-        } else if (strncmp(a, "--log=", 6) == 0) {
-            log_file = a + 6;
-        } else if ((strcmp(a, "--log-format") == 0 && i + 1 < argc) || strncmp(a, "--log-format=", 13) == 0) {
-            const char *f = a[12] == '=' ? a + 13 : argv[++i];
+        } else if (option_value("--root", argc, argv, &i, &g.root) ||
+                   option_value("--log", argc, argv, &i, &log_file) ||
+                   option_value("--config", argc, argv, &i, &g.config)) {
+            continue;
+        } else if (option_value("--log-format", argc, argv, &i, &f)) {
             if (strcmp(f, "json") != 0 && strcmp(f, "text") != 0) {
                 cli_error("--log-format \"%s\": text or json", f);
                 return 2;
@@ -277,10 +267,6 @@ int main(int argc, char **argv)
             /* runc's: cgroups through systemd. cell makes its own (cgroupfs) */
             cell_log(CELL_LOG_WARN, "cell: warning: --systemd-cgroup: cell manages its cgroups itself "
                                     "(cgroupfs); systemd is not asked");
-        } else if (strcmp(a, "--config") == 0 && i + 1 < argc) {
-            g.config = argv[++i];
-        } else if (strncmp(a, "--config=", 9) == 0) {
-            g.config = a + 9;
         } else {
             cli_error("unknown option \"%s\" (see cell --help)", a);
             return 2;
