@@ -409,6 +409,15 @@ int cell_instance_adopt_handed(const struct cell_spec *spec, struct json_t *save
 /* Change the limits of the running cell described by `saved`: each
  * non-zero one of `limits` is written into its cgroups (OCI update). */
 int cell_instance_saved_update(struct json_t *saved, const struct cell_limits *limits, struct cell_err *err);
+/* The running cell described by `saved`, through its cgroups (OCI kill
+ * --all, ps, pause, resume): `sig` to every process; their pids (at most
+ * `max`, how many in *n); the v2 freezer on or off (waiting until the
+ * kernel is done), and whether it is on. A cell without cgroups (rootless)
+ * is its init for the first two; freezing needs a cgroup v2 leaf. */
+int cell_instance_saved_signal_all(struct json_t *saved, int sig, struct cell_err *err);
+int cell_instance_saved_procs(struct json_t *saved, pid_t *pids, size_t max, size_t *n, struct cell_err *err);
+int cell_instance_saved_freeze(struct json_t *saved, bool frozen, struct cell_err *err);
+bool cell_instance_saved_frozen(struct json_t *saved);
 /* Whether the init described by `saved` still runs: the same pid and start
  * time (a reused pid is told apart), and not a zombie. */
 bool cell_instance_saved_alive(struct json_t *saved);

@@ -105,30 +105,11 @@ static pid_t live_pid(json_t *state)
     return cell_instance_saved_alive(saved) ? (pid_t)json_integer_value(json_object_get(saved, "pid")) : 0;
 }
 
-/* The container's cgroup v2 directory (cell makes one on pure v2 and
- * hybrid hosts), or NULL. */
-static const char *v2_dir(json_t *state)
-{
-    const char *d =
-        json_string_value(json_object_get(json_object_get(json_object_get(state, "instance"), "cgroup"), "v2"));
-    return d && d[0] ? d : NULL;
-}
-
-static bool frozen(json_t *state)
-{
-    char path[PATH_MAX + 32], text[8];
-    const char *dir = v2_dir(state);
-    if (dir == NULL)
-        return false;
-    snprintf(path, sizeof path, "%s/cgroup.freeze", dir);
-    return read_file_at(AT_FDCWD, path, text, sizeof text) > 0 && text[0] == '1';
-}
-
 static const char *status_of(json_t *state, const char *dir)
 {
     if (live_pid(state) == 0)
         return "stopped";
-    if (frozen(state))
+    if (cell_instance_saved_frozen(json_object_get(state, "instance")))
         return "paused";
     char fifo[PATH_MAX + 16];
     snprintf(fifo, sizeof fifo, "%s/exec.fifo", dir);
@@ -632,48 +613,6 @@ static int parse_signal(const char *text, int *sig)
     return -1;
 }
 
-/* The container's processes: its cgroup's procs (v2, or a v1 leaf; all
- * list the same processes), from the saved instance; without a cgroup, its
- * init only. A NUL-free text of pids, one per line, in `text`. */
-static int container_procs(json_t *state, char *text, size_t len, struct cell_err *err)
-{
-    json_t *cg = json_object_get(json_object_get(state, "instance"), "cgroup");
-    const char *dir = json_string_value(json_object_get(cg, "v2"));
-    size_t i;
-    json_t *p;
-    json_array_foreach(json_object_get(cg, "v1"), i, p)
-    {
-        if ((dir == NULL || dir[0] == '\0') && json_string_value(p))
-            dir = json_string_value(p);
-    }
-    if (dir == NULL || dir[0] == '\0') {
-        snprintf(text, len, "%d\n", (int)live_pid(state));
-        return 0;
-    }
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-    if (read_file_at(AT_FDCWD, path, text, len) < 0)
-        return cell_err_set(err, errno, "read %s", path);
-    return 0;
-}
-
-static int signal_all(json_t *state, int sig, struct cell_err *err)
-{
-    char text[65536];
-    if (container_procs(state, text, sizeof text, err) < 0)
-        return -1;
-    for (char *q = text; *q;) {
-        char *end;
-        long pid = strtol(q, &end, 10);
-        if (end == q)
-            break;
-        if (pid > 0)
-            kill((pid_t)pid, sig);
-        q = end + strspn(end, "\n");
-    }
-    return 0;
-}
-
 int cmd_ps(int argc, char **argv, const struct cli_globals *g)
 {
     bool as_json = false;
@@ -693,9 +632,12 @@ int cmd_ps(int argc, char **argv, const struct cli_globals *g)
         return 2;
     }
     struct cell_err err = {0};
-    char dir[PATH_MAX], text[65536];
+    char dir[PATH_MAX];
+    pid_t procs[4096];
+    size_t n = 0;
     json_t *state = load_state(g, argv[i], dir, sizeof dir, &err);
-    if (state == NULL || live_pid(state) == 0 || container_procs(state, text, sizeof text, &err) < 0) {
+    if (state == NULL || live_pid(state) == 0 ||
+        cell_instance_saved_procs(json_object_get(state, "instance"), procs, 4096, &n, &err) < 0) {
         if (state && err.msg[0] == '\0')
             cell_err_set(&err, 0, "container %s: is stopped: no processes", argv[i]);
         json_decref(state);
@@ -705,21 +647,16 @@ int cmd_ps(int argc, char **argv, const struct cli_globals *g)
     json_t *pids = json_array();
     if (!as_json)
         printf("%-8s %s\n", "PID", "CMD");
-    for (char *q = text; *q;) {
-        char *end;
-        long pid = strtol(q, &end, 10);
-        if (end == q)
-            break;
-        q = end + strspn(end, "\n");
-        json_array_append_new(pids, json_integer(pid));
+    for (size_t k = 0; k < n; k++) {
+        json_array_append_new(pids, json_integer(procs[k]));
         char path[64], cmd[256] = "";
-        snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
-        ssize_t n = read_file_at(AT_FDCWD, path, cmd, sizeof cmd);
-        for (ssize_t k = 0; k + 1 < n; k++)
-            if (cmd[k] == '\0')
-                cmd[k] = ' ';
+        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)procs[k]);
+        ssize_t len = read_file_at(AT_FDCWD, path, cmd, sizeof cmd);
+        for (ssize_t c = 0; c + 1 < len; c++)
+            if (cmd[c] == '\0')
+                cmd[c] = ' ';
         if (!as_json)
-            printf("%-8ld %s\n", pid, cmd);
+            printf("%-8d %s\n", (int)procs[k], cmd);
     }
     if (as_json) {
         char *out = json_dumps(pids, JSON_COMPACT);
@@ -736,36 +673,20 @@ void cmd_ps_help(void)
            "pids.\n");
 }
 
-/* pause and resume: the cgroup v2 freezer (cgroup.freeze), then wait for
- * cgroup.events to say so. */
+/* pause and resume: the cgroup v2 freezer (libcell waits until the kernel
+ * says it is done). */
 static int freeze(const struct cli_globals *g, const char *verb, const char *id, bool on, struct cell_err *err)
 {
     char dir[PATH_MAX];
     json_t *state = load_state(g, id, dir, sizeof dir, err);
     if (state == NULL)
         return -1;
-    const char *status = status_of(state, dir), *cg = v2_dir(state);
-    const char *want = on ? "running" : "paused";
-    int rc = 0;
-    char path[PATH_MAX + 32], events[512];
+    const char *status = status_of(state, dir), *want = on ? "running" : "paused";
+    int rc;
     if (strcmp(status, want) != 0)
         rc = cell_err_set(err, 0, "container %s: is %s, not %s", id, status, want);
-    else if (cg == NULL)
-        rc = cell_err_set(err, 0, "container %s: %s needs a cgroup v2 leaf, which it has not", id, verb);
-    if (rc == 0) {
-        snprintf(path, sizeof path, "%s/cgroup.freeze", cg);
-        cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, on ? "1" : "0", 1) != 1)
-            rc = cell_err_set(err, errno, "container %s: %s: write %s", id, verb, path);
-    }
-    /* the kernel freezes the processes one by one: until it says so */
-    snprintf(path, sizeof path, "%s/cgroup.events", cg ? cg : "");
-    for (int i = 0; rc == 0 && i < 1000; i++) {
-        char *f = read_file_at(AT_FDCWD, path, events, sizeof events) > 0 ? strstr(events, "frozen ") : NULL;
-        if (f == NULL || f[7] == (on ? '1' : '0'))
-            break;
-        usleep(1000);
-    }
+    else if ((rc = cell_instance_saved_freeze(json_object_get(state, "instance"), on, err)) < 0)
+        cell_err_prefix(err, "container %s: %s: ", id, verb);
     json_decref(state);
     return rc;
 }
@@ -928,7 +849,9 @@ int oci_kill(int argc, char **argv, const struct cli_globals *g)
     if (pid == 0)
         rc = cell_err_set(&err, 0, "container %s: is stopped: nothing to signal", argv[i]);
     else if (all)
-        rc = signal_all(state, sig, &err);
+        rc = cell_instance_saved_signal_all(json_object_get(state, "instance"), sig, &err) < 0
+                 ? cell_err_prefix(&err, "container %s: ", argv[i])
+                 : 0;
     else if (kill(pid, sig) < 0)
         rc = cell_err_set(&err, errno, "container %s: signal %d", argv[i], sig);
     json_decref(state);

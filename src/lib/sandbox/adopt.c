@@ -99,15 +99,62 @@ static bool cgroup_from_saved(json_t *saved, struct cell_cgroup *cg)
     return any;
 }
 
+/* The cgroups of a saved instance, for the calls below; -1 with err when
+ * it has none. done_with() closes what cgroup_from_saved opened. */
+static int saved_cgroup(json_t *saved, struct cell_cgroup *cg, struct cell_err *err)
+{
+    if (!cgroup_from_saved(saved, cg))
+        return cell_err_set(err, 0, "the cell has no cgroups");
+    return 0;
+}
+
+static int done_with(struct cell_cgroup *cg, int rc)
+{
+    if (cg->v2_fd >= 0)
+        close(cg->v2_fd);
+    return rc;
+}
+
 int cell_instance_saved_update(json_t *saved, const struct cell_limits *limits, struct cell_err *err)
 {
     struct cell_cgroup cg;
-    if (!cgroup_from_saved(saved, &cg))
-        return cell_err_set(err, 0, "the cell has no cgroups: its limits cannot change");
-    int rc = cgroup_update_limits(&cg, limits, err);
-    if (cg.v2_fd >= 0)
-        close(cg.v2_fd);
-    return rc;
+    return saved_cgroup(saved, &cg, err) < 0 ? -1 : done_with(&cg, cgroup_update_limits(&cg, limits, err));
+}
+
+/* A cell without cgroups (rootless): its init stands for all of it. */
+int cell_instance_saved_signal_all(json_t *saved, int sig, struct cell_err *err)
+{
+    struct cell_cgroup cg;
+    if (!cgroup_from_saved(saved, &cg)) {
+        pid_t init = (pid_t)json_integer_value(json_object_get(saved, "pid"));
+        return kill(init, sig) < 0 ? cell_err_set(err, errno, "signal %d to pid %d", sig, (int)init) : 0;
+    }
+    return done_with(&cg, cgroup_signal_all(&cg, sig, err));
+}
+
+int cell_instance_saved_procs(json_t *saved, pid_t *pids, size_t max, size_t *n, struct cell_err *err)
+{
+    struct cell_cgroup cg;
+    *n = 0;
+    if (!cgroup_from_saved(saved, &cg)) {
+        if (max > 0)
+            pids[(*n)++] = (pid_t)json_integer_value(json_object_get(saved, "pid"));
+        return 0;
+    }
+    return done_with(&cg, cgroup_procs(&cg, pids, max, n, err));
+}
+
+int cell_instance_saved_freeze(json_t *saved, bool frozen, struct cell_err *err)
+{
+    struct cell_cgroup cg;
+    return saved_cgroup(saved, &cg, err) < 0 ? -1 : done_with(&cg, cgroup_freeze(&cg, frozen, err));
+}
+
+bool cell_instance_saved_frozen(json_t *saved)
+{
+    struct cell_cgroup cg;
+    struct cell_err ignored;
+    return saved_cgroup(saved, &cg, &ignored) == 0 && done_with(&cg, cgroup_frozen(&cg));
 }
 
 json_t *cell_instance_save(const struct cell_instance *inst)

@@ -462,28 +462,98 @@ bool cgroup_oom_killed(const struct cell_cgroup *cg)
     return cgroup_oom_kills(cg) > 0;
 }
 
+/* Send `sig` to every process listed in DIR/cgroup.procs; false when it
+ * cannot be read. */
+static bool signal_procs(const char *dir, int sig)
+{
+    char path[PATH_MAX], text[65536];
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    if (read_file_at(AT_FDCWD, path, text, sizeof text) < 0)
+        return false;
+    for (char *p = text; *p;) {
+        char *end;
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (pid > 0)
+            kill((pid_t)pid, sig);
+        p = end + strspn(end, "\n");
+    }
+    return true;
+}
+
 void cgroup_kill_all(const struct cell_cgroup *cg)
 {
     struct cell_err ignored;
     if (cg->v2_path[0] && cg_write(cg->fake, cg->v2_path, "cgroup.kill", "1", &ignored) == 0)
         return;
-    for (int c = 0; c < CGROUP_V1_COUNT; c++) {
-        if (!cg->v1_path[c][0])
-            continue;
-        char path[PATH_MAX], text[8192];
-        snprintf(path, sizeof path, "%s/cgroup.procs", cg->v1_path[c]);
-        if (read_file_at(AT_FDCWD, path, text, sizeof text) <= 0)
-            continue;
-        for (char *p = text; *p;) {
-            char *end;
-            long pid = strtol(p, &end, 10);
-            if (end == p)
-                break;
-            if (pid > 0)
-                kill((pid_t)pid, SIGKILL);
-            p = end + strspn(end, "\n");
-        }
+    for (int c = 0; c < CGROUP_V1_COUNT; c++)
+        if (cg->v1_path[c][0])
+            (void)signal_procs(cg->v1_path[c], SIGKILL);
+}
+
+/* The directory whose cgroup.procs lists the cell's processes: its v2
+ * leaf, or a v1 one (each lists them all); NULL without any. */
+static const char *procs_dir(const struct cell_cgroup *cg)
+{
+    if (cg->v2_path[0])
+        return cg->v2_path;
+    for (int c = 0; c < CGROUP_V1_COUNT; c++)
+        if (cg->v1_path[c][0])
+            return cg->v1_path[c];
+    return NULL;
+}
+
+int cgroup_signal_all(const struct cell_cgroup *cg, int sig, struct cell_err *err)
+{
+    const char *dir = procs_dir(cg);
+    if (dir == NULL || !signal_procs(dir, sig))
+        return cell_err_set(err, dir ? errno : 0, "cgroup %s: read its processes", cg->name);
+    return 0;
+}
+
+int cgroup_procs(const struct cell_cgroup *cg, pid_t *pids, size_t max, size_t *n, struct cell_err *err)
+{
+    const char *dir = procs_dir(cg);
+    char path[PATH_MAX], text[65536];
+    *n = 0;
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir ? dir : "");
+    if (dir == NULL || read_file_at(AT_FDCWD, path, text, sizeof text) < 0)
+        return cell_err_set(err, dir ? errno : 0, "cgroup %s: read its processes", cg->name);
+    for (char *p = text; *p && *n < max;) {
+        char *end;
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        pids[(*n)++] = (pid_t)pid;
+        p = end + strspn(end, "\n");
     }
+    return 0;
+}
+
+int cgroup_freeze(const struct cell_cgroup *cg, bool frozen, struct cell_err *err)
+{
+    if (!cg->v2_path[0])
+        return cell_err_set(err, 0, "cgroup %s: freezing needs a cgroup v2 leaf, which it has not", cg->name);
+    if (cg_write(cg->fake, cg->v2_path, "cgroup.freeze", frozen ? "1" : "0", err) < 0)
+        return -1;
+    /* the kernel freezes the processes one by one: until it says so */
+    char path[PATH_MAX], events[512];
+    snprintf(path, sizeof path, "%s/cgroup.events", cg->v2_path);
+    for (int i = 0; i < 1000; i++) {
+        char *f = read_file_at(AT_FDCWD, path, events, sizeof events) > 0 ? strstr(events, "frozen ") : NULL;
+        if (f == NULL || f[7] == (frozen ? '1' : '0'))
+            break;
+        usleep(1000);
+    }
+    return 0;
+}
+
+bool cgroup_frozen(const struct cell_cgroup *cg)
+{
+    char path[PATH_MAX], text[8];
+    snprintf(path, sizeof path, "%s/cgroup.freeze", cg->v2_path);
+    return cg->v2_path[0] && read_file_at(AT_FDCWD, path, text, sizeof text) > 0 && text[0] == '1';
 }
 
 /* In fake mode a directory holds the files we wrote; a cgroupfs removes its own. */

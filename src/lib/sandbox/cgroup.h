@@ -80,6 +80,14 @@ int cgroup_create_late(const struct cell_spec *spec, struct cell_cgroup *cg, str
  * the v2 files where the controller is there, else its v1 leaf; a limit
  * whose controller the cell has neither of is an error. */
 int cgroup_update_limits(struct cell_cgroup *cg, const struct cell_limits *limits, struct cell_err *err);
+/* A cell's processes, from its cgroups: `sig` to each; their pids (at most
+ * `max`, in *n). -1 with err when it has no cgroup or it cannot be read. */
+int cgroup_signal_all(const struct cell_cgroup *cg, int sig, struct cell_err *err);
+int cgroup_procs(const struct cell_cgroup *cg, pid_t *pids, size_t max, size_t *n, struct cell_err *err);
+/* The v2 freezer: freeze or thaw (and wait until the kernel says it is
+ * done), and whether it is frozen. */
+int cgroup_freeze(const struct cell_cgroup *cg, bool frozen, struct cell_err *err);
+bool cgroup_frozen(const struct cell_cgroup *cg);
 int cgroup_attach(const struct cell_cgroup *cg, pid_t pid, struct cell_err *err);
 /* The calling process (single-threaded) moves itself into the v1 leaves,
  * found under `prefix` (where the host's root is now, e.g. "/.oldroot").
