@@ -362,6 +362,24 @@ void cell_instance_kill(struct cell_instance *inst);
  * command (killing it after spec->timeout_sec, if set: exit 124); stdio is
  * the caller's. Needs root. */
 int cell_exec(pid_t init_pid, const struct cell_spec *spec, struct cell_result *result, struct cell_err *err);
+/* What cell_exec_with can do beyond cell_exec (zero them for none). */
+struct cell_exec_opts {
+    /* Not NULL: the command gets a new terminal, opened on the cell's own
+     * devpts (its controlling terminal and its stdio); its master end is
+     * handed to on_tty (which may relay it until the command is gone, or
+     * pass it on) and closed when on_tty returns. */
+    void (*on_tty)(int master, void *ctx);
+    /* Not NULL: called once the command has been exec'd (not when it
+     * failed to start), before cell_exec_with waits for it. */
+    void (*on_started)(void *ctx);
+    void *ctx;
+};
+int cell_exec_with(pid_t init_pid, const struct cell_spec *spec, const struct cell_exec_opts *opts,
+                   struct cell_result *result, struct cell_err *err);
+/* Relay a terminal's master to the caller's stdin and stdout (stdin in raw
+ * mode while it is a terminal, the window size copied) until the other end
+ * is closed by everyone: an on_tty for a command in the foreground. */
+void cell_tty_relay(int master);
 /* What a running cell uses, from its cgroup: CPU time of all its processes
  * (exited ones included), resident memory of the live ones (from /proc, so
  * it works without a memory cgroup), how many processes it has, and how many

@@ -1007,18 +1007,19 @@ static int read_small_file(const char *path, char **text, size_t *len, struct ce
 }
 
 struct exec_opts {
-    const char *process, *pid_file, *cwd, *user;
+    const char *process, *pid_file, *cwd, *user, *console_socket;
     bool detach, tty;
     char *env[64];
     size_t nenv;
 };
 
+/* The container's spec with the exec's process in it; *tty: the process
+ * asks for a terminal (--tty, or process.terminal of --process), sized as
+ * its consoleSize says (in oci). */
 static int exec_spec(const struct cli_globals *g, const char *id, const struct exec_opts *o, char **args,
-                     struct cell_spec *spec, pid_t *pid, struct cell_err *err)
+                     struct cell_spec *spec, struct cell_oci *oci, bool *tty, pid_t *pid, struct cell_err *err)
 {
     char dir[PATH_MAX];
-    struct cell_oci oci;
-    memset(&oci, 0, sizeof oci);
     json_t *state = load_state(g, id, dir, sizeof dir, err);
     if (state == NULL)
         return -1;
@@ -1027,14 +1028,15 @@ static int exec_spec(const struct cli_globals *g, const char *id, const struct e
     int rc = -1;
     if (strcmp(status, "running") != 0)
         cell_err_set(err, 0, "container %s: is %s: exec needs a running container", id, status);
-    else if (load_bundle(json_string_value(json_object_get(state, "bundle")), id, spec, &oci, err) == 0)
+    else if (load_bundle(json_string_value(json_object_get(state, "bundle")), id, spec, oci, err) == 0)
         rc = 0;
     spec->tty = false; /* the container's terminal is not the exec's */
+    oci->console_width = oci->console_height = 0;
     json_decref(state);
     if (rc == 0 && o->process) {
         char *text = NULL;
         size_t len = 0;
-        rc = read_small_file(o->process, &text, &len, err) < 0 || cell_oci_load_process(text, len, spec, &oci, err) < 0
+        rc = read_small_file(o->process, &text, &len, err) < 0 || cell_oci_load_process(text, len, spec, oci, err) < 0
                  ? -1
                  : 0;
         free(text);
@@ -1050,10 +1052,82 @@ static int exec_spec(const struct cli_globals *g, const char *id, const struct e
     }
     if (rc == 0 && o->user)
         rc = cell_parse_user(o->user, &spec->uid, &spec->gid, err);
-    if (rc == 0 && (o->tty || spec->tty))
-        rc = cell_err_set(err, 0, "container %s: exec with a terminal is not supported yet", id);
-    cell_oci_free(&oci);
+    *tty = o->tty || spec->tty;
+    spec->tty = false; /* the sandbox's flag is for a cell's init, not for an exec */
+    if (rc == 0 && o->console_socket && !*tty)
+        rc = cell_err_set(err, 0, "container %s: --console-socket needs a terminal (--tty, or process.terminal)", id);
+    if (rc == 0 && *tty && o->detach && !o->console_socket)
+        rc = cell_err_set(err, 0, "container %s: a detached exec with a terminal needs --console-socket", id);
     return rc;
+}
+
+/* The exec's terminal and start, seen from `cell exec` */
+struct exec_watch {
+    const char *console_socket; /* NULL: relay the terminal here */
+    const struct cell_oci *oci; /* consoleSize */
+    int started_fd;             /* --detach: a byte here once the command runs; or -1 */
+    struct cell_err err;
+    bool failed;
+};
+
+static void exec_on_tty(int master, void *ctx)
+{
+    struct exec_watch *w = ctx;
+    if (w->console_socket == NULL)
+        cell_tty_relay(master);
+    else if (send_console(w->console_socket, master, w->oci, &w->err) < 0)
+        w->failed = true; /* the command loses its terminal with the last master: SIGHUP */
+}
+
+static void exec_on_started(void *ctx)
+{
+    struct exec_watch *w = ctx;
+    if (w->started_fd >= 0 && !w->failed)
+        (void)!write(w->started_fd, "s", 1);
+}
+
+/* --detach: run the command in a child of ours (its pid goes to the pid
+ * file; its exit status is the command's); return once the command runs,
+ * its terminal passed on, or with the child's status when it could not. */
+static int exec_detached(pid_t init, const struct cell_spec *spec, struct exec_watch *w, bool tty, const char *pid_file)
+{
+    struct cell_err err = {0};
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0)
+        return cell_err_set(&err, errno, "exec: pipe"), fail("exec", &err), CELL_EXIT_SETUP;
+    fflush(NULL);
+    pid_t child = fork();
+    if (child == 0) {
+        struct cell_result result;
+        close(pipefd[0]);
+        setsid();
+        w->started_fd = pipefd[1];
+        struct cell_exec_opts opts = {.on_tty = tty ? exec_on_tty : NULL, .on_started = exec_on_started, .ctx = w};
+        int rc = cell_exec_with(init, spec, &opts, &result, &err);
+        if (rc < 0 || w->failed)
+            fail("exec", w->failed ? &w->err : &err);
+        _exit(rc < 0 || w->failed ? (result.exit_code ? result.exit_code : CELL_EXIT_SETUP) : result.exit_code);
+    }
+    close(pipefd[1]);
+    if (child < 0) {
+        close(pipefd[0]);
+        return cell_err_set(&err, errno, "exec: fork"), fail("exec", &err), CELL_EXIT_SETUP;
+    }
+    char byte;
+    ssize_t n;
+    do
+        n = read(pipefd[0], &byte, 1);
+    while (n < 0 && errno == EINTR);
+    close(pipefd[0]);
+    if (n != 1) { /* it did not start; the child said why */
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+            ;
+        return WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : CELL_EXIT_SETUP;
+    }
+    if (pid_file && write_pid_file(pid_file, child, &err) < 0)
+        return fail("exec", &err), CELL_EXIT_SETUP;
+    return 0;
 }
 
 int oci_exec(int argc, char **argv, const struct cli_globals *g)
@@ -1098,8 +1172,10 @@ int oci_exec(int argc, char **argv, const struct cli_globals *g)
             o.detach = true;
             break;
         case 't':
-        case 'C':
             o.tty = true;
+            break;
+        case 'C':
+            o.console_socket = optarg;
             break;
         case 'n':
             break; /* always so */
@@ -1112,7 +1188,7 @@ int oci_exec(int argc, char **argv, const struct cli_globals *g)
         }
     }
     if (optind >= argc) {
-        cli_error("exec: usage: cell exec [--process FILE | ID -- ARGS]");
+        cli_error("exec: usage: cell exec [--process FILE] [--tty [--console-socket SOCK]] [--detach] ID [-- ARGS]");
         return 2;
     }
     const char *id = argv[optind++];
@@ -1123,33 +1199,34 @@ int oci_exec(int argc, char **argv, const struct cli_globals *g)
         return 2;
     }
     struct cell_spec spec;
+    struct cell_oci oci;
     struct cell_err err = {0};
     pid_t init;
+    bool tty = false;
     cell_spec_init(&spec);
-    if (exec_spec(g, id, &o, argv + optind, &spec, &init, &err) < 0) {
+    memset(&oci, 0, sizeof oci);
+    if (exec_spec(g, id, &o, argv + optind, &spec, &oci, &tty, &init, &err) < 0) {
         cell_spec_free(&spec);
+        cell_oci_free(&oci);
         return fail("exec", &err), CELL_EXIT_SETUP;
     }
-    struct cell_result result;
+    struct exec_watch w = {.console_socket = o.console_socket, .oci = &oci, .started_fd = -1};
+    int rc;
     if (o.detach) {
-        /* the pid to wait for is a process whose status is the command's */
-        fflush(NULL);
-        pid_t child = fork();
-        if (child == 0) {
-            setsid();
-            int rc = cell_exec(init, &spec, &result, &err);
-            _exit(rc < 0 ? CELL_EXIT_SETUP : result.exit_code);
-        }
-        cell_spec_free(&spec);
-        if (child < 0 || (o.pid_file && write_pid_file(o.pid_file, child, &err) < 0))
-            return fail("exec", &err), CELL_EXIT_SETUP;
-        return 0;
+        rc = exec_detached(init, &spec, &w, tty, o.pid_file);
+    } else {
+        struct cell_result result;
+        struct cell_exec_opts opts = {.on_tty = tty ? exec_on_tty : NULL, .ctx = &w};
+        int exec_rc = cell_exec_with(init, &spec, &opts, &result, &err);
+        if (w.failed) /* the cause of whatever the command met then */
+            fail("exec", &w.err);
+        else if (exec_rc < 0)
+            fail("exec", &err);
+        rc = w.failed && result.exit_code == 0 ? CELL_EXIT_SETUP : result.exit_code;
     }
-    int rc = cell_exec(init, &spec, &result, &err);
     cell_spec_free(&spec);
-    if (rc < 0)
-        return fail("exec", &err), result.exit_code;
-    return result.exit_code;
+    cell_oci_free(&oci);
+    return rc;
 }
 
 /* The container id of `cell exec ARGS`, when it names an OCI container. */

@@ -236,6 +236,44 @@ assert line["level"] == "error" and "container nosuch: does not exist" in line["
     [[ ! -e $CELL_ROOT/run/oci/c14 && ! -e $CELL_ROOT/run/oci/c15 ]]
 }
 
+@test "oci: exec --tty: a terminal of the container's devpts, to --console-socket or relayed here" {
+    config '["sleep", "1000"]'
+    oci create c16 >/dev/null 2>&1
+    oci start c16
+    local sock=$BATS_TEST_TMPDIR/exec-console.sock
+    python3 "$REPO/tests/integration/console-socket.py" "$sock" >"$BATS_TEST_TMPDIR/console.out" &
+    echo $! >>"$BATS_TEST_TMPDIR/.host-pids"
+    wait_until 10 test -S "$sock"
+    # --detach --console-socket (as podman's conmon asks): cell returns once
+    # the command runs and its terminal is with the socket's owner
+    echo '{"args": ["sh", "-c", "tty; stty size; echo bye"], "cwd": "/", "terminal": true,
+           "consoleSize": {"height": 21, "width": 77}, "user": {"uid": 0, "gid": 0}}' >"$BATS_TEST_TMPDIR/process.json"
+    oci exec --detach --console-socket "$sock" --pid-file "$BATS_TEST_TMPDIR/exec.pid" \
+        --process "$BATS_TEST_TMPDIR/process.json" c16
+    [[ -s $BATS_TEST_TMPDIR/exec.pid ]]
+    wait_until 10 grep -q bye "$BATS_TEST_TMPDIR/console.out"
+    grep -q "^/dev/pts/[0-9]" "$BATS_TEST_TMPDIR/console.out"
+    grep -q "^21 77" "$BATS_TEST_TMPDIR/console.out"
+    # in the foreground without a socket: relayed to cell's own terminal (a
+    # real pty from script(1)); the command's status comes through
+    run script -qec "$CELL --root $CELL_ROOT exec --tty c16 sh -c 'test -t 0 && test -t 1 && tty; exit 3'" /dev/null
+    [[ $status -eq 3 && $output == *"/dev/pts/"* ]] || { echo "$output"; false; }
+    # without --tty no terminal: stdin is not one
+    run oci exec c16 sh -c 'test -t 0 || echo no-terminal'
+    [[ $status -eq 0 && $output == no-terminal ]]
+    # a socket without a terminal, and a detached terminal without a socket
+    run oci exec --console-socket "$sock" c16 true
+    [[ $status -ne 0 && $output == *"--console-socket needs a terminal"* ]]
+    run oci exec --detach --tty c16 true
+    [[ $status -ne 0 && $output == *"detached exec with a terminal needs --console-socket"* ]]
+    # a socket nobody listens on: an error naming it, the command not left running
+    run oci exec --tty --console-socket "$BATS_TEST_TMPDIR/nobody.sock" c16 sleep 777
+    [[ $status -ne 0 && $output == *"nobody.sock"* ]] || { echo "$output"; false; }
+    run oci ps c16
+    [[ $output != *"sleep 777"* ]] || { echo "$output"; false; }
+    oci delete --force c16
+}
+
 @test "oci: hooks run in the spec's order and namespaces, with the state on stdin; a failing one fails create" {
     local shared=$BATS_TEST_TMPDIR/shared log=$BATS_TEST_TMPDIR/shared/hooks.log
     # each hook (the static busybox) appends its kind, its hostname and the

@@ -77,7 +77,7 @@ RUN_FLAGS=(--network none --annotation run.cell.profile=high --ulimit nofile=200
     [[ $status -eq 42 ]] || { echo "$output"; false; }
 }
 
-@test "podman: run -d, exec, stop and rm; nothing is left" {
+@test "podman: run -d, exec (-t too), stop and rm; nothing is left" {
     local id
     id=$(pmrun -d "${RUN_FLAGS[@]}" localhost/cell-bb:1 sleep 1000 2>/dev/null)
     [[ -n $id ]]
@@ -87,6 +87,9 @@ RUN_FLAGS=(--network none --annotation run.cell.profile=high --ulimit nofile=200
     # podman exec: through cell exec --process
     run pm exec "$id" sh -c 'echo exec ok; exit 3'
     [[ $status -eq 3 && $output == *"exec ok"* ]] || { echo "$output"; false; }
+    # podman exec -t: a terminal (cell exec --tty --console-socket)
+    run pm exec -t "$id" sh -c 'tty; echo exec-tty'
+    [[ $status -eq 0 && $output == *"/dev/pts/"* && $output == *"exec-tty"* ]] || { echo "$output"; false; }
     pm stop -t 5 "$id" >/dev/null
     [[ $(pm inspect --format '{{.State.Status}}' "$id") == exited ]]
     pm rm "$id" >/dev/null

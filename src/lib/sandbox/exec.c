@@ -7,6 +7,11 @@
  *                     namespaces through its pidfd, forks again (a pid
  *                     namespace takes effect for children) and waits ─►
  *                     command: sandbox_workload_exec(), as a cell's workload.
+ *
+ * With a terminal (cell_exec_opts.on_tty), the command opens it on the
+ * cell's devpts once it is in the cell's mount namespace, and sends the
+ * master over a socket pair before it execs; the caller gets it first,
+ * then the report (exec'd, or why not), then the wait status.
  */
 #include "sandbox/sandbox.h"
 #include "util.h"
@@ -19,6 +24,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -64,8 +70,31 @@ static int join_cgroups_of(pid_t pid, struct cell_err *err)
     return 0;
 }
 
+static void close_pair(int pair[2])
+{
+    for (int k = 0; k < 2; k++)
+        if (pair[k] >= 0)
+            close(pair[k]);
+}
+
+/* The master the command sent, or -1 when it failed before (its report says why). */
+static int receive_master(int sock)
+{
+    struct tty_relay relay = {.master = -1, .parent_sock = sock};
+    return tty_receive_master(&relay) < 0 ? -1 : relay.master;
+}
+
 int cell_exec(pid_t init_pid, const struct cell_spec *spec, struct cell_result *result, struct cell_err *err)
 {
+    return cell_exec_with(init_pid, spec, NULL, result, err);
+}
+
+int cell_exec_with(pid_t init_pid, const struct cell_spec *spec, const struct cell_exec_opts *opts,
+                   struct cell_result *result, struct cell_err *err)
+{
+    static const struct cell_exec_opts none = {0};
+    if (opts == NULL)
+        opts = &none;
     memset(result, 0, sizeof *result);
     result->exit_code = CELL_EXIT_SETUP;
     result->exit_status = -1;
@@ -74,9 +103,14 @@ int cell_exec(pid_t init_pid, const struct cell_spec *spec, struct cell_result *
     int pidfd = (int)syscall(SYS_pidfd_open, init_pid, 0);
     if (pidfd < 0)
         return cell_err_set(err, errno, "cell %s: exec: find its init (pid %d)", spec->name, (int)init_pid);
-    int report[2];
+    int report[2], tty[2] = {-1, -1};
+    if (opts->on_tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, tty) < 0) {
+        close(pidfd);
+        return cell_err_set(err, errno, "cell %s: exec: the terminal's socket", spec->name);
+    }
     if (pipe2(report, O_CLOEXEC) < 0) {
         close(pidfd);
+        close_pair(tty);
         return cell_err_set(err, errno, "cell %s: exec: pipe", spec->name);
     }
     privilege_prepare();
@@ -85,6 +119,7 @@ int cell_exec(pid_t init_pid, const struct cell_spec *spec, struct cell_result *
         close(pidfd);
         close(report[0]);
         close(report[1]);
+        close_pair(tty);
         return cell_err_set(err, errno, "cell %s: exec: fork", spec->name);
     }
     if (helper == 0) {
@@ -109,9 +144,14 @@ int cell_exec(pid_t init_pid, const struct cell_spec *spec, struct cell_result *
         pid_t cmd = fork();
         if (cmd < 0)
             sandbox_fail(&sb, CELL_EXIT_SETUP, errno, "exec: fork");
-        if (cmd == 0)
-            sandbox_workload_exec(&sb, -1);
+        if (cmd == 0) {
+            int slave = -1;
+            if (tty[1] >= 0 && tty_open_in_cell(tty[1], &slave, &e) < 0)
+                sandbox_fail(&sb, CELL_EXIT_SETUP, e.errnum, "exec: %s", e.msg);
+            sandbox_workload_exec(&sb, slave);
+        }
         close(report[1]);
+        close_pair(tty);
         /* spec->timeout_sec: the command is killed when it runs longer */
         if (spec->timeout_sec) {
             int cmd_fd = (int)syscall(SYS_pidfd_open, cmd, 0);
@@ -139,9 +179,20 @@ int cell_exec(pid_t init_pid, const struct cell_spec *spec, struct cell_result *
     }
     close(report[1]);
     close(pidfd);
+    if (tty[0] >= 0) {
+        close(tty[1]); /* EOF on tty[0] when the command failed before it sent a master */
+        int master = receive_master(tty[0]);
+        close(tty[0]);
+        if (master >= 0) {
+            opts->on_tty(master, opts->ctx);
+            close(master);
+        }
+    }
     int code;
     int rc = sandbox_read_report(report[0], &code, err);
     close(report[0]);
+    if (rc == 0 && opts->on_started)
+        opts->on_started(opts->ctx);
     int status;
     while (waitpid(helper, &status, 0) < 0 && errno == EINTR)
         ;

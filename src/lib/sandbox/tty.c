@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -121,4 +122,30 @@ void tty_restore(struct tty_relay *tty)
     if (tty->child_sock >= 0)
         close(tty->child_sock);
     tty->master = tty->parent_sock = tty->child_sock = -1;
+}
+
+void cell_tty_relay(int master)
+{
+    struct tty_relay tty = {.master = master, .parent_sock = -1, .child_sock = -1};
+    if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_termios) == 0) {
+        struct termios raw = saved_termios;
+        cfmakeraw(&raw);
+        tty.stdin_raw = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+    }
+    tty_copy_winsize(&tty);
+    for (;;) {
+        struct pollfd p[2] = {{.fd = master, .events = POLLIN},
+                              {.fd = tty.stdin_eof ? -1 : STDIN_FILENO, .events = POLLIN}};
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (p[0].revents && tty_pump_master(&tty) < 0)
+            break; /* EIO: the command and everything it left holding the terminal are gone */
+        if (p[1].revents)
+            tty_pump_stdin(&tty);
+    }
+    tty.master = -1; /* the caller's to close */
+    tty_restore(&tty);
 }
