@@ -103,6 +103,9 @@ struct cell_oci_fs {
                             * those of the container's own namespaces (net: with its own network) */
     bool umask_set;
     mode_t umask;
+    /* linux.uidMappings / gidMappings as /proc/PID/uid_map takes them
+     * ("0 200000 65536\n", a line per range), or NULL: cell's own mapping */
+    char *uid_map, *gid_map;
 };
 
 /* A seccomp filter compiled at run time (an OCI config's own linux.seccomp,

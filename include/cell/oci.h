@@ -66,6 +66,11 @@ struct cell_oci {
     size_t nwarnings;
 };
 
+/* The host ids the container's root (its init) has: 0 without a user
+ * namespace; with one the first host id linux.uidMappings / gidMappings
+ * give container id 0, or cell's own mapping's; rootless, the caller's. */
+void cell_oci_root_ids(const struct cell_spec *spec, uid_t *uid, gid_t *gid);
+
 /* "prestart", "createRuntime", ... as config.json spells them. */
 const char *cell_oci_hook_label(enum cell_oci_hook_kind kind);
 

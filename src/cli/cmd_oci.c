@@ -324,7 +324,10 @@ static int do_create(const struct cli_globals *g, const char *id, const struct c
     }
     made = true;
     snprintf(path, sizeof path, "%s/exec.fifo", dir);
-    if (mkfifo(path, 0600) < 0 || (gate = open(path, O_PATH | O_CLOEXEC)) < 0) {
+    uid_t root_uid;
+    gid_t root_gid;
+    cell_oci_root_ids(&spec, &root_uid, &root_gid); /* init opens it as the container's root */
+    if (mkfifo(path, 0600) < 0 || lchown(path, root_uid, root_gid) < 0 || (gate = open(path, O_PATH | O_CLOEXEC)) < 0) {
         cell_err_set(err, errno, "container %s: make %s", id, path);
         goto out;
     }

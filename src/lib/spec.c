@@ -70,6 +70,8 @@ void cell_spec_free(struct cell_spec *spec)
     free_strv(spec->oci.readonly_paths);
     free_strv(spec->oci.sysctls);
     free(spec->oci.domainname);
+    free(spec->oci.uid_map);
+    free(spec->oci.gid_map);
     free(spec->mounts);
     if (spec->custom_seccomp)
         free(spec->custom_seccomp->filter);

@@ -35,8 +35,9 @@
  *                         missing: warning); network absent -> net host,
  *                         present -> none; user -> ns.userns; time, any
  *                         path: joined for network, ipc and uts; an error for the others
- *   linux.uid/gidMappings only cell's own mapping (0 EUID 1 rootless,
- *                         0 100000 65536 as root); others an error
+ *   linux.uid/gidMappings both or neither (cell's own: 0 100000 65536 as
+ *                         root); as root any ranges the kernel takes that
+ *                         map containerID 0; rootless only 0 EUID 1
  *   linux.resources       memory.limit, pids.limit, cpu.quota/period ->
  *                         limits; the rest: warning "not applied". There
  *                         is no device cgroup yet: devices beyond "deny
@@ -63,6 +64,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -1055,15 +1057,20 @@ static int parse_namespaces(struct oci_ctx *c, json_t *linux_)
     return 0;
 }
 
-/* uidMappings / gidMappings: only the mapping cell makes itself. */
-static int parse_mapping(struct oci_ctx *c, json_t *linux_, const char *key, unsigned own_id)
+/* uidMappings / gidMappings into the text /proc/PID/uid_map takes (*map).
+ * As root: any ranges the kernel takes (at most 340, none overlapping on
+ * either side) that map the container's root; rootless: only the caller's
+ * own id, the one mapping an unprivileged process may write. */
+#define ID_MAP_MAX_RANGES 340
+static int parse_mapping(struct oci_ctx *c, json_t *linux_, const char *key, unsigned own_id, char **map)
 {
     static const char *const known[] = {"containerID", "hostID", "size", NULL};
     char p[PATH_BUF], q[PATH_BUF];
     json_t *list = oci_member(linux_, key), *e;
     bool rootless = geteuid() != 0;
-    unsigned host = rootless ? own_id : USERNS_HOST_ID, size = rootless ? 1 : USERNS_SIZE;
-    size_t i;
+    uint64_t ranges[ID_MAP_MAX_RANGES][3];
+    size_t i, n = 0;
+    bool maps_root = false;
     sub(p, "linux", key);
     if (list == NULL)
         return 0;
@@ -1073,11 +1080,12 @@ static int parse_mapping(struct oci_ctx *c, json_t *linux_, const char *key, uns
         return 0;
     if (!c->userns)
         return fail(c, 0, p, "given without a user namespace (add {\"type\": \"user\"} to linux.namespaces)");
-    bool own = json_array_size(list) == 1;
+    if (json_array_size(list) > ID_MAP_MAX_RANGES)
+        return fail(c, 0, p, "%zu ranges: the kernel takes at most %d", json_array_size(list), ID_MAP_MAX_RANGES);
     json_array_foreach(list, i, e)
     {
-        uint64_t f[3];
         static const char *const fields[] = {"containerID", "hostID", "size"};
+        uint64_t *f = ranges[n++];
         idx(q, p, i);
         if (want_object(c, e, q) < 0 || check_keys(c, e, q, known) < 0)
             return -1;
@@ -1089,14 +1097,74 @@ static int parse_mapping(struct oci_ctx *c, json_t *linux_, const char *key, uns
             if (as_u64(c, v, sub(r, q, fields[k]), UINT32_MAX, &f[k]) < 0)
                 return -1;
         }
-        own = own && f[0] == 0 && f[1] == host && f[2] == size;
+        if (f[2] == 0) {
+            char r[PATH_BUF];
+            return fail(c, 0, sub(r, q, "size"), "0: a range maps at least one id");
+        }
+        for (int k = 0; k < 2; k++)
+            if (f[k] + f[2] > (uint64_t)UINT32_MAX)
+                return fail(c, 0, q, "%s %" PRIu64 " + size %" PRIu64 " is past the last id (4294967294)", fields[k],
+                            f[k], f[2]);
+        for (size_t j = 0; j + 1 < n; j++)
+            for (int k = 0; k < 2; k++)
+                if (f[k] < ranges[j][k] + ranges[j][2] && ranges[j][k] < f[k] + f[2])
+                    return fail(c, 0, q, "its %s range overlaps that of %s[%zu]", fields[k], p, j);
+        maps_root = maps_root || f[0] == 0;
     }
-    if (!own)
+    if (rootless && !(n == 1 && ranges[0][0] == 0 && ranges[0][1] == own_id && ranges[0][2] == 1))
         return fail(c, 0, p,
-                    "only cell's own mapping is supported yet: [{\"containerID\": 0, \"hostID\": %u, \"size\": %u}] "
-                    "(%s)",
-                    host, size, rootless ? "rootless: the caller's own id" : "as root");
+                    "rootless, only the caller's own id can be mapped: [{\"containerID\": 0, \"hostID\": %u, "
+                    "\"size\": 1}] (other ranges need root)",
+                    own_id);
+    if (!maps_root)
+        return fail(c, 0, p, "no range maps the container's root (containerID 0), which cell's init runs as");
+    size_t cap = n * 36 + 1, len = 0;
+    if ((*map = malloc(cap)) == NULL)
+        return cell_err_set(c->err, ENOMEM, "%s", p);
+    for (size_t k = 0; k < n; k++)
+        len += (size_t)snprintf(*map + len, cap - len, "%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", ranges[k][0],
+                                ranges[k][1], ranges[k][2]);
     return 0;
+}
+
+/* Whether container id `id` is in a map parse_mapping wrote. */
+static bool id_mapped(const char *map, unsigned id)
+{
+    unsigned long inside, outside, size;
+    int used;
+    while (sscanf(map, "%lu %lu %lu\n%n", &inside, &outside, &size, &used) == 3) {
+        if (id >= inside && id - inside < size)
+            return true;
+        map += used;
+    }
+    return false;
+}
+
+/* The host id that container id 0 is in map `map`, or `fallback`. */
+static unsigned host_id_of_root(const char *map, unsigned fallback)
+{
+    unsigned long inside, outside, size;
+    int used;
+    while (map && sscanf(map, "%lu %lu %lu\n%n", &inside, &outside, &size, &used) == 3) {
+        if (inside == 0)
+            return (unsigned)outside;
+        map += used;
+    }
+    return fallback;
+}
+
+void cell_oci_root_ids(const struct cell_spec *spec, uid_t *uid, gid_t *gid)
+{
+    if (geteuid() != 0) {
+        *uid = geteuid();
+        *gid = getegid();
+    } else if (!spec->ns.userns) {
+        *uid = 0;
+        *gid = 0;
+    } else {
+        *uid = host_id_of_root(spec->oci.uid_map, USERNS_HOST_ID);
+        *gid = host_id_of_root(spec->oci.gid_map, USERNS_HOST_ID);
+    }
 }
 
 /* The device cgroup list; "deny all" alone is what cell's /dev gives. */
@@ -1392,9 +1460,24 @@ static int parse_linux(struct oci_ctx *c, json_t *top, json_t *annotations)
     }
     if (want_object(c, linux_, "linux") < 0 || check_keys(c, linux_, "linux", known) < 0)
         return -1;
-    if (parse_namespaces(c, linux_) < 0 || parse_mapping(c, linux_, "uidMappings", (unsigned)geteuid()) < 0 ||
-        parse_mapping(c, linux_, "gidMappings", (unsigned)getegid()) < 0)
+    if (parse_namespaces(c, linux_) < 0 ||
+        parse_mapping(c, linux_, "uidMappings", (unsigned)geteuid(), &c->spec->oci.uid_map) < 0 ||
+        parse_mapping(c, linux_, "gidMappings", (unsigned)getegid(), &c->spec->oci.gid_map) < 0)
         return -1;
+    if ((c->spec->oci.uid_map == NULL) != (c->spec->oci.gid_map == NULL))
+        return fail(c, 0, c->spec->oci.uid_map ? "linux.gidMappings" : "linux.uidMappings",
+                    "required with %s (give both, or neither for cell's own mapping)",
+                    c->spec->oci.uid_map ? "linux.uidMappings" : "linux.gidMappings");
+    if (c->spec->oci.uid_map && !id_mapped(c->spec->oci.uid_map, c->spec->uid))
+        return fail(c, 0, "process.user.uid", "%u is not in linux.uidMappings (the ids the container has)",
+                    (unsigned)c->spec->uid);
+    if (c->spec->oci.gid_map && !id_mapped(c->spec->oci.gid_map, c->spec->gid))
+        return fail(c, 0, "process.user.gid", "%u is not in linux.gidMappings (the ids the container has)",
+                    (unsigned)c->spec->gid);
+    for (size_t k = 0; c->spec->oci.gid_map && k < c->spec->ngroups; k++)
+        if (!id_mapped(c->spec->oci.gid_map, c->spec->groups[k]))
+            return fail(c, 0, "process.user.additionalGids",
+                        "%u is not in linux.gidMappings (the ids the container has)", (unsigned)c->spec->groups[k]);
 
     static const struct {
         const char *key, *why;

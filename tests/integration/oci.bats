@@ -36,7 +36,7 @@ config() {
     shift
     rm -f "$BUNDLE/config.json"
     (cd "$BUNDLE" && "$CELL" spec)
-    python3 - "$BUNDLE/config.json" "$args" "$BATS_TEST_TMPDIR/shared" "$@" <<'PY'
+    python3 - "$BUNDLE/config.json" "$args" "${SHARED:-$BATS_TEST_TMPDIR/shared}" "$@" <<'PY'
 import json, sys
 path, args, shared = sys.argv[1:4]
 c = json.load(open(path))
@@ -460,6 +460,55 @@ for n in c['linux']['namespaces']:
     expect_status 125
     expect_err "network namespace /proc/self/ns/ipc: a namespace of another kind"
     ip netns del "$ns"
+}
+
+@test "oci: uidMappings and gidMappings: the container's ids are the host's ids the config names" {
+    # the container's root is a host id without rights: the bundle and the
+    # shared directory sit where any id may reach them
+    local world
+    world=$(world_tmpdir)
+    cp -a "$BUNDLE" "$world/bundle"
+    BUNDLE=$world/bundle SHARED=$world/shared
+    mkdir -m 1777 "$SHARED"
+    # the mount points, as an image has them (the container's root cannot make them)
+    mkdir "$BUNDLE"/rootfs/{proc,dev,sys,tmp,shared}
+    config '["sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; touch /shared/by-root; id -u"]' \
+        'c["linux"]["namespaces"].append({"type": "user"})' \
+        'c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 231072, "size": 1000}, {"containerID": 1000, "hostID": 300000, "size": 10}]' \
+        'c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 241072, "size": 65536}]'
+    run oci run c40
+    [[ $status -eq 0 ]] || { echo "$output"; false; }
+    # the kernel has the ranges as given (printed from inside)
+    [[ $(echo "$output" | awk 'NR<=3 {print $1, $2, $3}' | tr '\n' ' ') == "0 231072 1000 1000 300000 10 0 241072 65536 " ]] ||
+        { echo "$output"; false; }
+    [[ ${lines[3]} == 0 ]]
+    # what the container's root made belongs to the mapped host ids
+    [[ $(stat -c '%u:%g' "$SHARED/by-root") == 231072:241072 ]]
+    # an exec joins the container's user namespace too: its root is 231072 there
+    config '["sleep", "1000"]' 'c["linux"]["namespaces"].append({"type": "user"})' \
+        'c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 231072, "size": 1000}]' \
+        'c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 241072, "size": 1000}]'
+    oci create c43 >/dev/null 2>&1
+    oci start c43
+    run oci exec c43 sh -c 'cat /proc/self/uid_map; touch /shared/by-exec'
+    [[ $status -eq 0 && $(echo $output) == "0 231072 1000" ]] || { echo "$output"; false; }
+    [[ $(stat -c '%u:%g' "$SHARED/by-exec") == 231072:241072 ]]
+    oci delete --force c43
+    # a process.user outside the ranges cannot be had
+    config '["id", "-u"]' 'c["linux"]["namespaces"].append({"type": "user"})' \
+        'c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 231072, "size": 1000}]' \
+        'c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 231072, "size": 1000}]' \
+        'c["process"]["user"] = {"uid": 5000, "gid": 5000}'
+    run oci run c41
+    [[ $status -ne 0 && $output == *"process.user.uid: 5000 is not in linux.uidMappings"* ]] || { echo "$output"; false; }
+    # overlapping ranges: refused before anything is made
+    config '["true"]' 'c["linux"]["namespaces"].append({"type": "user"})' \
+        'c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 231072, "size": 1000}, {"containerID": 1000, "hostID": 231500, "size": 10}]' \
+        'c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 231072, "size": 1000}]'
+    run oci create c42
+    [[ $status -ne 0 && $output == *"linux.uidMappings[1]: its hostID range overlaps that of linux.uidMappings[0]"* ]] ||
+        { echo "$output"; false; }
+    [[ ! -e $CELL_ROOT/run/oci/c42 ]]
 }
 
 @test "oci: a cgroup mount shows the container its own cgroup (cgroup namespace), read-only" {

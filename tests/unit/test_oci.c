@@ -711,7 +711,21 @@ static void test_namespaces(void **state)
              &spec, &oci);
     assert_true(spec.ns.userns);
     assert_int_equal(spec.net_mode, CELL_NET_NONE);
+    assert_null(spec.oci.uid_map);
+    assert_null(spec.oci.gid_map);
     free_both(&spec, &oci);
+    /* as root, any ranges: into the text of /proc/PID/uid_map, in order */
+    if (geteuid() == 0) {
+        patch_ok("{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}, {\"type\": \"ipc\"},"
+                 " {\"type\": \"uts\"}, {\"type\": \"cgroup\"}, {\"type\": \"network\"}, {\"type\": \"user\"}],"
+                 " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 200000, \"size\": 1000},"
+                 " {\"containerID\": 1000, \"hostID\": 300000, \"size\": 64536}],"
+                 " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 0, \"size\": 1}]}}",
+                 &spec, &oci);
+        assert_string_equal(spec.oci.uid_map, "0 200000 1000\n1000 300000 64536\n");
+        assert_string_equal(spec.oci.gid_map, "0 0 1\n");
+        free_both(&spec, &oci);
+    }
 }
 
 static void test_hooks(void **state)
@@ -990,16 +1004,54 @@ static void test_errors(void **state)
     const char *user_ns = "{\"type\": \"pid\"}, {\"type\": \"mount\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}, "
                           "{\"type\": \"cgroup\"}, {\"type\": \"network\"}, {\"type\": \"user\"}";
     char patch[1024];
-    snprintf(patch, sizeof patch,
-             "{\"linux\": {\"namespaces\": [%s], \"gidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": "
-             "65536}]}}",
-             user_ns);
-    snprintf(expected, sizeof expected,
-             "config.json: linux.gidMappings: only cell's own mapping is supported yet: [{\"containerID\": 0, "
-             "\"hostID\": %u, \"size\": %u}] (%s)",
-             root ? 100000u : (unsigned)getegid(), root ? 65536u : 1u,
-             root ? "as root" : "rootless: the caller's own id");
-    refused(patch, expected);
+    /* each error of the mappings; M: a uidMappings list, gidMappings cell's own */
+#define MAPPED(list) "{\"linux\": {\"namespaces\": [%s], \"uidMappings\": " list ", \"gidMappings\": %s}}"
+    const char *own = root ? "[{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}]"
+                           : "[{\"containerID\": 0, \"hostID\": 0, \"size\": 1}]";
+    char own_rootless[128];
+    snprintf(own_rootless, sizeof own_rootless, "[{\"containerID\": 0, \"hostID\": %u, \"size\": 1}]",
+             (unsigned)getegid());
+    const char *gid_own = root ? own : own_rootless;
+    snprintf(patch, sizeof patch, "{\"linux\": {\"namespaces\": [%s], \"gidMappings\": %s}}", user_ns, gid_own);
+    refused(patch, "config.json: linux.uidMappings: required with linux.gidMappings (give both, or neither for "
+                   "cell's own mapping)");
+    if (root) {
+        snprintf(patch, sizeof patch, MAPPED("[{\"containerID\": 0, \"hostID\": 1, \"size\": 0}]"), user_ns, gid_own);
+        refused(patch, "config.json: linux.uidMappings[0].size: 0: a range maps at least one id");
+        snprintf(patch, sizeof patch, MAPPED("[{\"containerID\": 0, \"hostID\": 4294967000, \"size\": 65536}]"),
+                 user_ns, gid_own);
+        refused(patch, "config.json: linux.uidMappings[0]: hostID 4294967000 + size 65536 is past the last id "
+                       "(4294967294)");
+        snprintf(patch, sizeof patch,
+                 MAPPED("[{\"containerID\": 0, \"hostID\": 200000, \"size\": 1000}, {\"containerID\": 1000, "
+                        "\"hostID\": 200500, \"size\": 10}]"),
+                 user_ns, gid_own);
+        refused(patch, "config.json: linux.uidMappings[1]: its hostID range overlaps that of linux.uidMappings[0]");
+        snprintf(patch, sizeof patch,
+                 MAPPED("[{\"containerID\": 0, \"hostID\": 200000, \"size\": 1000}, {\"containerID\": 999, "
+                        "\"hostID\": 300000, \"size\": 10}]"),
+                 user_ns, gid_own);
+        refused(patch,
+                "config.json: linux.uidMappings[1]: its containerID range overlaps that of linux.uidMappings[0]");
+        snprintf(patch, sizeof patch, MAPPED("[{\"containerID\": 1, \"hostID\": 200000, \"size\": 1000}]"), user_ns,
+                 gid_own);
+        refused(patch, "config.json: linux.uidMappings: no range maps the container's root (containerID 0), which "
+                       "cell's init runs as");
+        snprintf(patch, sizeof patch,
+                 "{\"process\": {\"user\": {\"uid\": 0, \"gid\": 70000}}, \"linux\": {\"namespaces\": [%s], "
+                 "\"uidMappings\": %s, \"gidMappings\": %s}}",
+                 user_ns, own, gid_own);
+        refused(patch, "config.json: process.user.gid: 70000 is not in linux.gidMappings (the ids the container has)");
+    } else {
+        snprintf(patch, sizeof patch, MAPPED("[{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}]"), user_ns,
+                 gid_own);
+        snprintf(expected, sizeof expected,
+                 "config.json: linux.uidMappings: rootless, only the caller's own id can be mapped: "
+                 "[{\"containerID\": 0, \"hostID\": %u, \"size\": 1}] (other ranges need root)",
+                 (unsigned)geteuid());
+        refused(patch, expected);
+    }
+#undef MAPPED
     snprintf(patch, sizeof patch,
              "{\"linux\": {\"namespaces\": [%s], \"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000}]}}",
              user_ns);

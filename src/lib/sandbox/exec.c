@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -68,6 +69,15 @@ static int join_cgroups_of(pid_t pid, struct cell_err *err)
             return cell_err_set(err, errno, "exec: join the cell's cgroup %s", dir);
     }
     return 0;
+}
+
+/* Whether process `pid` is in a user namespace other than the caller's. */
+static bool in_own_user_ns(pid_t pid)
+{
+    char path[64];
+    struct stat mine, its;
+    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+    return stat("/proc/self/ns/user", &mine) == 0 && stat(path, &its) == 0 && mine.st_ino != its.st_ino;
 }
 
 static void close_pair(int pair[2])
@@ -139,6 +149,8 @@ int cell_exec_with(pid_t init_pid, const struct cell_spec *spec, const struct ce
         if (join_cgroups_of(init_pid, &e) < 0)
             sandbox_fail(&sb, CELL_EXIT_SETUP, e.errnum, "%s", e.msg);
         int ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP;
+        if (in_own_user_ns(init_pid)) /* its ids, not the host's: a command there is never the host's root */
+            ns |= CLONE_NEWUSER;
         if (setns(pidfd, ns) < 0)
             sandbox_fail(&sb, CELL_EXIT_SETUP, errno, "exec: enter the cell's namespaces");
         pid_t cmd = fork();

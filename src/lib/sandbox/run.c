@@ -88,9 +88,10 @@ static int write_id_maps(const struct cell_instance *ps, struct cell_err *err)
         return write_id_map(pid, "gid_map", map, err);
     }
     snprintf(map, sizeof map, "0 %d %d\n", USERNS_ROOT_BASE, USERNS_ROOT_SIZE);
-    if (write_id_map(pid, "uid_map", map, err) < 0)
+    const struct cell_oci_fs *oci = &ps->sb.spec->oci; /* an OCI bundle's own mappings */
+    if (write_id_map(pid, "uid_map", oci->uid_map ? oci->uid_map : map, err) < 0)
         return -1;
-    return write_id_map(pid, "gid_map", map, err);
+    return write_id_map(pid, "gid_map", oci->gid_map ? oci->gid_map : map, err);
 }
 
 static int start_init(struct cell_instance *ps, struct cell_err *err)
