@@ -34,7 +34,9 @@
  *   linux.namespaces      pid, mount, ipc, uts, cgroup are always new (one
  *                         missing: warning); network absent -> net host,
  *                         present -> none; user -> ns.userns; time, any
- *                         path: joined for network, ipc and uts; an error for the others
+ *                         path: joined for network, ipc, uts, cgroup and
+ *                         pid (not with a new user namespace); an error
+ *                         for mount and user
  *   linux.uid/gidMappings both or neither (cell's own: 0 100000 65536 as
  *                         root); as root any ranges the kernel takes that
  *                         map containerID 0; rootless only 0 EUID 1
@@ -1029,16 +1031,18 @@ static int parse_namespaces(struct oci_ctx *c, json_t *linux_)
         json_t *path = oci_member(e, "path");
         if (path && !empty_value(path)) {
             const char *s;
-            char **join = ns == NS_NETWORK ? &c->spec->ns.join_net
-                          : ns == NS_IPC   ? &c->spec->ns.join_ipc
-                          : ns == NS_UTS   ? &c->spec->ns.join_uts
-                                           : NULL;
+            char **join = ns == NS_NETWORK  ? &c->spec->ns.join_net
+                          : ns == NS_IPC    ? &c->spec->ns.join_ipc
+                          : ns == NS_UTS    ? &c->spec->ns.join_uts
+                          : ns == NS_CGROUP ? &c->spec->ns.join_cgroup
+                          : ns == NS_PID    ? &c->spec->ns.join_pid
+                                            : NULL;
             if (as_string(c, path, sub(q, p, "path"), &s) < 0)
                 return -1;
             if (join == NULL)
                 return fail(c, 0, q,
-                            "joining an existing %s namespace (%s) is not supported yet (network, ipc and uts "
-                            "can be joined)",
+                            "joining an existing %s namespace (%s) is not supported yet (network, ipc, uts, "
+                            "cgroup and pid can be joined)",
                             type, s);
             if (s[0] != '/')
                 return fail(c, 0, q, "\"%s\" is not an absolute path", s);
@@ -1054,6 +1058,11 @@ static int parse_namespaces(struct oci_ctx *c, json_t *linux_)
             return -1;
     c->spec->net_mode = asked[NS_NETWORK] ? CELL_NET_NONE : CELL_NET_HOST;
     c->spec->ns.userns = c->userns = asked[NS_USER];
+    if (c->userns && (c->spec->ns.join_pid || c->spec->ns.join_cgroup))
+        return fail(c, 0, "linux.namespaces",
+                    "a %s namespace given by path cannot be joined from a new user namespace (it belongs to "
+                    "another; join it without {\"type\": \"user\"})",
+                    c->spec->ns.join_pid ? "pid" : "cgroup");
     return 0;
 }
 

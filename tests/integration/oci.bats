@@ -462,6 +462,56 @@ for n in c['linux']['namespaces']:
     ip netns del "$ns"
 }
 
+@test "oci: pid and cgroup namespaces given by path are joined (a pod's shared pid namespace); mount and user are refused" {
+    # the pod's first container, its pid and cgroup namespaces to share
+    config '["sleep", "1000"]'
+    oci create pod1 >/dev/null 2>&1
+    oci start pod1
+    local pid
+    pid=$(oci state pod1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+    [[ $pid -gt 0 ]]
+    config '["sh", "-c", "cat /proc/[0-9]*/cmdline | tr \"\\\\0\" \" \" > /shared/procs; cat /proc/self/cgroup > /shared/cg"]' "
+for n in c['linux']['namespaces']:
+    if n['type'] in ('pid', 'cgroup'): n['path'] = '/proc/$pid/ns/' + n['type']"
+    run_cell run --bundle "$BUNDLE" pod2
+    expect_status 0
+    # the second sees the first's processes, and its cgroups from the first's root
+    grep -q "sleep 1000" "$BATS_TEST_TMPDIR/shared/procs" || { cat "$BATS_TEST_TMPDIR/shared/procs"; false; }
+    grep -q "^0::/\.\./" "$BATS_TEST_TMPDIR/shared/cg" || { cat "$BATS_TEST_TMPDIR/shared/cg"; false; }
+    # a container of its own sees only its own
+    config '["sh", "-c", "cat /proc/[0-9]*/cmdline | tr \"\\\\0\" \" \" > /shared/procs"]'
+    run_cell run --bundle "$BUNDLE" solo
+    expect_status 0
+    ! grep -q "sleep 1000" "$BATS_TEST_TMPDIR/shared/procs"
+    oci delete --force pod1
+    # a pid namespace whose init has exited cannot be joined (kept by a bind mount)
+    local dead=$BATS_TEST_TMPDIR/dead-pidns
+    touch "$dead"
+    unshare --pid="$dead" --fork true
+    config '["echo", "never"]' "
+for n in c['linux']['namespaces']:
+    if n['type'] == 'pid': n['path'] = '$dead'"
+    run_cell run --bundle "$BUNDLE" pod3
+    umount "$dead"
+    expect_status 125
+    expect_err "join the pid namespace $dead: its init has exited"
+    [[ $output != *never* ]]
+    for t in mount user; do
+        config '["true"]' "c['linux']['namespaces'].append({'type': 'user'}) if '$t' == 'user' else None
+for n in c['linux']['namespaces']:
+    if n['type'] == '$t': n['path'] = '/proc/self/ns/$t'"
+        run_cell run --bundle "$BUNDLE" pod4
+        expect_status 125
+        expect_err "joining an existing $t namespace (/proc/self/ns/$t) is not supported yet"
+    done
+    config '["true"]' "c['linux']['namespaces'].append({'type': 'user'})
+for n in c['linux']['namespaces']:
+    if n['type'] == 'pid': n['path'] = '/proc/self/ns/pid'"
+    run_cell run --bundle "$BUNDLE" pod5
+    expect_status 125
+    expect_err "a pid namespace given by path cannot be joined from a new user namespace"
+}
+
 @test "oci: uidMappings and gidMappings: the container's ids are the host's ids the config names" {
     # the container's root is a host id without rights: the bundle and the
     # shared directory sit where any id may reach them

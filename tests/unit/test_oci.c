@@ -822,10 +822,20 @@ static void test_join_namespaces(void **state)
              "{\"type\": \"network\", \"path\": \"/run/netns/pod\"}, {\"type\": \"ipc\", \"path\": "
              "\"/proc/7/ns/ipc\"}, {\"type\": \"uts\", \"path\": \"/proc/7/ns/uts\"}]}}",
              &spec, &oci);
+    assert_null(spec.ns.join_pid);
+    assert_null(spec.ns.join_cgroup);
     assert_string_equal(spec.ns.join_net, "/run/netns/pod");
     assert_string_equal(spec.ns.join_ipc, "/proc/7/ns/ipc");
     assert_string_equal(spec.ns.join_uts, "/proc/7/ns/uts");
     assert_int_equal(spec.net_mode, CELL_NET_NONE);
+    free_both(&spec, &oci);
+    /* a pod's shared pid namespace, and its cgroup namespace */
+    patch_ok("{\"linux\": {\"namespaces\": [{\"type\": \"pid\", \"path\": \"/proc/7/ns/pid\"}, {\"type\": "
+             "\"mount\"}, {\"type\": \"cgroup\", \"path\": \"/proc/7/ns/cgroup\"}, {\"type\": \"ipc\"}, {\"type\": "
+             "\"uts\"}]}}",
+             &spec, &oci);
+    assert_string_equal(spec.ns.join_pid, "/proc/7/ns/pid");
+    assert_string_equal(spec.ns.join_cgroup, "/proc/7/ns/cgroup");
     free_both(&spec, &oci);
 }
 
@@ -983,9 +993,16 @@ static void test_errors(void **state)
     refused("{\"mounts\": [\"/x\"]}", "config.json: mounts[0]: expected an object");
 
     /* linux.namespaces */
-    refused("{\"linux\": {\"namespaces\": [{\"type\": \"pid\", \"path\": \"/proc/1/ns/pid\"}]}}",
-            "config.json: linux.namespaces[0].path: joining an existing pid namespace (/proc/1/ns/pid) is not "
-            "supported yet (network, ipc and uts can be joined)");
+    refused("{\"linux\": {\"namespaces\": [{\"type\": \"mount\", \"path\": \"/proc/1/ns/mnt\"}]}}",
+            "config.json: linux.namespaces[0].path: joining an existing mount namespace (/proc/1/ns/mnt) is not "
+            "supported yet (network, ipc, uts, cgroup and pid can be joined)");
+    refused("{\"linux\": {\"namespaces\": [{\"type\": \"user\", \"path\": \"/proc/1/ns/user\"}]}}",
+            "config.json: linux.namespaces[0].path: joining an existing user namespace (/proc/1/ns/user) is not "
+            "supported yet (network, ipc, uts, cgroup and pid can be joined)");
+    refused("{\"linux\": {\"namespaces\": [{\"type\": \"user\"}, {\"type\": \"cgroup\", \"path\": "
+            "\"/proc/1/ns/cgroup\"}]}}",
+            "config.json: linux.namespaces: a cgroup namespace given by path cannot be joined from a new user "
+            "namespace (it belongs to another; join it without {\"type\": \"user\"})");
     refused("{\"linux\": {\"namespaces\": [{\"type\": \"network\", \"path\": \"netns/x\"}]}}",
             "config.json: linux.namespaces[0].path: \"netns/x\" is not an absolute path");
     refused("{\"linux\": {\"namespaces\": [{\"type\": \"time\"}]}}",

@@ -289,13 +289,26 @@ static void place_fd(struct sandbox *sb, int *fd, int target, int flags, const c
     }
 }
 
+/* Join the namespace the parent opened for `which` (if any), and close it. */
+static void join_namespace(struct sandbox *sb, enum sandbox_join which, int type, const char *path)
+{
+    if (sb->join_fd[which] < 0)
+        return;
+    if (setns(sb->join_fd[which], type) < 0)
+        sandbox_fail(sb, CELL_EXIT_SETUP, errno, "join the namespace %s", path);
+    close(sb->join_fd[which]);
+    sb->join_fd[which] = -1;
+}
+
 /* Close every fd above 2 except init's own and the ones the spec preserves. */
 static void close_starter_fds(const struct sandbox *sb)
 {
-    int keep[11 + CELL_HELD_FDS + CELL_MAX_PRESERVED_FDS] = {
-        sb->go_read,      sb->report_write, sb->parent_pidfd, sb->tty_sock,   sb->listen_fd, sb->notify_fd,
-        sb->init_exec_fd, sb->gate_fd,      sb->join_fd[0],   sb->join_fd[1], sb->join_fd[2]};
-    size_t n = 11;
+    int keep[8 + SANDBOX_JOIN_COUNT + CELL_HELD_FDS + CELL_MAX_PRESERVED_FDS] = {
+        sb->go_read,   sb->report_write, sb->parent_pidfd, sb->tty_sock,
+        sb->listen_fd, sb->notify_fd,    sb->init_exec_fd, sb->gate_fd};
+    size_t n = 8;
+    for (size_t i = 0; i < SANDBOX_JOIN_COUNT; i++)
+        keep[n++] = sb->join_fd[i];
     for (size_t i = 0; i < CELL_HELD_FDS; i++)
         keep[n++] = sb->held[i];
     for (size_t i = 0; i < sb->spec->npreserved_fds; i++)
@@ -395,18 +408,11 @@ void sandbox_init_main(struct sandbox *sb)
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
             sandbox_fail(sb, CELL_EXIT_SETUP, errno, "user namespace: become root in the cell");
     }
-    /* 1b. an OCI bundle's namespaces to join (network, ipc, uts) */
-    static const int join_types[3] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS};
-    for (int i = 0; i < 3; i++)
-        if (sb->join_fd[i] >= 0) {
-            if (setns(sb->join_fd[i], join_types[i]) < 0)
-                sandbox_fail(sb, CELL_EXIT_SETUP, errno, "join the namespace %s",
-                             i == 0   ? spec->ns.join_net
-                             : i == 1 ? spec->ns.join_ipc
-                                      : spec->ns.join_uts);
-            close(sb->join_fd[i]);
-            sb->join_fd[i] = -1;
-        }
+    /* 1b. an OCI bundle's namespaces to join (network, ipc, uts; cgroup
+     * at step 5; the parent made init in the pid namespace it joins) */
+    join_namespace(sb, SANDBOX_JOIN_NET, CLONE_NEWNET, spec->ns.join_net);
+    join_namespace(sb, SANDBOX_JOIN_IPC, CLONE_NEWIPC, spec->ns.join_ipc);
+    join_namespace(sb, SANDBOX_JOIN_UTS, CLONE_NEWUTS, spec->ns.join_uts);
     cell_log(CELL_LOG_DEBUG, "cell %s: init: setting up", spec->name);
     if (spec->oci.enabled) {
         /* 2-3 for an OCI bundle: cgroups first (the host's root goes with
@@ -448,8 +454,11 @@ void sandbox_init_main(struct sandbox *sb)
     int tty_slave = -1;
     if (sb->tty_sock >= 0 && tty_open_in_cell(sb->tty_sock, &tty_slave, &err) < 0)
         fail_with(sb, &err);
-    /* 5. in the cell's cgroups now: a cgroup namespace rooted there */
-    if (unshare(CLONE_NEWCGROUP) < 0)
+    /* 5. in the cell's cgroups now: a cgroup namespace rooted there (or
+     * the one an OCI bundle joins) */
+    if (sb->join_fd[SANDBOX_JOIN_CGROUP] >= 0)
+        join_namespace(sb, SANDBOX_JOIN_CGROUP, CLONE_NEWCGROUP, spec->ns.join_cgroup);
+    else if (unshare(CLONE_NEWCGROUP) < 0)
         sandbox_fail(sb, CELL_EXIT_SETUP, errno, "create the cgroup namespace");
     /* 6. the workload; SIGCHLD stays blocked so init's signalfd sees it */
     sigset_t chld;

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,7 +99,19 @@ static int start_init(struct cell_instance *ps, struct cell_err *err)
 {
     const struct cell_spec *spec = ps->sb.spec;
     /* a namespace an OCI bundle joins is not made new: init joins it */
-    uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_PIDFD;
+    uint64_t flags = CLONE_NEWNS | CLONE_PIDFD;
+    int own_pid_ns = -1, join_pid = ps->sb.join_fd[SANDBOX_JOIN_PID];
+    if (join_pid < 0) {
+        flags |= CLONE_NEWPID;
+    } else { /* a pid namespace is for the caller's children: ours for a moment */
+        own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+        if (own_pid_ns < 0 || setns(join_pid, CLONE_NEWPID) < 0) {
+            int e = errno;
+            if (own_pid_ns >= 0)
+                close(own_pid_ns);
+            return cell_err_set(err, e, "join the pid namespace %s", spec->ns.join_pid);
+        }
+    }
     if (!spec->ns.join_ipc)
         flags |= CLONE_NEWIPC;
     if (!spec->ns.join_uts)
@@ -117,10 +130,22 @@ static int start_init(struct cell_instance *ps, struct cell_err *err)
         args.cgroup = (uint64_t)ps->cg.v2_fd;
     }
     long pid = syscall(SYS_clone3, &args, sizeof args);
-    if (pid < 0)
-        return cell_err_set(err, errno, "create the cell's namespaces (clone3)");
+    int clone_errno = errno;
     if (pid == 0)
         sandbox_init_main(&ps->sb);
+    if (own_pid_ns >= 0) { /* our later children (hooks, keeper) are in our own again */
+        int back = setns(own_pid_ns, CLONE_NEWPID);
+        close(own_pid_ns);
+        if (back < 0) {
+            cell_log(CELL_LOG_ERROR, "cell %s: return to cell's own pid namespace: %s", spec->name, strerror(errno));
+            abort(); /* never go on with a foreign namespace for our children */
+        }
+    }
+    if (pid < 0 && clone_errno == ENOMEM && join_pid >= 0)
+        return cell_err_set(err, 0, "join the pid namespace %s: its init has exited (the namespace is ending)",
+                            spec->ns.join_pid);
+    if (pid < 0)
+        return cell_err_set(err, clone_errno, "create the cell's namespaces (clone3)");
     ps->init_pid = (pid_t)pid;
     return 0;
 }
@@ -249,11 +274,9 @@ static void teardown(struct cell_instance *ps)
     tty_restore(&ps->tty);
     close_fd(&ps->go_write);
     close_fd(&ps->report_read);
-    for (int k = 0; k < 3; k++)
-        close_fd(&ps->sb.join_fd[k]);
     close_fd(&ps->sb.go_read);
     close_fd(&ps->sb.report_write);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < SANDBOX_JOIN_COUNT; i++)
         close_fd(&ps->sb.join_fd[i]);
     close_fd(&ps->sb.parent_pidfd);
     close_fd(&ps->timerfd);
@@ -270,10 +293,15 @@ static void teardown(struct cell_instance *ps)
 static int open_joined_namespaces(struct cell_instance *ps, struct cell_err *err)
 {
     const struct cell_spec *spec = ps->sb.spec;
-    const char *paths[3] = {spec->ns.join_net, spec->ns.join_ipc, spec->ns.join_uts};
-    static const int types[3] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS};
-    static const char *const names[3] = {"network", "ipc", "uts"};
-    for (int i = 0; i < 3; i++) {
+    const char *paths[SANDBOX_JOIN_COUNT] = {[SANDBOX_JOIN_NET] = spec->ns.join_net,
+                                             [SANDBOX_JOIN_IPC] = spec->ns.join_ipc,
+                                             [SANDBOX_JOIN_UTS] = spec->ns.join_uts,
+                                             [SANDBOX_JOIN_CGROUP] = spec->ns.join_cgroup,
+                                             [SANDBOX_JOIN_PID] = spec->ns.join_pid};
+    static const int types[SANDBOX_JOIN_COUNT] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWCGROUP,
+                                                  CLONE_NEWPID};
+    static const char *const names[SANDBOX_JOIN_COUNT] = {"network", "ipc", "uts", "cgroup", "pid"};
+    for (int i = 0; i < SANDBOX_JOIN_COUNT; i++) {
         if (paths[i] == NULL)
             continue;
         int fd = open(paths[i], O_RDONLY | O_CLOEXEC);
@@ -386,7 +414,7 @@ struct cell_instance *sandbox_instance_new(const struct cell_spec *spec, const s
                .notify_fd = -1,
                .held = {-1, -1},
                .init_exec_fd = -1,
-               .join_fd = {-1, -1, -1},
+               .join_fd = {-1, -1, -1, -1, -1},
                .gate_fd = -1},
         .detached = opts && opts->detached,
         .keeper_fd = -1,

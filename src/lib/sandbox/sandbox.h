@@ -20,6 +20,16 @@
  * cell over; the starter's held fds follow it (CELL_HELD_FD(i)). */
 #define CELL_STATUS_HOLD_FD 100
 
+/* The namespaces an OCI bundle may join by path, in sandbox.join_fd. */
+enum sandbox_join {
+    SANDBOX_JOIN_NET,
+    SANDBOX_JOIN_IPC,
+    SANDBOX_JOIN_UTS,
+    SANDBOX_JOIN_CGROUP,
+    SANDBOX_JOIN_PID,
+    SANDBOX_JOIN_COUNT
+};
+
 struct sandbox {
     const struct cell_spec *spec;
     bool userns;                      /* the cell gets a new user namespace */
@@ -36,8 +46,8 @@ struct sandbox {
     int held[CELL_HELD_FDS];          /* detached: init keeps these at CELL_HELD_FD(i); or -1 */
     int init_exec_fd;                 /* cell-init, which init execs once the workload runs; or -1 */
     const struct cell_cgroup *cgroup; /* v1 leaves a root cell's init joins itself; or NULL */
-    int join_fd[3];                   /* OCI: namespaces init joins (net, ipc, uts), opened and
-                                       * checked by the parent; or -1 */
+    int join_fd[SANDBOX_JOIN_COUNT];  /* OCI: namespaces to join, opened and checked by the
+                                       * parent (which joins pid itself); or -1 */
     int gate_fd;                      /* OCI create: an O_PATH fd of the exec FIFO init waits on
                                        * before it starts the workload (cell start opens it); or -1 */
 };
