@@ -93,6 +93,27 @@ struct cell_mount {
  * is the root, writable unless readonly_root, and only the mounts of the
  * spec are made (in order), then the default devices in /dev, the masked
  * and the read-only paths. */
+/* One rule of a device access list (OCI linux.resources.devices), enforced
+ * by the cell's cgroup (src/lib/sandbox/devices.h says how). */
+enum { CELL_DEVICE_READ = 1, CELL_DEVICE_WRITE = 2, CELL_DEVICE_MKNOD = 4 };
+struct cell_device_rule {
+    bool allow;
+    char type;       /* 'a' (any), 'c' or 'b' */
+    int64_t major;   /* -1: any */
+    int64_t minor;   /* -1: any */
+    unsigned access; /* CELL_DEVICE_READ | _WRITE | _MKNOD */
+};
+
+/* A device node an OCI bundle asks for (linux.devices), made in /dev. */
+struct cell_device_node {
+    char *path; /* absolute, under /dev */
+    char type;  /* 'c' (also for "u"), 'b' or 'p' */
+    unsigned major, minor;
+    mode_t mode; /* permission bits */
+    uid_t uid;
+    gid_t gid;
+};
+
 struct cell_oci_fs {
     bool enabled;
     bool readonly_root;
@@ -106,6 +127,13 @@ struct cell_oci_fs {
     /* linux.uidMappings / gidMappings as /proc/PID/uid_map takes them
      * ("0 200000 65536\n", a line per range), or NULL: cell's own mapping */
     char *uid_map, *gid_map;
+    /* device_cgroup: the cell's cgroup enforces device_rules (deny all,
+     * then the rules in order; the last match decides) */
+    bool device_cgroup;
+    struct cell_device_rule *device_rules;
+    size_t ndevice_rules;
+    struct cell_device_node *devices; /* linux.devices */
+    size_t ndevices;
 };
 
 /* A seccomp filter compiled at run time (an OCI config's own linux.seccomp,

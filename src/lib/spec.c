@@ -72,6 +72,10 @@ void cell_spec_free(struct cell_spec *spec)
     free_strv(spec->oci.readonly_paths);
     free_strv(spec->oci.sysctls);
     free(spec->oci.domainname);
+    for (size_t i = 0; i < spec->oci.ndevices; i++)
+        free(spec->oci.devices[i].path);
+    free(spec->oci.devices);
+    free(spec->oci.device_rules);
     free(spec->oci.uid_map);
     free(spec->oci.gid_map);
     free(spec->mounts);

@@ -41,10 +41,13 @@
  *                         root); as root any ranges the kernel takes that
  *                         map containerID 0; rootless only 0 EUID 1
  *   linux.resources       memory.limit, pids.limit, cpu.quota/period ->
- *                         limits; the rest: warning "not applied". There
- *                         is no device cgroup yet: devices beyond "deny
- *                         all" get a warning, and a bind of a host device
- *                         the rules deny is an error (check_device_binds)
+ *                         limits; devices -> spec->oci.device_rules (see
+ *                         finish_devices: as root the cgroup enforces
+ *                         them; rootless beyond "deny all" a warning, and
+ *                         a bind of a host device they deny an error);
+ *                         the rest: warning "not applied"
+ *   linux.devices         nodes under /dev -> spec->oci.devices (made by
+ *                         mounts_oci.c; allowed in the device list)
  *   linux.maskedPaths, readonlyPaths -> spec->oci; cgroupsPath -> cell_oci
  *   linux.rootfsPropagation private/slave fine, unbindable warning, shared
  *                         error
@@ -52,7 +55,8 @@
  *                         spec->custom_seccomp, loaded instead of cell's
  *                         profile; with the run.cell.profile annotation,
  *                         cell's profile instead (a warning)
- *   linux.devices, sysctl, netDevices, timeOffsets, intelRdt, mountLabel,
+ *   linux.sysctl          only the container's own namespaces' sysctls
+ *   linux.netDevices, timeOffsets, intelRdt, mountLabel,
  *   personality (other than plain LINUX)   error when not empty
  *   hooks                 the six lists into cell_oci
  *   annotations           an object of strings, kept; run.cell.profile
@@ -62,6 +66,7 @@
  *   solaris, windows, zos, freebsd: warning; vm: error */
 #include "cell/oci.h"
 #include "oci_json.h"
+#include "sandbox/devices.h"
 #include "seccomp_oci.h"
 #include "util.h"
 
@@ -93,6 +98,7 @@ struct oci_ctx {
     /* facts later steps need */
     bool userns;          /* linux.namespaces asks for a user namespace */
     json_t *device_rules; /* linux.resources.devices (checked), or NULL */
+    bool device_rules_deny_all_only;
 };
 
 /* NULL-terminated, for check_keys() */
@@ -1176,7 +1182,20 @@ void cell_oci_root_ids(const struct cell_spec *spec, uid_t *uid, gid_t *gid)
     }
 }
 
-/* The device cgroup list; "deny all" alone is what cell's /dev gives. */
+/* A device number of a rule or node: -1 (any; rules only) or 0..INT32_MAX. */
+static int device_number(struct oci_ctx *c, json_t *v, const char *path, bool any_ok, int64_t *n)
+{
+    if (as_i64(c, v, path, n) < 0)
+        return -1;
+    if ((*n < 0 && !(any_ok && *n == -1)) || *n > INT32_MAX)
+        return fail(c, 0, path, "%" PRId64 " is not a device number (0 to %d%s)", *n, INT32_MAX,
+                    any_ok ? ", or -1 for any" : "");
+    return 0;
+}
+
+/* linux.resources.devices into spec->oci.device_rules (finish_devices adds
+ * cell's own). Missing numbers are -1 (any), a missing or empty access is
+ * "rwm". */
 static int parse_device_cgroup(struct oci_ctx *c, json_t *list)
 {
     static const char *const known[] = {"allow", "type", "major", "minor", "access", NULL};
@@ -1186,12 +1205,20 @@ static int parse_device_cgroup(struct oci_ctx *c, json_t *list)
     bool deny_all_only = true;
     if (want_array(c, list, path) < 0)
         return -1;
+    if (json_array_size(list) > 200)
+        return fail(c, 0, path, "%zu rules: cell takes at most 200 (merge rules, e.g. with -1 numbers)",
+                    json_array_size(list));
+    struct cell_device_rule *rules = calloc(json_array_size(list) + 1, sizeof *rules);
+    if (rules == NULL)
+        return cell_err_set(c->err, ENOMEM, "%s", path);
+    c->spec->oci.device_rules = rules;
     json_array_foreach(list, i, e)
     {
         char p[PATH_BUF], q[PATH_BUF];
         json_t *v;
         bool allow = false;
         const char *type = "a", *access = "rwm";
+        struct cell_device_rule *r = &rules[i];
         idx(p, path, i);
         if (want_object(c, e, p) < 0 || check_keys(c, e, p, known) < 0)
             return -1;
@@ -1203,68 +1230,130 @@ static int parse_device_cgroup(struct oci_ctx *c, json_t *list)
             return -1;
         if (strcmp(type, "a") != 0 && strcmp(type, "c") != 0 && strcmp(type, "b") != 0)
             return fail(c, 0, q, "\"%s\" is not a device type (a, c or b)", type);
+        r->allow = allow;
+        r->type = type[0];
+        r->major = r->minor = -1;
         for (int k = 0; k < 2; k++) {
-            int64_t n;
             const char *key = k ? "minor" : "major";
-            if ((v = oci_member(e, key)) == NULL)
-                continue;
-            if (as_i64(c, v, sub(q, p, key), &n) < 0)
+            if ((v = oci_member(e, key)) && device_number(c, v, sub(q, p, key), true, k ? &r->minor : &r->major) < 0)
                 return -1;
-            deny_all_only = deny_all_only && n < 0; /* -1: all */
         }
+        deny_all_only = deny_all_only && r->major < 0 && r->minor < 0;
         if ((v = oci_member(e, "access")) && as_string(c, v, sub(q, p, "access"), &access) < 0)
             return -1;
         if (access[strspn(access, "rwm")] != '\0')
             return fail(c, 0, q, "\"%s\" is not an access (letters r, w and m)", access);
-        deny_all_only = deny_all_only && !allow && strcmp(type, "a") == 0 && strchr(access, 'r') &&
-                        strchr(access, 'w') && strchr(access, 'm');
+        if (access[0] == '\0')
+            access = "rwm";
+        r->access = (strchr(access, 'r') ? CELL_DEVICE_READ : 0) | (strchr(access, 'w') ? CELL_DEVICE_WRITE : 0) |
+                    (strchr(access, 'm') ? CELL_DEVICE_MKNOD : 0);
+        deny_all_only = deny_all_only && !allow && r->type == 'a' && r->access == 7;
+        c->spec->oci.ndevice_rules++;
     }
     c->device_rules = list;
-    if (!deny_all_only)
-        return warn(c, path,
-                    "not applied: cell's /dev holds only null, zero, full, random, urandom, tty, ptmx and pts "
-                    "(and the devices the mounts give)");
+    c->device_rules_deny_all_only = deny_all_only;
     return 0;
 }
 
-/* A checked rule's major or minor; -1: any. */
-static int64_t rule_number(json_t *v)
+/* linux.devices: nodes made in the container's /dev (c, u, b or p). */
+static int parse_device_nodes(struct oci_ctx *c, json_t *list)
 {
-    if (json_is_integer(v))
-        return (int64_t)json_integer_value(v);
-    return json_is_real(v) ? (int64_t)json_real_value(v) : -1;
-}
-
-/* Whether the device rules let the container read or write device TYPE
- * MAJOR:MINOR: the last rule that matches decides (a rule that says only
- * "m" does not); no rule matches: yes. cell's own /dev nodes always may. */
-static bool device_allowed(json_t *rules, char type, unsigned major, unsigned minor)
-{
-    static const struct {
-        unsigned major;
-        int minor; /* -1: any */
-    } defaults[] = {{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 2}, {136, -1}};
-    for (size_t k = 0; type == 'c' && k < ARRAY_SIZE(defaults); k++)
-        if (defaults[k].major == major && (defaults[k].minor < 0 || (unsigned)defaults[k].minor == minor))
-            return true;
-    bool allowed = true;
+    static const char *const known[] = {"path", "type", "major", "minor", "fileMode", "uid", "gid", NULL};
+    const char *path = "linux.devices";
     size_t i;
     json_t *e;
-    json_array_foreach(rules, i, e)
+    if (want_array(c, list, path) < 0)
+        return -1;
+    if (json_array_size(list) > 64)
+        return fail(c, 0, path, "%zu devices: cell makes at most 64", json_array_size(list));
+    struct cell_device_node *nodes = calloc(json_array_size(list) + 1, sizeof *nodes);
+    if (nodes == NULL)
+        return cell_err_set(c->err, ENOMEM, "%s", path);
+    c->spec->oci.devices = nodes;
+    json_array_foreach(list, i, e)
     {
-        json_t *t = oci_member(e, "type"), *access = oci_member(e, "access");
-        const char *ts = t ? json_string_value(t) : "a";
-        int64_t ma = rule_number(oci_member(e, "major")), mi = rule_number(oci_member(e, "minor"));
-        if ((ts[0] != 'a' && ts[0] != type) || (access && !strpbrk(json_string_value(access), "rw")) ||
-            (ma >= 0 && (uint64_t)ma != major) || (mi >= 0 && (uint64_t)mi != minor))
-            continue;
-        allowed = json_is_true(oci_member(e, "allow"));
+        char p[PATH_BUF], q[PATH_BUF];
+        json_t *v;
+        const char *s;
+        struct cell_device_node *d = &nodes[i];
+        idx(p, path, i);
+        if (want_object(c, e, p) < 0 || check_keys(c, e, p, known) < 0)
+            return -1;
+        if ((v = oci_member(e, "path")) == NULL)
+            return fail(c, 0, sub(q, p, "path"), "required");
+        if (as_string(c, v, sub(q, p, "path"), &s) < 0)
+            return -1;
+        if ((d->path = clean_path(NULL, s)) == NULL)
+            return cell_err_set(c->err, ENOMEM, "%s", q);
+        c->spec->oci.ndevices++;
+        if (s[0] != '/' || strncmp(d->path, "/dev/", 5) != 0 || d->path[5] == '\0')
+            return fail(c, 0, q,
+                        "\"%s\" is not a path under /dev (cell's root is read-only and nodev; devices "
+                        "live in its /dev)",
+                        s);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(nodes[k].path, d->path) == 0)
+                return fail(c, 0, q, "%s is given twice", d->path);
+        if ((v = oci_member(e, "type")) == NULL)
+            return fail(c, 0, sub(q, p, "type"), "required (c, u, b or p)");
+        if (as_string(c, v, sub(q, p, "type"), &s) < 0)
+            return -1;
+        if (strcmp(s, "c") != 0 && strcmp(s, "u") != 0 && strcmp(s, "b") != 0 && strcmp(s, "p") != 0)
+            return fail(c, 0, q, "\"%s\" is not a device type (c, u, b or p)", s);
+        d->type = s[0] == 'u' ? 'c' : s[0];
+        for (int k = 0; k < 2 && d->type != 'p'; k++) {
+            const char *key = k ? "minor" : "major";
+            int64_t n;
+            if ((v = oci_member(e, key)) == NULL)
+                return fail(c, 0, sub(q, p, key), "required for a device of type %s", s);
+            if (device_number(c, v, sub(q, p, key), false, &n) < 0)
+                return -1;
+            *(k ? &d->minor : &d->major) = (unsigned)n;
+        }
+        d->mode = 0666;
+        if ((v = oci_member(e, "fileMode"))) {
+            uint64_t mode;
+            /* podman sends the file type bits too (020666): runc drops them */
+            if (as_u64(c, v, sub(q, p, "fileMode"), 0177777, &mode) < 0)
+                return -1;
+            d->mode = (mode_t)mode & 07777;
+        }
+        uint64_t id;
+        if ((v = oci_member(e, "uid"))) {
+            if (as_u64(c, v, sub(q, p, "uid"), UINT32_MAX - 1, &id) < 0)
+                return -1;
+            d->uid = (uid_t)id;
+        }
+        if ((v = oci_member(e, "gid"))) {
+            if (as_u64(c, v, sub(q, p, "gid"), UINT32_MAX - 1, &id) < 0)
+                return -1;
+            d->gid = (gid_t)id;
+        }
     }
-    return allowed;
+    return 0;
 }
 
-/* cell makes no device cgroup yet: a bind of a host device the rules do not
- * allow would be open to the container, so it is refused. */
+/* The devices every OCI container's /dev has (mounts_oci.c makes them). */
+static const struct {
+    unsigned major;
+    int minor; /* -1: any */
+} default_devices[] = {{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 2}, {136, -1}};
+
+/* Whether the config's rules (and cell's own /dev nodes, which always may)
+ * let the container read or write device TYPE MAJOR:MINOR, as the cgroup
+ * would decide (devices.h). */
+static bool device_allowed(const struct cell_oci_fs *o, char type, unsigned major, unsigned minor)
+{
+    for (size_t k = 0; type == 'c' && k < ARRAY_SIZE(default_devices); k++)
+        if (default_devices[k].major == major &&
+            (default_devices[k].minor < 0 || (unsigned)default_devices[k].minor == minor))
+            return true;
+    return devices_allowed(o->device_rules, o->ndevice_rules, type, major, minor, CELL_DEVICE_READ) ||
+           devices_allowed(o->device_rules, o->ndevice_rules, type, major, minor, CELL_DEVICE_WRITE);
+}
+
+/* Rootless there is no device cgroup: a bind of a host device the rules do
+ * not allow would be open to the container, so it is refused. */
 static int check_device_binds(struct oci_ctx *c)
 {
     for (size_t i = 0; c->device_rules && i < c->spec->nmounts; i++) {
@@ -1273,12 +1362,51 @@ static int check_device_binds(struct oci_ctx *c)
         char p[PATH_BUF], q[PATH_BUF];
         if (m->kind != CELL_MOUNT_BIND || stat(m->source, &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
             continue;
-        if (!device_allowed(c->device_rules, S_ISCHR(st.st_mode) ? 'c' : 'b', major(st.st_rdev), minor(st.st_rdev)))
+        if (!device_allowed(&c->spec->oci, S_ISCHR(st.st_mode) ? 'c' : 'b', major(st.st_rdev), minor(st.st_rdev)))
             return fail(c, 0, sub(q, idx(p, "mounts", i), "source"),
-                        "%s is a device linux.resources.devices does not allow, and cell applies no device cgroup "
-                        "yet (remove the mount, or allow the device)",
+                        "%s is a device linux.resources.devices does not allow, and a rootless cell has no device "
+                        "cgroup (remove the mount, or allow the device)",
                         m->source);
     }
+    return 0;
+}
+
+/* As root the cell's cgroup enforces the device list: deny all, the
+ * config's rules, then read, write and mknod of cell's own /dev nodes and
+ * of linux.devices (as runc adds them). Rootless there is no cgroup: rules
+ * beyond "deny all" are a warning, and device binds they deny an error. */
+static int finish_devices(struct oci_ctx *c)
+{
+    struct cell_oci_fs *o = &c->spec->oci;
+    if (geteuid() != 0) {
+        if (c->device_rules && !c->device_rules_deny_all_only &&
+            warn(c, "linux.resources.devices",
+                 "not applied: rootless, cell has no device cgroup; its /dev holds only null, zero, full, random, "
+                 "urandom, tty, ptmx and pts (and the devices the mounts and linux.devices give)") < 0)
+            return -1;
+        return check_device_binds(c);
+    }
+    size_t n = o->ndevice_rules + ARRAY_SIZE(default_devices) + o->ndevices;
+    struct cell_device_rule *rules = realloc(o->device_rules, n * sizeof *rules);
+    if (rules == NULL)
+        return cell_err_set(c->err, ENOMEM, "linux.resources.devices");
+    o->device_rules = rules;
+    for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++)
+        rules[o->ndevice_rules++] =
+            (struct cell_device_rule){.allow = true,
+                                      .type = 'c',
+                                      .major = default_devices[i].major,
+                                      .minor = default_devices[i].minor,
+                                      .access = CELL_DEVICE_READ | CELL_DEVICE_WRITE | CELL_DEVICE_MKNOD};
+    for (size_t i = 0; i < o->ndevices; i++)
+        if (o->devices[i].type != 'p')
+            rules[o->ndevice_rules++] =
+                (struct cell_device_rule){.allow = true,
+                                          .type = o->devices[i].type,
+                                          .major = o->devices[i].major,
+                                          .minor = o->devices[i].minor,
+                                          .access = CELL_DEVICE_READ | CELL_DEVICE_WRITE | CELL_DEVICE_MKNOD};
+    o->device_cgroup = true;
     return 0;
 }
 
@@ -1491,7 +1619,6 @@ static int parse_linux(struct oci_ctx *c, json_t *top, json_t *annotations)
     static const struct {
         const char *key, *why;
     } refused[] = {
-        {"devices", "cell does not create extra devices yet"},
         {"netDevices", "cell does not move network devices into a container yet"},
         {"timeOffsets", "a time namespace is not supported by cell"},
         {"intelRdt", "not supported by cell"},
@@ -1502,6 +1629,8 @@ static int parse_linux(struct oci_ctx *c, json_t *top, json_t *annotations)
         if (!empty_value(oci_member(linux_, refused[i].key)))
             return fail(c, 0, sub(p, "linux", refused[i].key), "%s (remove it)", refused[i].why);
     }
+    if ((v = oci_member(linux_, "devices")) && parse_device_nodes(c, v) < 0)
+        return -1;
     if ((v = oci_member(linux_, "sysctl")) && parse_sysctls(c, v) < 0)
         return -1;
     if ((v = oci_member(linux_, "personality")) && !empty_value(v)) {
@@ -1656,20 +1785,6 @@ static int parse_platforms(struct oci_ctx *c, json_t *top)
     return 0;
 }
 
-/* Without a device cgroup, a root process outside a user namespace that may
- * mknod could make a node of any host device and open it: cell does not keep
- * CAP_MKNOD then. */
-static int drop_mknod(struct oci_ctx *c)
-{
-    const uint64_t mknod = 1ULL << CAP_MKNOD;
-    if (!(c->spec->cap_add & mknod) || c->userns || geteuid() != 0)
-        return 0;
-    c->spec->cap_add &= ~mknod;
-    return warn(c, "process.capabilities",
-                "CAP_MKNOD not kept: cell applies no device cgroup, so a device node made in the container "
-                "would reach the host's device (give the container a user namespace to keep it)");
-}
-
 /* ---- entry points ------------------------------------------------------------ */
 
 static char *absolute_bundle(const char *bundle, struct cell_err *err)
@@ -1725,8 +1840,7 @@ static int load(struct oci_ctx *c, const char *text, size_t len)
     else if (parse_version(c, top) == 0 && check_keys(c, top, "", known) == 0 &&
              parse_annotations(c, top, &annotations) == 0 && parse_root(c, top) == 0 && parse_process(c, top) == 0 &&
              parse_names(c, top) == 0 && parse_mounts(c, top) == 0 && parse_linux(c, top, annotations) == 0 &&
-             parse_hooks(c, top) == 0 && parse_platforms(c, top) == 0 && check_device_binds(c) == 0 &&
-             drop_mknod(c) == 0)
+             parse_hooks(c, top) == 0 && parse_platforms(c, top) == 0 && finish_devices(c) == 0)
         rc = 0;
     json_decref(top);
     return rc;

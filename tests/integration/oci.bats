@@ -126,8 +126,64 @@ assert f["linux"]["seccomp"]["enabled"] and "SCMP_CMP_MASKED_EQ" in f["linux"]["
     grep -q "Read-only file system" "$BATS_TEST_TMPDIR/shared/sys-err"
     [[ $(cat "$BATS_TEST_TMPDIR/shared/tmp") == tmp-ok ]]
     [[ ! -e $BUNDLE/rootfs/rootfile ]]
-    # a device node the image carries does not open (no device cgroup: nodev)
+    # a device node the image carries does not open (the rootfs is nodev)
     grep -q "Permission denied" "$BATS_TEST_TMPDIR/shared/dev-err"
+}
+
+@test "oci: the device cgroup: linux.devices are made and open; every other device is denied, even to root with CAP_MKNOD" {
+    # the probes, from inside: make nodes, open them, open a bound host
+    # device (/dev/kmsg for writing: no capability needed, only the device
+    # list; nothing is written)
+    local probe='for d in /dev/null /dev/zero /dev/cell-full /dev/sub/mem; do
+        if (: <>"$d") 2>/dev/null; then echo "open $d"; else echo "denied $d"; fi; done
+        ls -ln /dev/cell-full /dev/sub/mem /dev/cell-fifo | while read -r m l u g rest; do echo "$m $u $g"; done
+        mknod /dev/kmsg2 c 1 11 2>/dev/null && echo "mknod kmsg" || echo "no mknod kmsg"
+        mknod /dev/null2 c 1 3 2>/dev/null && (: <>/dev/null2) && echo "mknod null"
+        (: >/host-kmsg) 2>/dev/null && echo "open host-kmsg" || echo "denied host-kmsg"'
+    config "$(python3 -c 'import json,sys; print(json.dumps(["sh", "-c", sys.argv[1]]))' "$probe")" \
+        'c["process"]["capabilities"] = {k: ["CAP_MKNOD", "CAP_DAC_OVERRIDE"] for k in ("bounding", "effective", "permitted")}' \
+        'c["linux"]["devices"] = [{"path": "/dev/cell-full", "type": "c", "major": 1, "minor": 7, "fileMode": 0o600, "uid": 7, "gid": 8},
+                                  {"path": "/dev/sub/mem", "type": "c", "major": 1, "minor": 1, "fileMode": 0o640},
+                                  {"path": "/dev/cell-fifo", "type": "p"}]' \
+        'c["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"},
+                                                {"allow": False, "type": "c", "major": 1, "minor": 1, "access": "rw"}]}' \
+        'c["mounts"].append({"destination": "/host-kmsg", "type": "bind", "source": "/dev/kmsg", "options": ["rbind", "rw"]})'
+    run_cell run --bundle "$BUNDLE" d1
+    expect_status 0
+    # the default devices and linux.devices open (a config rule denying a
+    # linux.devices node comes before that node's allow, as runc orders them)
+    [[ $output == *"open /dev/null"* && $output == *"open /dev/zero"* && $output == *"open /dev/cell-full"* ]] ||
+        { echo "$output"; false; }
+    # mode and owner as linux.devices says; a fifo too
+    [[ $output == *"crw------- 7 8"* && $output == *"crw-r----- 0 0"* && $output == *"prw-rw-rw- 0 0"* ]] ||
+        { echo "$output"; false; }
+    # CAP_MKNOD is kept, yet the cgroup lets it make only the allowed devices
+    [[ $output == *"no mknod kmsg"* && $output == *"mknod null"* ]] || { echo "$output"; false; }
+    # a host device bound in (not in the list) does not open, even for root
+    [[ $output == *"denied host-kmsg"* ]] || { echo "$output"; false; }
+
+    # positive control: the same bind opens when the list allows it
+    config '["sh", "-c", "(: >/host-kmsg) && echo open host-kmsg"]' \
+        'c["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"},
+                                                {"allow": True, "type": "c", "major": 1, "minor": 11, "access": "w"}]}' \
+        'c["mounts"].append({"destination": "/host-kmsg", "type": "bind", "source": "/dev/kmsg", "options": ["rbind", "rw"]})'
+    run_cell run --bundle "$BUNDLE" d2
+    expect_status 0
+    [[ $output == "open host-kmsg" ]] || { echo "$output"; false; }
+
+    # an exec'd command is under the same list
+    config '["sleep", "1000"]' \
+        'c["mounts"].append({"destination": "/host-kmsg", "type": "bind", "source": "/dev/kmsg", "options": ["rbind", "rw"]})'
+    oci create d3 >/dev/null 2>&1
+    oci start d3
+    run oci exec d3 sh -c '(: >/host-kmsg) 2>/dev/null && echo open || echo denied; (: </dev/null) && echo null-ok'
+    [[ $output == $'denied\nnull-ok' ]] || { echo "$output"; false; }
+    oci delete --force d3
+    # bad linux.devices: refused naming the field, nothing made
+    config '["true"]' 'c["linux"]["devices"] = [{"path": "/etc/x", "type": "c", "major": 1, "minor": 3}]'
+    run oci create d4
+    [[ $status -ne 0 && $output == *'linux.devices[0].path: "/etc/x" is not a path under /dev'* ]] || { echo "$output"; false; }
+    [[ ! -e $CELL_ROOT/run/oci/d4 ]]
 }
 
 @test "oci: cell run ID runs the bundle of the current directory and passes its status through" {

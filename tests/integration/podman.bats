@@ -123,3 +123,15 @@ JSON
     [[ $output == *"Operation not permitted"* && $output == *"after"* ]]
     no_cell_state
 }
+
+@test "podman: --device gives the container that device (linux.devices and its rule); without it the node is denied" {
+    # /dev/kmsg opened for writing: only the device list decides (nothing is written)
+    run pmrun --rm "${RUN_FLAGS[@]}" --device /dev/kmsg:/dev/kmsg:w localhost/cell-bb:1 sh -c \
+        'ls -l /dev/kmsg; (: >/dev/kmsg) && echo opened'
+    [[ $status -eq 0 && $output == *"opened"* ]] || { echo "$output"; false; }
+    # without --device: bound in by hand, the cgroup still says no
+    run pmrun --rm "${RUN_FLAGS[@]}" -v /dev/kmsg:/host-kmsg localhost/cell-bb:1 sh -c \
+        '(: >/host-kmsg) 2>&1 || echo denied'
+    [[ $status -eq 0 && $output == *"denied"* && $output != *"opened"* ]] || { echo "$output"; false; }
+    no_cell_state
+}

@@ -968,11 +968,81 @@ static void path_too_long_is_refused_and_nothing_kept(void **state)
     assert_string_equal(fx->cg.v2_path, "");
 }
 
+/* ---- the device list ---------------------------------------------------------- */
+
+static const struct cell_device_rule null_only[] = {{.allow = true, .type = 'c', .major = 1, .minor = 3, .access = 3}};
+
+static void want_devices(struct fixture *fx)
+{
+    fx->spec.oci.device_cgroup = true;
+    fx->spec.oci.device_rules = malloc(sizeof null_only);
+    memcpy(fx->spec.oci.device_rules, null_only, sizeof null_only);
+    fx->spec.oci.ndevice_rules = 1;
+}
+
+/* a v1-only host: the list goes into a devices leaf, deny all first */
+static void v1_devices_leaf_holds_the_list(void **state)
+{
+    struct fixture *fx = *state;
+    char p[PATH_MAX];
+    pathf(p, sizeof p, "%s/devices", fx->fs);
+    mkdirs(p);
+    make_v1(fx, true);
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_layout_from(fx->fs, CGROUP_MODE_V1, "7:pids:/\n4:devices:/\n", true, &fx->layout, &err), 0);
+    want_devices(fx);
+    create_ok(fx);
+    assert_false(fx->cg.devices_bpf);
+    char want[PATH_MAX];
+    expected_path(fx, want, sizeof want, "devices", "");
+    assert_string_equal(fx->cg.v1_path[CGROUP_V1_DEVICES], want);
+    assert_file(want, "devices.deny", "a *:* rwm"); /* read_text drops the last newline */
+    assert_file(want, "devices.allow", "c 1:3 rw");
+    /* the cell's init joins it like the other v1 leaves */
+    assert_int_equal(cgroup_join_self(&fx->cg, "", &err), 0);
+    assert_file(want, "tasks", "0");
+    destroy_ok(fx);
+    assert_false(is_dir(want));
+}
+
+/* a v1 host without the devices controller cannot enforce the list */
+static void v1_without_devices_controller_fails_naming_the_field(void **state)
+{
+    struct fixture *fx = *state;
+    make_v1(fx, true);
+    want_devices(fx);
+    struct cell_err err = {0};
+    int rc = cgroup_create(&fx->layout, &fx->spec, OWNER, &fx->cg, &err);
+    fx->created = rc == 0;
+    assert_int_equal(rc, -1);
+    assert_string_equal(err.msg, "linux.resources.devices: this host has no devices cgroup controller mounted");
+}
+
+/* with a v2 leaf (hybrid here) the list is an eBPF program on it, never a
+ * v1 leaf (a test tree has no kernel to load it: test_devices loads it) */
+static void hybrid_devices_go_to_the_v2_leaf(void **state)
+{
+    struct fixture *fx = *state;
+    char p[PATH_MAX];
+    pathf(p, sizeof p, "%s/devices/user.slice", fx->fs);
+    mkdirs(p);
+    make_hybrid(fx, true);
+    assert_true(fx->layout.v1_dir[CGROUP_V1_DEVICES][0] != '\0');
+    want_devices(fx);
+    create_ok(fx);
+    assert_true(fx->cg.devices_bpf);
+    assert_string_equal(fx->cg.v1_path[CGROUP_V1_DEVICES], "");
+    assert_int_equal(tree_size(p), 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(layout_unified),
+        T(v1_devices_leaf_holds_the_list),
+        T(v1_without_devices_controller_fails_naming_the_field),
+        T(hybrid_devices_go_to_the_v2_leaf),
         T(path_too_long_is_refused_and_nothing_kept),
         T(layout_unified_root_cgroup),
         T(layout_hybrid),

@@ -137,17 +137,17 @@ static void assert_file_text(const char *dir, const char *name, const char *expe
 
 /* ---- devices_allowed ----------------------------------------------------------- */
 
-static const struct device_rule deny_all_then_null_rw[] = {DENY('a', ANY, ANY, RWM), ALLOW('c', 1, 3, R | W)};
-static const struct device_rule allow_then_narrower_deny[] = {ALLOW('c', 1, ANY, RWM), DENY('c', 1, 5, W)};
-static const struct device_rule deny_then_allow[] = {DENY('c', 1, 5, RWM), ALLOW('c', 1, 5, R)};
-static const struct device_rule any_type_read[] = {ALLOW('a', ANY, ANY, R)};
-static const struct device_rule any_major_minor_3[] = {ALLOW('c', ANY, 3, R)};
-static const struct device_rule block_8_any_minor[] = {ALLOW('b', 8, ANY, R | W)};
-static const struct device_rule split_read_write[] = {ALLOW('c', 1, 3, R), ALLOW('c', 1, 3, W)};
+static const struct cell_device_rule deny_all_then_null_rw[] = {DENY('a', ANY, ANY, RWM), ALLOW('c', 1, 3, R | W)};
+static const struct cell_device_rule allow_then_narrower_deny[] = {ALLOW('c', 1, ANY, RWM), DENY('c', 1, 5, W)};
+static const struct cell_device_rule deny_then_allow[] = {DENY('c', 1, 5, RWM), ALLOW('c', 1, 5, R)};
+static const struct cell_device_rule any_type_read[] = {ALLOW('a', ANY, ANY, R)};
+static const struct cell_device_rule any_major_minor_3[] = {ALLOW('c', ANY, 3, R)};
+static const struct cell_device_rule block_8_any_minor[] = {ALLOW('b', 8, ANY, R | W)};
+static const struct cell_device_rule split_read_write[] = {ALLOW('c', 1, 3, R), ALLOW('c', 1, 3, W)};
 
 struct allowed_case {
     const char *what;
-    const struct device_rule *rules;
+    const struct cell_device_rule *rules;
     size_t n;
     char type;
     unsigned major, minor, access;
@@ -203,10 +203,10 @@ static void allowed_follows_the_table(void **state)
 static void validate_accepts_the_limits(void **state)
 {
     (void)state;
-    static struct device_rule rules[DEVICES_MAX_RULES];
+    static struct cell_device_rule rules[DEVICES_MAX_RULES];
     for (size_t i = 0; i < DEVICES_MAX_RULES; i++)
-        rules[i] = (struct device_rule)ALLOW('c', INT32_MAX, (int64_t)i, RWM);
-    rules[0] = (struct device_rule)DENY('a', ANY, ANY, M);
+        rules[i] = (struct cell_device_rule)ALLOW('c', INT32_MAX, (int64_t)i, RWM);
+    rules[0] = (struct cell_device_rule)DENY('a', ANY, ANY, M);
     struct cell_err err = {0};
     assert_int_equal(devices_validate(rules, DEVICES_MAX_RULES, &err), 0);
     assert_int_equal(devices_validate(NULL, 0, &err), 0);
@@ -215,9 +215,9 @@ static void validate_accepts_the_limits(void **state)
 static void validate_refuses_too_many_rules(void **state)
 {
     struct fixture *fx = *state;
-    static struct device_rule rules[DEVICES_MAX_RULES + 1];
+    static struct cell_device_rule rules[DEVICES_MAX_RULES + 1];
     for (size_t i = 0; i < DEVICES_MAX_RULES + 1; i++)
-        rules[i] = (struct device_rule)ALLOW('c', 1, (int64_t)i, R);
+        rules[i] = (struct cell_device_rule)ALLOW('c', 1, (int64_t)i, R);
     struct cell_err err = {0};
     assert_int_equal(devices_validate(rules, DEVICES_MAX_RULES + 1, &err), -1);
     assert_msg_contains(err, "257 device rules");
@@ -239,7 +239,7 @@ static void validate_names_the_bad_rule(void **state)
 {
     (void)state;
     static const struct {
-        struct device_rule rule;
+        struct cell_device_rule rule;
         const char *message;
     } cases[] = {
         {ALLOW('x', 1, 3, R), "type 'x'"},
@@ -249,7 +249,7 @@ static void validate_names_the_bad_rule(void **state)
         {ALLOW('c', 1, 3, 8), "access 0x8"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct device_rule rules[] = {ALLOW('c', 1, 3, R), cases[i].rule};
+        struct cell_device_rule rules[] = {ALLOW('c', 1, 3, R), cases[i].rule};
         struct cell_err err = {0};
         assert_int_equal(devices_validate(rules, 2, &err), -1);
         assert_msg_contains(err, "device rule 1: ");
@@ -262,8 +262,8 @@ static void validate_names_the_bad_rule(void **state)
 static void v1_writes_deny_all_then_each_rule(void **state)
 {
     struct fixture *fx = *state;
-    const struct device_rule rules[] = {ALLOW('c', 1, 3, R | W), ALLOW('b', ANY, ANY, M), ALLOW('c', 136, ANY, RWM),
-                                        DENY('c', 1, 3, W)};
+    const struct cell_device_rule rules[] = {ALLOW('c', 1, 3, R | W), ALLOW('b', ANY, ANY, M),
+                                             ALLOW('c', 136, ANY, RWM), DENY('c', 1, 3, W)};
     struct cell_err err = {0};
     assert_int_equal(devices_v1_write_fake(fx->tmp, rules, 4, &err), 0);
     assert_file_text(fx->tmp, "devices.deny", "a *:* rwm\nc 1:3 w\n");
@@ -274,8 +274,8 @@ static void v1_writes_type_a(void **state)
 {
     struct fixture *fx = *state;
     /* "a" only for every device with every access; else a 'c' and a 'b' line */
-    const struct device_rule rules[] = {ALLOW('a', 1, ANY, R), ALLOW('a', ANY, ANY, RWM), DENY('c', 10, 200, RWM),
-                                        DENY('a', ANY, 7, M)};
+    const struct cell_device_rule rules[] = {ALLOW('a', 1, ANY, R), ALLOW('a', ANY, ANY, RWM), DENY('c', 10, 200, RWM),
+                                             DENY('a', ANY, 7, M)};
     struct cell_err err = {0};
     assert_int_equal(devices_v1_write_fake(fx->tmp, rules, 4, &err), 0);
     assert_file_text(fx->tmp, "devices.allow", "c 1:* r\nb 1:* r\na\n");
@@ -285,8 +285,8 @@ static void v1_writes_type_a(void **state)
 static void v1_wider_deny_takes_back_each_narrower_allow(void **state)
 {
     struct fixture *fx = *state;
-    const struct device_rule rules[] = {ALLOW('c', 1, 3, R | W), ALLOW('c', 1, 5, R), ALLOW('b', 8, 0, R | W),
-                                        DENY('c', ANY, ANY, W)};
+    const struct cell_device_rule rules[] = {ALLOW('c', 1, 3, R | W), ALLOW('c', 1, 5, R), ALLOW('b', 8, 0, R | W),
+                                             DENY('c', ANY, ANY, W)};
     struct cell_err err = {0};
     assert_int_equal(devices_v1_write_fake(fx->tmp, rules, 4, &err), 0);
     assert_file_text(fx->tmp, "devices.allow", "c 1:3 rw\nc 1:5 r\nb 8:0 rw\n");
@@ -297,7 +297,7 @@ static void v1_wider_deny_takes_back_each_narrower_allow(void **state)
 static void v1_refuses_a_narrower_deny_before_writing(void **state)
 {
     struct fixture *fx = *state;
-    const struct device_rule rules[] = {ALLOW('c', 1, 5, R), ALLOW('c', ANY, ANY, R | W), DENY('c', 1, 3, W)};
+    const struct cell_device_rule rules[] = {ALLOW('c', 1, 5, R), ALLOW('c', ANY, ANY, R | W), DENY('c', 1, 3, W)};
     struct cell_err err = {0};
     assert_int_equal(devices_v1_write_fake(fx->tmp, rules, 3, &err), -1);
     assert_msg_contains(err, "rule 2 (\"c 1:3 w\")");
@@ -310,7 +310,7 @@ static void v1_refuses_a_narrower_deny_before_writing(void **state)
 static void v1_error_names_the_file_and_the_rule(void **state)
 {
     struct fixture *fx = *state;
-    const struct device_rule rules[] = {ALLOW('c', 1, 3, R | W)};
+    const struct cell_device_rule rules[] = {ALLOW('c', 1, 3, R | W)};
     struct cell_err err = {0};
     /* not fake: the files must exist, as in a cgroupfs */
     assert_int_equal(devices_v1_write(fx->tmp, rules, 1, &err), -1);
@@ -453,7 +453,7 @@ static void run_child(const struct fixture *fx, const struct probe *probes, cons
 
 /* Fork a child into the leaf to try the probes: each must succeed where
  * devices_allowed allows it and fail with EPERM where it does not. */
-static void probes_follow_devices_allowed(const struct fixture *fx, const struct device_rule *rules, size_t n,
+static void probes_follow_devices_allowed(const struct fixture *fx, const struct cell_device_rule *rules, size_t n,
                                           struct probe *probes, size_t count)
 {
     int expected[16];
@@ -482,7 +482,7 @@ static void probes_follow_devices_allowed(const struct fixture *fx, const struct
 }
 
 /* Make a v2 leaf and attach `rules`; skips when this host cannot. */
-static void v2_leaf_with_rules(struct fixture *fx, const struct device_rule *rules, size_t n)
+static void v2_leaf_with_rules(struct fixture *fx, const struct cell_device_rule *rules, size_t n)
 {
     if (geteuid() != 0)
         skip_because("needs root (bpf(2) and a cgroup of its own)");
@@ -504,7 +504,7 @@ static void v2_leaf_with_rules(struct fixture *fx, const struct device_rule *rul
 static void bpf_allows_only_null_read_write(void **state)
 {
     struct fixture *fx = *state;
-    const struct device_rule rules[] = {ALLOW('c', 1, 3, R | W)};
+    const struct cell_device_rule rules[] = {ALLOW('c', 1, 3, R | W)};
     v2_leaf_with_rules(fx, rules, 1);
     struct probe probes[] = {
         {.path = "/dev/null", .flags = O_RDWR},
@@ -520,7 +520,7 @@ static void bpf_allows_only_null_read_write(void **state)
 static void bpf_mknod_only_where_allowed(void **state)
 {
     struct fixture *fx = *state;
-    const struct device_rule rules[] = {ALLOW('c', 1, 3, M)};
+    const struct cell_device_rule rules[] = {ALLOW('c', 1, 3, M)};
     v2_leaf_with_rules(fx, rules, 1);
     struct probe probes[] = {
         {.mknod = true, .path = "null", .major = 1, .minor = 3},
@@ -540,7 +540,7 @@ static void bpf_mknod_only_where_allowed(void **state)
 static void bpf_last_match_wins(void **state)
 {
     struct fixture *fx = *state;
-    const struct device_rule rules[] = {ALLOW('a', ANY, ANY, R | W), DENY('c', 1, 5, R), ALLOW('c', 1, 7, W)};
+    const struct cell_device_rule rules[] = {ALLOW('a', ANY, ANY, R | W), DENY('c', 1, 5, R), ALLOW('c', 1, 7, W)};
     v2_leaf_with_rules(fx, rules, 3);
     struct probe probes[] = {
         {.path = "/dev/null", .flags = O_RDWR},
@@ -569,11 +569,11 @@ static void bpf_empty_list_denies_everything(void **state)
 static void bpf_accepts_the_most_rules(void **state)
 {
     struct fixture *fx = *state;
-    static struct device_rule rules[DEVICES_MAX_RULES];
+    static struct cell_device_rule rules[DEVICES_MAX_RULES];
     for (size_t i = 0; i < DEVICES_MAX_RULES; i++)
-        rules[i] = (struct device_rule)DENY('c', 1, 5, R);
-    rules[DEVICES_MAX_RULES - 2] = (struct device_rule)ALLOW('c', 1, 5, W);
-    rules[DEVICES_MAX_RULES - 1] = (struct device_rule)ALLOW('c', 1, 3, R);
+        rules[i] = (struct cell_device_rule)DENY('c', 1, 5, R);
+    rules[DEVICES_MAX_RULES - 2] = (struct cell_device_rule)ALLOW('c', 1, 5, W);
+    rules[DEVICES_MAX_RULES - 1] = (struct cell_device_rule)ALLOW('c', 1, 3, R);
     v2_leaf_with_rules(fx, rules, DEVICES_MAX_RULES);
     struct probe probes[] = {
         {.path = "/dev/null", .flags = O_RDONLY},
@@ -586,7 +586,7 @@ static void bpf_accepts_the_most_rules(void **state)
 
 /* Make a leaf of the v1 devices hierarchy and write `rules`; skips when
  * this host has none. */
-static void v1_leaf_with_rules(struct fixture *fx, const struct device_rule *rules, size_t n)
+static void v1_leaf_with_rules(struct fixture *fx, const struct cell_device_rule *rules, size_t n)
 {
     if (geteuid() != 0)
         skip_because("needs root (a cgroup of its own)");
@@ -604,7 +604,7 @@ static void v1_leaf_with_rules(struct fixture *fx, const struct device_rule *rul
 static void v1_real_allows_only_null_read_write(void **state)
 {
     struct fixture *fx = *state;
-    const struct device_rule rules[] = {ALLOW('c', 1, 3, R | W)};
+    const struct cell_device_rule rules[] = {ALLOW('c', 1, 3, R | W)};
     v1_leaf_with_rules(fx, rules, 1);
     struct probe probes[] = {
         {.path = "/dev/null", .flags = O_RDWR},
@@ -617,8 +617,8 @@ static void v1_real_allows_only_null_read_write(void **state)
 static void v1_real_deny_takes_back_access(void **state)
 {
     struct fixture *fx = *state;
-    const struct device_rule rules[] = {ALLOW('c', 1, 3, R | W), ALLOW('c', 1, 5, R | W), DENY('c', 1, 5, W),
-                                        DENY('c', ANY, ANY, M), DENY('c', ANY, ANY, W)};
+    const struct cell_device_rule rules[] = {ALLOW('c', 1, 3, R | W), ALLOW('c', 1, 5, R | W), DENY('c', 1, 5, W),
+                                             DENY('c', ANY, ANY, M), DENY('c', ANY, ANY, W)};
     v1_leaf_with_rules(fx, rules, 5);
     struct probe probes[] = {
         {.path = "/dev/null", .flags = O_RDONLY}, {.path = "/dev/null", .flags = O_WRONLY},

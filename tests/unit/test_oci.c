@@ -304,6 +304,8 @@ static void test_full_config(void **state)
     struct cell_oci oci;
     char path[PATH_MAX];
     bool root = geteuid() == 0;
+    if (!root)
+        skip(); /* its user (1000) has no id in a rootless container, which maps only the caller, as 0 */
     char mapping[256];
     snprintf(mapping, sizeof mapping, "[{\"containerID\": 0, \"hostID\": %u, \"size\": %u}]",
              root ? 100000u : (unsigned)geteuid(), root ? 65536u : 1u);
@@ -668,18 +670,13 @@ static void test_capabilities(void **state)
     patch_ok("{}", &spec, &oci);
     assert_int_equal(spec.cap_add, 0);
     free_both(&spec, &oci);
-    /* CAP_MKNOD without a device cgroup: not kept by root outside a user namespace */
+    /* CAP_MKNOD is kept: the device cgroup decides which nodes may be made */
     const char *mknod =
         "{\"process\": {\"capabilities\": {\"bounding\": [\"CAP_MKNOD\", \"CAP_KILL\"],"
         " \"permitted\": [\"CAP_MKNOD\", \"CAP_KILL\"], \"effective\": [\"CAP_MKNOD\", \"CAP_KILL\"]}}}";
     patch_ok(mknod, &spec, &oci);
-    if (geteuid() == 0) {
-        assert_int_equal(spec.cap_add, cap(5));
-        assert_int_equal(oci.nwarnings, 1);
-        assert_true(has_warning(&oci, "process.capabilities: CAP_MKNOD not kept: cell applies no device cgroup"));
-    } else {
-        assert_int_equal(spec.cap_add, cap(5) | cap(27));
-    }
+    assert_int_equal(spec.cap_add, cap(5) | cap(27));
+    assert_int_equal(oci.nwarnings, 0);
     free_both(&spec, &oci);
 }
 
@@ -753,12 +750,55 @@ static void test_hooks(void **state)
 }
 
 /* No device cgroup yet: a bind of a host device the rules deny is refused. */
+/* As root the device list is the cgroup's: deny all, the config's rules in
+ * order, then cell's own /dev nodes and linux.devices (read, write, mknod). */
+static void test_device_rules(void **state)
+{
+    (void)state;
+    struct cell_spec spec;
+    struct cell_oci oci;
+    if (geteuid() != 0)
+        skip();
+    patch_ok("{\"linux\": {\"resources\": {\"devices\": [{\"allow\": false, \"access\": \"rwm\"}, {\"allow\": true, "
+             "\"type\": \"c\", \"major\": 10, \"minor\": 200, \"access\": \"rw\"}, {\"allow\": true, \"type\": \"b\", "
+             "\"major\": 7, \"access\": \"\"}]}, \"devices\": [{\"path\": \"/dev/net/tun\", \"type\": \"u\", "
+             "\"major\": 10, \"minor\": 200, \"fileMode\": 8630, \"uid\": 7, \"gid\": 8}, {\"path\": \"/dev/pipe\", "
+             "\"type\": \"p\"}]}}",
+             &spec, &oci);
+    assert_int_equal(oci.nwarnings, 0);
+    assert_true(spec.oci.device_cgroup);
+    /* 3 of the config, 8 of cell's /dev, 1 of linux.devices (not the fifo) */
+    assert_int_equal(spec.oci.ndevice_rules, 12);
+    const struct cell_device_rule *r = spec.oci.device_rules;
+    assert_true(!r[0].allow && r[0].type == 'a' && r[0].major == -1 && r[0].minor == -1 && r[0].access == 7);
+    assert_true(r[1].allow && r[1].type == 'c' && r[1].major == 10 && r[1].minor == 200 && r[1].access == 3);
+    assert_true(r[2].allow && r[2].type == 'b' && r[2].major == 7 && r[2].minor == -1 && r[2].access == 7);
+    assert_true(r[3].allow && r[3].type == 'c' && r[3].major == 1 && r[3].minor == 3 && r[3].access == 7);
+    assert_true(r[10].allow && r[10].type == 'c' && r[10].major == 136 && r[10].minor == -1);
+    assert_true(r[11].allow && r[11].type == 'c' && r[11].major == 10 && r[11].minor == 200 && r[11].access == 7);
+    assert_int_equal(spec.oci.ndevices, 2);
+    const struct cell_device_node *d = spec.oci.devices;
+    assert_string_equal(d[0].path, "/dev/net/tun");
+    assert_true(d[0].type == 'c' && d[0].major == 10 && d[0].minor == 200 && d[0].mode == 0666 && d[0].uid == 7 &&
+                d[0].gid == 8);
+    assert_true(d[1].type == 'p' && d[1].mode == 0666 && d[1].uid == 0);
+    free_both(&spec, &oci);
+    /* no list at all: still deny all but cell's own */
+    patch_ok("{}", &spec, &oci);
+    assert_true(spec.oci.device_cgroup);
+    assert_int_equal(spec.oci.ndevice_rules, 8);
+    free_both(&spec, &oci);
+}
+
+/* Rootless there is no device cgroup: a bind of a host device the rules
+ * deny is refused; as root the cgroup denies it, and the bind is allowed. */
 static void test_device_binds(void **state)
 {
     (void)state;
     struct cell_spec spec;
     struct cell_oci oci;
     char patch[512];
+    bool root = geteuid() == 0;
     const char *deny_all = "{\"allow\": false, \"access\": \"rwm\"}";
     /* cell's own devices always may */
     snprintf(patch, sizeof patch,
@@ -788,23 +828,29 @@ static void test_device_binds(void **state)
                  " \"linux\": {\"resources\": {\"devices\": [%s]}}}",
                  m, deny_all);
         snprintf(expected, sizeof expected,
-                 "config.json: mounts[1].source: %s is a device linux.resources.devices does not allow, and cell "
-                 "applies no device cgroup yet (remove the mount, or allow the device)",
+                 "config.json: mounts[1].source: %s is a device linux.resources.devices does not allow, and a "
+                 "rootless cell has no device cgroup (remove the mount, or allow the device)",
                  devices[i].path);
-        refused(patch, expected);
+        if (root) {
+            patch_ok(patch, &spec, &oci); /* the cgroup denies it */
+            free_both(&spec, &oci);
+        } else {
+            refused(patch, expected);
+        }
         /* only mknod allowed: still denied */
         snprintf(patch, sizeof patch,
                  "{\"mounts\": [%s], \"linux\": {\"resources\": {\"devices\": [%s,"
                  " {\"allow\": true, \"access\": \"m\"}]}}}",
                  m, deny_all);
         expected[strlen("config.json: mounts[")] = '0';
-        refused(patch, expected);
+        if (!root)
+            refused(patch, expected);
         /* allowed by a later rule */
         snprintf(patch, sizeof patch, "{\"mounts\": [%s], \"linux\": {\"resources\": {\"devices\": [%s, %s]}}}", m,
                  deny_all, devices[i].allow);
         patch_ok(patch, &spec, &oci);
         free_both(&spec, &oci);
-        /* no device rules at all: nothing to restrict */
+        /* no device rules at all: nothing to check (as root: the cgroup's deny all) */
         snprintf(patch, sizeof patch, "{\"mounts\": [%s]}", m);
         patch_ok(patch, &spec, &oci);
         assert_int_equal(oci.nwarnings, 0);
@@ -812,7 +858,6 @@ static void test_device_binds(void **state)
     }
 }
 
-/* network, ipc and uts namespaces may be joined by path */
 static void test_join_namespaces(void **state)
 {
     (void)state;
@@ -1097,8 +1142,30 @@ static void test_errors(void **state)
     refused("{\"linux\": {\"resources\": []}}", "config.json: linux.resources: expected an object");
 
     /* the rest of linux */
-    refused("{\"linux\": {\"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": 229}]}}",
-            "config.json: linux.devices: cell does not create extra devices yet (remove it)");
+    refused("{\"linux\": {\"devices\": [{\"path\": \"/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": 229}]}}",
+            "config.json: linux.devices[0].path: \"/fuse\" is not a path under /dev (cell's root is read-only and "
+            "nodev; devices live in its /dev)");
+    refused("{\"linux\": {\"devices\": [{\"path\": \"/dev/../etc/x\", \"type\": \"c\", \"major\": 1, \"minor\": 3}]}}",
+            "config.json: linux.devices[0].path: \"/dev/../etc/x\" is not a path under /dev (cell's root is read-only "
+            "and nodev; devices live in its /dev)");
+    refused("{\"linux\": {\"devices\": [{\"path\": \"/dev/x\", \"type\": \"c\", \"major\": 1, \"minor\": 3}, "
+            "{\"path\": \"/dev//x\", \"type\": \"p\"}]}}",
+            "config.json: linux.devices[1].path: /dev/x is given twice");
+    refused("{\"linux\": {\"devices\": [{\"path\": \"/dev/x\", \"major\": 1, \"minor\": 3}]}}",
+            "config.json: linux.devices[0].type: required (c, u, b or p)");
+    refused("{\"linux\": {\"devices\": [{\"path\": \"/dev/x\", \"type\": \"a\", \"major\": 1, \"minor\": 3}]}}",
+            "config.json: linux.devices[0].type: \"a\" is not a device type (c, u, b or p)");
+    refused("{\"linux\": {\"devices\": [{\"path\": \"/dev/x\", \"type\": \"b\", \"minor\": 3}]}}",
+            "config.json: linux.devices[0].major: required for a device of type b");
+    refused("{\"linux\": {\"devices\": [{\"path\": \"/dev/x\", \"type\": \"c\", \"major\": 1, \"minor\": -1}]}}",
+            "config.json: linux.devices[0].minor: -1 is not a device number (0 to 2147483647)");
+    refused("{\"linux\": {\"devices\": [{\"path\": \"/dev/x\", \"type\": \"c\", \"major\": 1, \"minor\": 3, "
+            "\"fileMode\": 70000}]}}",
+            "config.json: linux.devices[0].fileMode: expected an integer from 0 to 65535");
+    refused("{\"linux\": {\"devices\": {}}}", "config.json: linux.devices: expected an array");
+    refused("{\"linux\": {\"resources\": {\"devices\": [{\"allow\": true, \"major\": -2}]}}}",
+            "config.json: linux.resources.devices[0].major: -2 is not a device number (0 to 2147483647, or -1 for "
+            "any)");
     refused("{\"linux\": {\"sysctl\": {\"kernel.panic\": \"1\"}}}",
             "config.json: linux.sysctl.kernel.panic: not a sysctl of the container's own namespaces (IPC ones, "
             "fs.mqueue.*, and net.* with a network namespace): it would change the host");
@@ -1200,12 +1267,14 @@ static void test_warnings(void **state)
         snprintf(expected, sizeof expected, "linux.resources.%s: not applied", unapplied[i].field);
         warned(patch, expected);
     }
-    warned("{\"linux\": {\"resources\": {\"devices\": [{\"allow\": false, \"access\": \"rwm\"},"
-           " {\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 3, \"access\": \"rwm\"}]}}}",
-           "linux.resources.devices: not applied: cell's /dev holds only null, zero, full, random, urandom, tty, ptmx "
-           "and pts (and the devices the mounts give)");
-    warned("{\"linux\": {\"resources\": {\"devices\": [{\"allow\": false, \"access\": \"r\"}]}}}",
-           "linux.resources.devices: not applied");
+    if (geteuid() != 0) { /* rootless: no device cgroup */
+        warned("{\"linux\": {\"resources\": {\"devices\": [{\"allow\": false, \"access\": \"rwm\"},"
+               " {\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 3, \"access\": \"rwm\"}]}}}",
+               "linux.resources.devices: not applied: rootless, cell has no device cgroup; its /dev holds only null, "
+               "zero, full, random, urandom, tty, ptmx and pts (and the devices the mounts and linux.devices give)");
+        warned("{\"linux\": {\"resources\": {\"devices\": [{\"allow\": false, \"access\": \"r\"}]}}}",
+               "linux.resources.devices: not applied");
+    }
     warned("{\"linux\": {\"rootfsPropagation\": \"unbindable\"}}",
            "linux.rootfsPropagation: \"unbindable\" not applied; the rootfs is private");
     warned("{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\"}}, \"annotations\": {\"run.cell.profile\":"
@@ -1396,10 +1465,10 @@ int main(void)
         cmocka_unit_test(test_relative_paths),  cmocka_unit_test(test_limits),
         cmocka_unit_test(test_versions),        cmocka_unit_test(test_capabilities),
         cmocka_unit_test(test_namespaces),      cmocka_unit_test(test_hooks),
-        cmocka_unit_test(test_device_binds),    cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_warnings),        cmocka_unit_test(test_sysctls),
-        cmocka_unit_test(test_join_namespaces), cmocka_unit_test(test_seccomp),
-        cmocka_unit_test(test_seccomp_errors),
+        cmocka_unit_test(test_device_binds),    cmocka_unit_test(test_device_rules),
+        cmocka_unit_test(test_errors),          cmocka_unit_test(test_warnings),
+        cmocka_unit_test(test_sysctls),         cmocka_unit_test(test_join_namespaces),
+        cmocka_unit_test(test_seccomp),         cmocka_unit_test(test_seccomp_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

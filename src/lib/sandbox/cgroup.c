@@ -2,6 +2,7 @@
  * cell's leaves with its limits, join, detect OOM kills, kill and remove.
  * See cgroup.h for the layout on v2, v1 and hybrid hosts. */
 #include "sandbox/cgroup.h"
+#include "sandbox/devices.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -14,7 +15,7 @@
 #include <time.h>
 #include <linux/magic.h>
 
-static const char *const v1_names[CGROUP_V1_COUNT] = {"memory", "pids", "cpu"};
+static const char *const v1_names[CGROUP_V1_COUNT] = {"memory", "pids", "cpu", "devices"};
 
 /* Find the path of the hierarchy that carries `controller` in the text of
  * /proc/self/cgroup ("ID:ctrl,ctrl:/path" lines; v2 is "0::/path"). */
@@ -258,22 +259,34 @@ static int v1_write_limit(const struct cell_spec *spec, int c, struct cell_cgrou
             return -1;
         snprintf(value, sizeof value, "%" PRIu64, l->cpu_millis * 100);
         return cg_write(cg->fake, cg->v1_path[c], "cpu.cfs_quota_us", value, err);
+    case CGROUP_V1_DEVICES:
+        return (cg->fake ? devices_v1_write_fake : devices_v1_write)(cg->v1_path[c], spec->oci.device_rules,
+                                                                     spec->oci.ndevice_rules, err);
     }
     return 0;
 }
 
-static const char *const limit_flags[CGROUP_V1_COUNT] = {"--memory", "--pids", "--cpus"};
+static const char *const limit_flags[CGROUP_V1_COUNT] = {"--memory", "--pids", "--cpus", "linux.resources.devices"};
 
 static bool limit_wanted(const struct cell_spec *spec, int c)
 {
     const struct cell_limits *l = &spec->limits;
-    return c == CGROUP_V1_MEMORY ? l->memory_bytes != 0 : c == CGROUP_V1_PIDS ? l->pids != 0 : l->cpu_millis != 0;
+    switch (c) {
+    case CGROUP_V1_MEMORY:
+        return l->memory_bytes != 0;
+    case CGROUP_V1_PIDS:
+        return l->pids != 0;
+    case CGROUP_V1_CPU:
+        return l->cpu_millis != 0;
+    default:
+        return spec->oci.device_cgroup;
+    }
 }
 
 int cgroup_update_limits(struct cell_cgroup *cg, const struct cell_limits *limits, struct cell_err *err)
 {
-    struct cell_spec spec = {.limits = *limits};
-    static const char *const v2_files[CGROUP_V1_COUNT] = {"memory.max", "pids.max", "cpu.max"};
+    struct cell_spec spec = {.limits = *limits}; /* limits only: the device list stays */
+    static const char *const v2_files[CGROUP_V1_COUNT] = {"memory.max", "pids.max", "cpu.max", NULL};
     for (int c = 0; c < CGROUP_V1_COUNT; c++) {
         if (!limit_wanted(&spec, c))
             continue;
@@ -353,13 +366,25 @@ int cgroup_create_early(const struct cgroup_layout *layout, const struct cell_sp
         }
         if (layout->v2_unified && v2_write_limits(spec, cg, err) < 0)
             goto fail;
+        /* before the cell's first process is in it; a test tree has no kernel to load it into */
+        if (spec->oci.device_cgroup && !cg->fake &&
+            devices_bpf_attach(cg->v2_fd, spec->oci.device_rules, spec->oci.ndevice_rules, err) < 0) {
+            cell_err_prefix(err, "linux.resources.devices: cgroup %s: ", cg->v2_path);
+            goto fail;
+        }
+        cg->devices_bpf = spec->oci.device_cgroup;
+    }
+    if (layout->v2_unified && spec->oci.device_cgroup && !cg->devices_bpf) {
+        cell_err_set(err, 0, "linux.resources.devices: the caller's cgroup v2 directory was not found under %s",
+                     layout->v2_root);
+        goto fail;
     }
     if (layout->v2_unified)
         return 0;
     /* plan the v1 leaves: their paths are known (and a missing controller is
      * an error) now; cgroup_create_late makes them */
     for (int c = 0; c < CGROUP_V1_COUNT; c++) {
-        if (!limit_wanted(spec, c))
+        if (!limit_wanted(spec, c) || (c == CGROUP_V1_DEVICES && cg->devices_bpf))
             continue;
         if (!layout->v1_dir[c][0]) {
             cell_err_set(err, 0, "%s: this host has no %s cgroup controller mounted", limit_flags[c], v1_names[c]);

@@ -11,6 +11,10 @@
  *     "no internal processes" rule), the leaf goes under <v2 root>/cell/;
  *   - v1 memory, pids and cpu (hybrid and v1 hosts): the limits
  *     (memory.limit_in_bytes, pids.max, cpu.cfs_quota_us).
+ * An OCI bundle's device list (spec->oci.device_cgroup) is an eBPF program
+ * on the v2 leaf wherever there is one (hybrid hosts too: the kernel runs it
+ * for every process in that cgroup), else the v1 devices controller's
+ * devices.allow/deny (devices.h).
  * Everything is relative to a cgroupfs root directory, so tests can run the
  * same code on a fake directory tree (`fake` mode: files are created on write
  * and removed before rmdir, as a real cgroupfs does by itself).
@@ -24,7 +28,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-enum cgroup_v1_controller { CGROUP_V1_MEMORY, CGROUP_V1_PIDS, CGROUP_V1_CPU, CGROUP_V1_COUNT };
+enum cgroup_v1_controller { CGROUP_V1_MEMORY, CGROUP_V1_PIDS, CGROUP_V1_CPU, CGROUP_V1_DEVICES, CGROUP_V1_COUNT };
 
 /* Where the caller's cgroups are. Empty strings mean "not available". */
 struct cgroup_layout {
@@ -60,6 +64,7 @@ struct cell_cgroup {
     char v1_path[CGROUP_V1_COUNT][CGROUP_PATH_MAX]; /* "" when unused */
     bool v1_planned[CGROUP_V1_COUNT];               /* path known, directory not made yet */
     uint64_t memory_limit;                          /* for the OOM message */
+    bool devices_bpf;                               /* the device list is an eBPF program on the v2 leaf */
 };
 
 /* Create the leaves for `spec` and write its limits. Limits that this host

@@ -14,7 +14,8 @@
 
 #define ACCESS_ALL (DEVICE_READ | DEVICE_WRITE | DEVICE_MKNOD)
 
-static bool rule_matches(const struct device_rule *rule, char type, unsigned major, unsigned minor, unsigned access)
+static bool rule_matches(const struct cell_device_rule *rule, char type, unsigned major, unsigned minor,
+                         unsigned access)
 {
     if (rule->type != 'a' && rule->type != type)
         return false;
@@ -27,7 +28,7 @@ static bool rule_matches(const struct device_rule *rule, char type, unsigned maj
     return (access & rule->access) != 0;
 }
 
-bool devices_allowed(const struct device_rule *rules, size_t n, char type, unsigned major, unsigned minor,
+bool devices_allowed(const struct cell_device_rule *rules, size_t n, char type, unsigned major, unsigned minor,
                      unsigned access)
 {
     for (size_t i = n; i-- > 0;)
@@ -41,13 +42,13 @@ static bool device_number_ok(int64_t number)
     return number >= -1 && number <= INT32_MAX;
 }
 
-int devices_validate(const struct device_rule *rules, size_t n, struct cell_err *err)
+int devices_validate(const struct cell_device_rule *rules, size_t n, struct cell_err *err)
 {
     if (n > DEVICES_MAX_RULES)
         return cell_err_set(err, 0, "%zu device rules: at most %d are supported (merge rules, e.g. with \"*\" numbers)",
                             n, DEVICES_MAX_RULES);
     for (size_t i = 0; i < n; i++) {
-        const struct device_rule *r = &rules[i];
+        const struct cell_device_rule *r = &rules[i];
         if (r->type != 'a' && r->type != 'c' && r->type != 'b')
             return cell_err_set(err, 0, "device rule %zu: type '%c' is not 'a', 'c' or 'b'", i, r->type);
         if (!device_number_ok(r->major) || !device_number_ok(r->minor))
@@ -203,7 +204,7 @@ static int v1_apply_line(struct v1_model *model, const struct v1_target *to, boo
     return v1_write_line(to, allow, line, rule, err);
 }
 
-static int v1_apply(const struct v1_target *to, const struct device_rule *rules, size_t n, struct cell_err *err)
+static int v1_apply(const struct v1_target *to, const struct cell_device_rule *rules, size_t n, struct cell_err *err)
 {
     cleanup_free struct v1_model *model = calloc(1, sizeof *model);
     if (model == NULL)
@@ -212,7 +213,7 @@ static int v1_apply(const struct v1_target *to, const struct device_rule *rules,
     if (v1_apply_line(model, to, false, &deny_all, -1, err) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        const struct device_rule *r = &rules[i];
+        const struct cell_device_rule *r = &rules[i];
         bool every = r->type == 'a' && r->major == -1 && r->minor == -1 && r->access == ACCESS_ALL;
         /* the kernel reads any line of type 'a' as every device with every access */
         const char *types = every ? "a" : r->type == 'a' ? "cb" : r->type == 'c' ? "c" : "b";
@@ -225,7 +226,7 @@ static int v1_apply(const struct v1_target *to, const struct device_rule *rules,
     return 0;
 }
 
-static int v1_write(const char *dir, bool fake, const struct device_rule *rules, size_t n, struct cell_err *err)
+static int v1_write(const char *dir, bool fake, const struct cell_device_rule *rules, size_t n, struct cell_err *err)
 {
     if (devices_validate(rules, n, err) < 0)
         return -1;
@@ -239,12 +240,12 @@ static int v1_write(const char *dir, bool fake, const struct device_rule *rules,
     return v1_apply(&write, rules, n, err);
 }
 
-int devices_v1_write(const char *dir, const struct device_rule *rules, size_t n, struct cell_err *err)
+int devices_v1_write(const char *dir, const struct cell_device_rule *rules, size_t n, struct cell_err *err)
 {
     return v1_write(dir, false, rules, n, err);
 }
 
-int devices_v1_write_fake(const char *dir, const struct device_rule *rules, size_t n, struct cell_err *err)
+int devices_v1_write_fake(const char *dir, const struct cell_device_rule *rules, size_t n, struct cell_err *err)
 {
     return v1_write(dir, true, rules, n, err);
 }
@@ -275,7 +276,7 @@ static int bpf_access(unsigned access)
 /* Compile validated rules into insns (room for PROGRAM_MAX_INSNS); returns
  * the instruction count. The rules are checked last first: the first one
  * that matches returns its verdict, and when none does the program denies. */
-static size_t compile_program(const struct device_rule *rules, size_t n, struct bpf_insn *insns)
+static size_t compile_program(const struct cell_device_rule *rules, size_t n, struct bpf_insn *insns)
 {
     size_t len = 0;
     insns[len++] = LOAD_U32(REG_TYPE, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, access_type));
@@ -286,7 +287,7 @@ static size_t compile_program(const struct device_rule *rules, size_t n, struct 
     insns[len++] = LOAD_U32(REG_MINOR, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, minor));
 
     for (size_t i = n; i-- > 0;) {
-        const struct device_rule *r = &rules[i];
+        const struct cell_device_rule *r = &rules[i];
         size_t to_next[4], jumps = 0; /* the jumps to the next rule's block when this one does not match */
         if (r->type != 'a') {
             to_next[jumps++] = len;
@@ -377,7 +378,7 @@ static void log_tail(const char *log, char *out, size_t len)
     out[k] = '\0';
 }
 
-int devices_bpf_attach(int cgroup_fd, const struct device_rule *rules, size_t n, struct cell_err *err)
+int devices_bpf_attach(int cgroup_fd, const struct cell_device_rule *rules, size_t n, struct cell_err *err)
 {
     if (devices_validate(rules, n, err) < 0)
         return -1;

@@ -25,27 +25,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { DEVICE_READ = 1, DEVICE_WRITE = 2, DEVICE_MKNOD = 4 };
+/* struct cell_device_rule is in cell/cell.h (a spec carries the list) */
+enum { DEVICE_READ = CELL_DEVICE_READ, DEVICE_WRITE = CELL_DEVICE_WRITE, DEVICE_MKNOD = CELL_DEVICE_MKNOD };
 
 #define DEVICES_MAX_RULES 256
-
-struct device_rule {
-    bool allow;
-    char type;       /* 'a' (any), 'c' or 'b' */
-    int64_t major;   /* -1: any */
-    int64_t minor;   /* -1: any */
-    unsigned access; /* DEVICE_READ | DEVICE_WRITE | DEVICE_MKNOD */
-};
 
 /* Whether rules[0..n) let a process do `access` on device TYPE ('c' or 'b')
  * MAJOR:MINOR, as described above (no rule matches: denied). Pure; the eBPF
  * program decides the same. */
-bool devices_allowed(const struct device_rule *rules, size_t n, char type, unsigned major, unsigned minor,
+bool devices_allowed(const struct cell_device_rule *rules, size_t n, char type, unsigned major, unsigned minor,
                      unsigned access);
 
 /* Check rules[0..n) against the limits above. 0, or -1 with err naming the
  * rule (by its index) and what is wrong with it. Both writers call it. */
-int devices_validate(const struct device_rule *rules, size_t n, struct cell_err *err);
+int devices_validate(const struct cell_device_rule *rules, size_t n, struct cell_err *err);
 
 /* cgroup v1: write the rules into DIR, an existing cgroup of the v1 "devices"
  * hierarchy: "a *:* rwm" to devices.deny first, then each rule in order to
@@ -64,10 +57,10 @@ int devices_validate(const struct device_rule *rules, size_t n, struct cell_err 
  * what devices_allowed allows, except that it merges rules with the same
  * numbers ("c 1:3 r" and "c 1:3 w" allow O_RDWR, as "c 1:3 rw" does).
  * 0, or -1 with err naming the file and the rule. */
-int devices_v1_write(const char *dir, const struct device_rule *rules, size_t n, struct cell_err *err);
+int devices_v1_write(const char *dir, const struct cell_device_rule *rules, size_t n, struct cell_err *err);
 /* The same into a plain test directory: the files are created when missing
  * and appended to (a real cgroupfs has them, and appends by itself). */
-int devices_v1_write_fake(const char *dir, const struct device_rule *rules, size_t n, struct cell_err *err);
+int devices_v1_write_fake(const char *dir, const struct cell_device_rule *rules, size_t n, struct cell_err *err);
 
 /* cgroup v2: compile the rules into an eBPF program that decides as
  * devices_allowed does, load it and attach it (BPF_CGROUP_DEVICE,
@@ -76,6 +69,6 @@ int devices_v1_write_fake(const char *dir, const struct device_rule *rules, size
  * fd CGROUP_FD. The program's fd is closed: the attachment keeps the program
  * while the cgroup lives. 0, or -1 with err (the end of the verifier's log
  * when the kernel refuses the program). */
-int devices_bpf_attach(int cgroup_fd, const struct device_rule *rules, size_t n, struct cell_err *err);
+int devices_bpf_attach(int cgroup_fd, const struct cell_device_rule *rules, size_t n, struct cell_err *err);
 
 #endif

@@ -191,6 +191,76 @@ static int default_devices(int rootfd, struct cell_err *err)
     return 0;
 }
 
+/* The directory of `path` (under the container's /dev, made 0755 where
+ * missing) as an O_PATH fd, and the node's name in it. */
+static int device_dir(int rootfd, const char *path, const char **name, struct cell_err *err)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    *name = slash + 1;
+    for (char *p = dir + 4;; p++) { /* from the end of "/dev" */
+        char c = *p;
+        if (c != '/' && c != '\0')
+            continue;
+        *p = '\0';
+        int fd = resolve_in_root(rootfd, dir, O_PATH | O_DIRECTORY);
+        if (fd < 0 && errno == ENOENT) {
+            char *last = strrchr(dir, '/');
+            *last = '\0';
+            cleanup_close int parent = resolve_in_root(rootfd, dir, O_PATH | O_DIRECTORY);
+            *last = '/';
+            if (parent < 0 || mkdirat(parent, last + 1, 0755) < 0)
+                return cell_err_set(err, errno, "create %s for linux.devices", dir);
+            fd = resolve_in_root(rootfd, dir, O_PATH | O_DIRECTORY);
+        }
+        if (fd < 0)
+            return cell_err_set(err, errno, "open %s for linux.devices", dir);
+        if (c == '\0')
+            return fd;
+        close(fd);
+        *p = c;
+    }
+}
+
+/* linux.devices: each node made in the container's /dev with its mode and
+ * owner (replacing what is there), or in a user namespace, where mknod is
+ * not allowed, the host's node at the same path bound onto an empty file. */
+static int config_devices(int rootfd, const struct cell_spec *spec, struct cell_err *err)
+{
+    for (size_t i = 0; i < spec->oci.ndevices; i++) {
+        const struct cell_device_node *d = &spec->oci.devices[i];
+        const char *name;
+        cleanup_close int dir = device_dir(rootfd, d->path, &name, err);
+        if (dir < 0)
+            return -1;
+        if (unlinkat(dir, name, 0) < 0 && errno != ENOENT)
+            return cell_err_set(err, errno, "replace %s (linux.devices)", d->path);
+        mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+        if (mknodat(dir, name, type | (d->mode & 07777), makedev(d->major, d->minor)) == 0) {
+            cleanup_close int node = openat(dir, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+            char where[64];
+            snprintf(where, sizeof where, "/proc/self/fd/%d", node);
+            /* chmod: the umask took bits off */
+            if (node < 0 || chown(where, d->uid, d->gid) < 0 || chmod(where, d->mode & 07777) < 0)
+                return cell_err_set(err, errno, "set the owner and mode of %s (linux.devices)", d->path);
+            continue;
+        }
+        if (errno != EPERM)
+            return cell_err_set(err, errno, "create %s (linux.devices)", d->path);
+        int fd = openat(dir, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+            return cell_err_set(err, errno, "create %s (linux.devices)", d->path);
+        close(fd);
+        cleanup_close int node = openat(dir, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+        char where[64];
+        snprintf(where, sizeof where, "/proc/self/fd/%d", node);
+        if (node < 0 || mount(d->path, where, NULL, MS_BIND, NULL) < 0)
+            return cell_err_set(err, errno, "bind the host's %s (linux.devices, in a user namespace)", d->path);
+    }
+    return 0;
+}
+
 /* After pivot_root: hide a path behind /dev/null or an empty read-only tmpfs. */
 static int mask(const char *path, struct cell_err *err)
 {
@@ -242,8 +312,9 @@ int mounts_setup_oci(const struct cell_spec *spec, struct cell_err *err)
      * becomes the root */
     if (mount(spec->rootfs, spec->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
         return cell_err_set(err, errno, "bind the rootfs %s", spec->rootfs);
-    /* nodev: cell has no device cgroup, so a device node an image carries
-     * must not open (/dev is a mount of its own, with the default devices) */
+    /* nodev: a device node an image carries does not open, whatever the
+     * device list allows (/dev is a mount of its own, with the default
+     * devices and linux.devices; the cgroup's list applies there) */
     if (mount(NULL, spec->rootfs, NULL, MS_REMOUNT | MS_BIND | MS_NODEV, NULL) < 0)
         return cell_err_set(err, errno, "make the rootfs %s nodev", spec->rootfs);
     cleanup_close int rootfd = open(spec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -252,7 +323,7 @@ int mounts_setup_oci(const struct cell_spec *spec, struct cell_err *err)
     for (size_t i = 0; i < spec->nmounts; i++)
         if (mount_one(rootfd, &spec->mounts[i], err) < 0)
             return -1;
-    if (default_devices(rootfd, err) < 0)
+    if (default_devices(rootfd, err) < 0 || config_devices(rootfd, spec, err) < 0)
         return -1;
     for (size_t i = 0; i < spec->nmounts; i++)
         if (dev_readonly_later(&spec->mounts[i]) && make_dev_readonly(rootfd, &spec->mounts[i], err) < 0)
