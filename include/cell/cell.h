@@ -124,6 +124,8 @@ struct cell_oci_fs {
                             * those of the container's own namespaces (net: with its own network) */
     bool umask_set;
     mode_t umask;
+    bool oom_score_adj_set; /* process.oomScoreAdj, -1000..1000 */
+    int oom_score_adj;
     /* linux.uidMappings / gidMappings as /proc/PID/uid_map takes them
      * ("0 200000 65536\n", a line per range), or NULL: cell's own mapping */
     char *uid_map, *gid_map;

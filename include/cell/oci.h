@@ -58,7 +58,7 @@ struct cell_oci {
     size_t nhooks[CELL_OCI_HOOK_COUNT];
     bool terminal;                          /* process.terminal (spec->tty is set too) */
     unsigned console_width, console_height; /* process.consoleSize; 0 when not given */
-    bool oom_score_adj_set;                 /* process.oomScoreAdj: kept, not applied yet */
+    bool oom_score_adj_set;                 /* process.oomScoreAdj (spec->oci has it too) */
     int oom_score_adj;
     /* What was accepted but is not honoured exactly, one line each, starting
      * with the field: "linux.resources.cpu.shares: not applied". */

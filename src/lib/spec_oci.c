@@ -15,10 +15,11 @@
  *   process               required. args (non-empty) -> argv; env -> env,
  *                         exactly; cwd (absolute) -> cwd; user.uid/gid/
  *                         additionalGids (<= 32)/umask; terminal -> tty;
- *                         consoleSize, oomScoreAdj -> cell_oci (oomScoreAdj
- *                         not applied yet: warning); rlimits of the kinds
+ *                         consoleSize -> cell_oci; oomScoreAdj -> spec->oci
+ *                         (set on init by run.c); rlimits of the kinds
  *                         cell has (others: error); capabilities: see
- *                         parse_capabilities() (CAP_MKNOD: see drop_mknod());
+ *                         parse_capabilities() (CAP_MKNOD kept: the device
+ *                         cgroup decides which nodes);
  *                         noNewPrivileges not true: warning (cell always
  *                         sets it); apparmorProfile, selinuxLabel: error
  *                         where the host has that LSM, warning where it has
@@ -731,10 +732,8 @@ static int parse_process(struct oci_ctx *c, json_t *top)
             return -1;
         if (n < -1000 || n > 1000)
             return fail(c, 0, "process.oomScoreAdj", "%lld is out of range (-1000 to 1000)", (long long)n);
-        c->oci->oom_score_adj = (int)n;
-        c->oci->oom_score_adj_set = true;
-        if (warn(c, "process.oomScoreAdj", "not applied") < 0)
-            return -1;
+        c->oci->oom_score_adj = c->spec->oci.oom_score_adj = (int)n;
+        c->oci->oom_score_adj_set = c->spec->oci.oom_score_adj_set = true;
     }
     static const char *const refused[] = {"ioPriority", "scheduler", "execCPUAffinity"};
     for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {

@@ -186,6 +186,25 @@ assert f["linux"]["seccomp"]["enabled"] and "SCMP_CMP_MASKED_EQ" in f["linux"]["
     [[ ! -e $CELL_ROOT/run/oci/d4 ]]
 }
 
+@test "oci: process.oomScoreAdj is the container's; lowering it without CAP_SYS_RESOURCE is a warning" {
+    config '["cat", "/proc/self/oom_score_adj"]' 'c["process"]["oomScoreAdj"] = 500'
+    run_cell run --bundle "$BUNDLE" o1
+    expect_status 0
+    [[ $output == 500 ]] || { show; false; }
+    # lowering needs CAP_SYS_RESOURCE: applied where cell has it, else said
+    config '["cat", "/proc/self/oom_score_adj"]' 'c["process"]["oomScoreAdj"] = -500'
+    run_cell run --bundle "$BUNDLE" o2
+    expect_status 0
+    local caps
+    caps=$(awk '/^CapEff/ {print $2}' /proc/self/status)
+    if (((16#$caps >> 24) & 1)); then # CAP_SYS_RESOURCE
+        [[ $output == -500 ]] || { show; false; }
+    else
+        [[ $output == "$(cat /proc/self/oom_score_adj)" ]] || { show; false; }
+        expect_err "process.oomScoreAdj -500 not applied: Permission denied (lowering it needs CAP_SYS_RESOURCE"
+    fi
+}
+
 @test "oci: cell run ID runs the bundle of the current directory and passes its status through" {
     config '["sh", "-c", "exit 7"]'
     run oci run c5

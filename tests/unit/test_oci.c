@@ -445,7 +445,6 @@ static void test_full_config(void **state)
         "process.capabilities: bounding, permitted differ from what cell keeps: exactly "
         "CAP_NET_BIND_SERVICE in every set (what the process would hold after exec with no_new_privs: bounding and "
         "permitted and ambient, as the uid is not 0)",
-        "process.oomScoreAdj: not applied",
         "linux.resources.memory.swap: not applied",
         "linux.resources.cpu.shares: not applied",
         "linux.seccomp: not applied; cell applies its own profile \"medium\" (annotation run.cell.profile)",
@@ -1223,6 +1222,8 @@ static void test_errors(void **state)
 static void test_warnings(void **state)
 {
     (void)state;
+    struct cell_spec spec;
+    struct cell_oci oci;
     warned("{\"process\": {\"noNewPrivileges\": false}}",
            "process.noNewPrivileges: false or absent; cell sets no_new_privs anyway (setuid programs and file "
            "capabilities give no privileges in the container)");
@@ -1231,7 +1232,12 @@ static void test_warnings(void **state)
            "process.user.username: a Windows field (ignored); uid and gid are used");
     warned("{\"process\": {\"commandLine\": \"sh\"}}",
            "process.commandLine: a Windows field (ignored); process.args is used");
-    warned("{\"process\": {\"oomScoreAdj\": 100}}", "process.oomScoreAdj: not applied");
+    /* process.oomScoreAdj is applied (by run.c on init): no warning */
+    patch_ok("{\"process\": {\"oomScoreAdj\": 100}}", &spec, &oci);
+    assert_int_equal(oci.nwarnings, 0);
+    assert_true(spec.oci.oom_score_adj_set);
+    assert_int_equal(spec.oci.oom_score_adj, 100);
+    free_both(&spec, &oci);
     warned("{\"linux\": {\"namespaces\": [{\"type\": \"mount\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
            " {\"type\": \"cgroup\"}, {\"type\": \"network\"}]}}",
            "linux.namespaces: no pid namespace asked for; cell gives the container a new one anyway");
@@ -1308,8 +1314,6 @@ static void test_warnings(void **state)
         "{\"annotations\": {\"run.cell.profile\": \"low\"}}",
     };
     for (size_t i = 0; i < sizeof quiet / sizeof *quiet; i++) {
-        struct cell_spec spec;
-        struct cell_oci oci;
         patch_ok(quiet[i], &spec, &oci);
         if (oci.nwarnings != 0) {
             print_warnings(&oci);

@@ -95,6 +95,21 @@ static int write_id_maps(const struct cell_instance *ps, struct cell_err *err)
     return write_id_map(pid, "gid_map", oci->gid_map ? oci->gid_map : map, err);
 }
 
+/* process.oomScoreAdj, on init before its workload exists (which inherits
+ * it). Raising is always allowed; lowering below what the caller has needs
+ * CAP_SYS_RESOURCE: without it the container is only likelier to be the
+ * one the OOM killer picks, so that is a warning. */
+static void set_oom_score_adj(const struct cell_instance *ps)
+{
+    char path[64], value[16];
+    snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)ps->init_pid);
+    int n = snprintf(value, sizeof value, "%d", ps->sb.spec->oci.oom_score_adj);
+    if (write_file_at(AT_FDCWD, path, value, (size_t)n) < 0 && errno != ESRCH)
+        cell_log(CELL_LOG_WARN, "cell %s: warning: process.oomScoreAdj %s not applied: %s%s", ps->sb.spec->name, value,
+                 strerror(errno),
+                 errno == EACCES ? " (lowering it needs CAP_SYS_RESOURCE, which cell lacks here)" : "");
+}
+
 static int start_init(struct cell_instance *ps, struct cell_err *err)
 {
     const struct cell_spec *spec = ps->sb.spec;
@@ -472,6 +487,8 @@ static int launch(struct cell_instance *ps, int *code, struct cell_err *err)
      * ESRCH: init already failed; its report, read below, says why */
     if (ps->have_cgroup && ps->sb.userns && cgroup_attach(&ps->cg, ps->init_pid, err) < 0 && err->errnum != ESRCH)
         goto fail;
+    if (spec->oci.oom_score_adj_set)
+        set_oom_score_adj(ps);
     /* init may have failed already: no SIGPIPE, its report says why */
     if (send_go(ps) < 0 && errno != EPIPE) {
         cell_err_set(err, errno, "start the cell");
