@@ -114,6 +114,14 @@ struct cell_device_node {
     gid_t gid;
 };
 
+/* A block device throttle (OCI linux.resources.blockIO.throttle*Device). */
+enum cell_io_kind { CELL_IO_READ_BPS, CELL_IO_WRITE_BPS, CELL_IO_READ_IOPS, CELL_IO_WRITE_IOPS, CELL_IO_KINDS };
+struct cell_io_throttle {
+    enum cell_io_kind kind;
+    unsigned major, minor;
+    uint64_t rate; /* bytes or operations per second, > 0 */
+};
+
 struct cell_oci_fs {
     bool enabled;
     bool readonly_root;
@@ -136,6 +144,8 @@ struct cell_oci_fs {
     size_t ndevice_rules;
     struct cell_device_node *devices; /* linux.devices */
     size_t ndevices;
+    struct cell_io_throttle *io_throttle; /* written into the cell's blkio (v1) or io.max (v2) */
+    size_t nio_throttle;
 };
 
 /* A seccomp filter compiled at run time (an OCI config's own linux.seccomp,

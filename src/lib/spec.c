@@ -76,6 +76,7 @@ void cell_spec_free(struct cell_spec *spec)
         free(spec->oci.devices[i].path);
     free(spec->oci.devices);
     free(spec->oci.device_rules);
+    free(spec->oci.io_throttle);
     free(spec->oci.uid_map);
     free(spec->oci.gid_map);
     free(spec->mounts);

@@ -42,7 +42,8 @@
  *                         root); as root any ranges the kernel takes that
  *                         map containerID 0; rootless only 0 EUID 1
  *   linux.resources       memory.limit, pids.limit, cpu.quota/period ->
- *                         limits; devices -> spec->oci.device_rules (see
+ *                         limits; blockIO throttles -> spec->oci.io_throttle
+ *                         (weights: warning); devices -> spec->oci.device_rules (see
  *                         finish_devices: as root the cgroup enforces
  *                         them; rootless beyond "deny all" a warning, and
  *                         a bind of a host device they deny an error);
@@ -1409,6 +1410,76 @@ static int finish_devices(struct oci_ctx *c)
     return 0;
 }
 
+/* linux.resources.blockIO: the throttles into spec->oci.io_throttle (rate
+ * 0: none, as the kernel reads it); weights are a warning (this host's
+ * kernel, like most, has no blkio weight without BFQ). */
+static int parse_block_io(struct oci_ctx *c, json_t *io)
+{
+    static const char *const known[] = {"weight",
+                                        "leafWeight",
+                                        "weightDevice",
+                                        "throttleReadBpsDevice",
+                                        "throttleWriteBpsDevice",
+                                        "throttleReadIOPSDevice",
+                                        "throttleWriteIOPSDevice",
+                                        NULL};
+    static const char *const device_keys[] = {"major", "minor", "rate", NULL};
+    const char *path = "linux.resources.blockIO";
+    if (want_object(c, io, path) < 0 || check_keys(c, io, path, known) < 0)
+        return -1;
+    for (int k = 0; k < 3; k++) {
+        char p[PATH_BUF];
+        if (oci_member(io, known[k]) && warn(c, sub(p, path, known[k]), "not applied (a weight)") < 0)
+            return -1;
+    }
+    size_t total = 0;
+    for (int kind = 0; kind < CELL_IO_KINDS; kind++) {
+        json_t *list = oci_member(io, known[3 + kind]);
+        total += json_is_array(list) ? json_array_size(list) : 0;
+    }
+    if (total > 64)
+        return fail(c, 0, path, "%zu device throttles: cell takes at most 64", total);
+    if (total && (c->spec->oci.io_throttle = calloc(total, sizeof *c->spec->oci.io_throttle)) == NULL)
+        return cell_err_set(c->err, ENOMEM, "%s", path);
+    for (int kind = 0; kind < CELL_IO_KINDS; kind++) {
+        char p[PATH_BUF], q[PATH_BUF], r[PATH_BUF];
+        json_t *list = oci_member(io, known[3 + kind]), *e;
+        size_t i;
+        if (list == NULL)
+            continue;
+        if (want_array(c, list, sub(p, path, known[3 + kind])) < 0)
+            return -1;
+        json_array_foreach(list, i, e)
+        {
+            int64_t number[2];
+            uint64_t rate;
+            idx(q, p, i);
+            if (want_object(c, e, q) < 0 || check_keys(c, e, q, device_keys) < 0)
+                return -1;
+            for (int k = 0; k < 3; k++)
+                if (oci_member(e, device_keys[k]) == NULL)
+                    return fail(c, 0, sub(r, q, device_keys[k]), "required");
+            if (device_number(c, oci_member(e, "major"), sub(r, q, "major"), false, &number[0]) < 0 ||
+                device_number(c, oci_member(e, "minor"), sub(r, q, "minor"), false, &number[1]) < 0 ||
+                as_u64(c, oci_member(e, "rate"), sub(r, q, "rate"), UINT64_MAX, &rate) < 0)
+                return -1;
+            for (size_t k = 0; k < c->spec->oci.nio_throttle; k++) {
+                const struct cell_io_throttle *t = &c->spec->oci.io_throttle[k];
+                if ((int)t->kind == kind && t->major == (unsigned)number[0] && t->minor == (unsigned)number[1])
+                    return fail(c, 0, q, "device %u:%u is given twice", t->major, t->minor);
+            }
+            if (rate == 0)
+                continue;
+            c->spec->oci.io_throttle[c->spec->oci.nio_throttle++] =
+                (struct cell_io_throttle){.kind = (enum cell_io_kind)kind,
+                                          .major = (unsigned)number[0],
+                                          .minor = (unsigned)number[1],
+                                          .rate = rate};
+        }
+    }
+    return 0;
+}
+
 static int parse_resources(struct oci_ctx *c, json_t *res)
 {
     static const char *const known[] = {"devices", "memory", "cpu",     "blockIO",     "hugepageLimits",   "network",
@@ -1487,8 +1558,10 @@ static int parse_resources(struct oci_ctx *c, json_t *res)
             return -1;
         c->spec->limits.pids = n > 0 ? (uint64_t)n : 0; /* 0 or negative: no limit, as runc reads it */
     }
-    static const char *const unapplied[] = {"blockIO", "hugepageLimits", "network",         "rdma",
-                                            "unified", "oomScoreAdj",    "disableOOMKiller"};
+    if ((v = oci_member(res, "blockIO")) && parse_block_io(c, v) < 0)
+        return -1;
+    static const char *const unapplied[] = {"hugepageLimits", "network",     "rdma",
+                                            "unified",        "oomScoreAdj", "disableOOMKiller"};
     for (size_t k = 0; k < ARRAY_SIZE(unapplied); k++) {
         char p[PATH_BUF];
         if (oci_member(res, unapplied[k]) && warn(c, sub(p, path, unapplied[k]), "not applied") < 0)

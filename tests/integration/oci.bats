@@ -441,6 +441,40 @@ PY
     [[ $status -eq 1 && $output == *"container u1: does not exist"* ]]
 }
 
+@test "oci: blockIO throttles are written into the container's blkio (v1) or io.max (v2); a device that is none fails create" {
+    local dev
+    dev=$(for d in /sys/block/*; do [[ $d == */loop* ]] || { cat "$d/dev"; break; }; done)
+    [[ -n $dev ]] || skip "no block device on this host"
+    config '["sleep", "1000"]' "c['linux']['resources']['blockIO'] = {
+        'throttleReadBpsDevice': [{'major': ${dev%:*}, 'minor': ${dev#*:}, 'rate': 1048576}],
+        'throttleWriteIOPSDevice': [{'major': ${dev%:*}, 'minor': ${dev#*:}, 'rate': 50}]}"
+    oci create b1 >/dev/null 2>&1
+    oci start b1
+    python3 - "$CELL_ROOT/run/oci/b1/state.json" "$dev" <<'PY'
+import json, os, sys
+cg = json.load(open(sys.argv[1]))["instance"]["cgroup"]
+dev = sys.argv[2]
+dirs = [d for d in [cg["v2"]] + cg["v1"] if d]
+found = {}
+for d in dirs:
+    for f in ("io.max", "blkio.throttle.read_bps_device", "blkio.throttle.write_iops_device"):
+        p = os.path.join(d, f)
+        if os.path.exists(p):
+            found[f] = open(p).read().strip()
+if "blkio.throttle.read_bps_device" in found:
+    assert found["blkio.throttle.read_bps_device"] == dev + " 1048576", found
+    assert found["blkio.throttle.write_iops_device"] == dev + " 50", found
+else:
+    assert "rbps=1048576" in found["io.max"] and "wiops=50" in found["io.max"], found
+PY
+    oci delete --force b1
+    # a device number that is no block device: the kernel refuses, create says so, nothing is left
+    config '["true"]' "c['linux']['resources']['blockIO'] = {'throttleReadBpsDevice': [{'major': 4000, 'minor': 7, 'rate': 1}]}"
+    run oci create b2
+    [[ $status -ne 0 && $output == *"4000:7 1"* ]] || { echo "$output"; false; }
+    [[ ! -e $CELL_ROOT/run/oci/b2 ]]
+}
+
 @test "oci: --preserve-fds N passes fds 3 .. 3+N-1 to the program, and no other" {
     config '["sh", "-c", "cat <&3 > /shared/three; cat <&4 > /shared/four; ls /proc/self/fd > /shared/fds"]'
     echo three >"$BATS_TEST_TMPDIR/f3"

@@ -1035,6 +1035,62 @@ static void hybrid_devices_go_to_the_v2_leaf(void **state)
     assert_int_equal(tree_size(p), 0);
 }
 
+/* ---- block device throttles ---------------------------------------------------- */
+
+static void want_throttles(struct fixture *fx)
+{
+    static const struct cell_io_throttle t[] = {{CELL_IO_READ_BPS, 254, 0, 1048576}, {CELL_IO_WRITE_IOPS, 254, 0, 50}};
+    fx->spec.oci.io_throttle = malloc(sizeof t);
+    memcpy(fx->spec.oci.io_throttle, t, sizeof t);
+    fx->spec.oci.nio_throttle = 2;
+}
+
+/* hybrid: a v1 blkio leaf, a file per kind */
+static void hybrid_throttles_go_to_the_blkio_leaf(void **state)
+{
+    struct fixture *fx = *state;
+    char p[PATH_MAX];
+    pathf(p, sizeof p, "%s/blkio/user.slice", fx->fs);
+    mkdirs(p);
+    make_hybrid(fx, true);
+    struct cell_err err = {0};
+    const char self[] = "7:blkio:/user.slice\n0::" SELF_PATH "\n";
+    assert_int_equal(cgroup_layout_from(fx->fs, CGROUP_MODE_HYBRID, self, true, &fx->layout, &err), 0);
+    want_throttles(fx);
+    create_ok(fx);
+    char want[PATH_MAX];
+    expected_path(fx, want, sizeof want, "blkio", "/user.slice");
+    assert_string_equal(fx->cg.v1_path[CGROUP_V1_BLKIO], want);
+    assert_file(want, "blkio.throttle.read_bps_device", "254:0 1048576");
+    assert_file(want, "blkio.throttle.write_iops_device", "254:0 50");
+    assert_no_file(want, "blkio.throttle.write_bps_device");
+    assert_no_file(fx->cg.v2_path, "io.max");
+}
+
+/* pure v2: io.max, a line per device, with "io" delegated */
+static void v2_throttles_go_to_io_max(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    want_throttles(fx);
+    create_ok(fx);
+    assert_file(fx->cg.v2_path, "io.max", "254:0 rbps=1048576 wiops=50");
+    assert_true(list_has(fx->layout.v2_dir, "cgroup.subtree_control", "io"));
+}
+
+/* a v1 host without blkio: the field is named */
+static void v1_without_blkio_fails_naming_the_field(void **state)
+{
+    struct fixture *fx = *state;
+    make_v1(fx, true);
+    want_throttles(fx);
+    struct cell_err err = {0};
+    int rc = cgroup_create(&fx->layout, &fx->spec, OWNER, &fx->cg, &err);
+    fx->created = rc == 0;
+    assert_int_equal(rc, -1);
+    assert_string_equal(err.msg, "linux.resources.blockIO: this host has no blkio cgroup controller mounted");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1043,6 +1099,9 @@ int main(void)
         T(v1_devices_leaf_holds_the_list),
         T(v1_without_devices_controller_fails_naming_the_field),
         T(hybrid_devices_go_to_the_v2_leaf),
+        T(hybrid_throttles_go_to_the_blkio_leaf),
+        T(v2_throttles_go_to_io_max),
+        T(v1_without_blkio_fails_naming_the_field),
         T(path_too_long_is_refused_and_nothing_kept),
         T(layout_unified_root_cgroup),
         T(layout_hybrid),

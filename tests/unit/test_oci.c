@@ -613,6 +613,39 @@ static void test_limits(void **state)
     }
 }
 
+/* blockIO: the throttles, in the order given; rate 0 is none */
+static void test_block_io(void **state)
+{
+    (void)state;
+    struct cell_spec spec;
+    struct cell_oci oci;
+    patch_ok("{\"linux\": {\"resources\": {\"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": 254, \"minor\": 0, "
+             "\"rate\": 1048576}, {\"major\": 8, \"minor\": 16, \"rate\": 0}], \"throttleWriteIOPSDevice\": "
+             "[{\"major\": 254, \"minor\": 0, \"rate\": 50}]}}}}",
+             &spec, &oci);
+    assert_int_equal(oci.nwarnings, 0);
+    assert_int_equal(spec.oci.nio_throttle, 2);
+    const struct cell_io_throttle *t = spec.oci.io_throttle;
+    assert_true(t[0].kind == CELL_IO_READ_BPS && t[0].major == 254 && t[0].minor == 0 && t[0].rate == 1048576);
+    assert_true(t[1].kind == CELL_IO_WRITE_IOPS && t[1].major == 254 && t[1].minor == 0 && t[1].rate == 50);
+    free_both(&spec, &oci);
+    refused("{\"linux\": {\"resources\": {\"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": 254, \"rate\": 1}]}}}}",
+            "config.json: linux.resources.blockIO.throttleReadBpsDevice[0].minor: required");
+    refused("{\"linux\": {\"resources\": {\"blockIO\": {\"throttleWriteBpsDevice\": [{\"major\": -1, \"minor\": 0, "
+            "\"rate\": 1}]}}}}",
+            "config.json: linux.resources.blockIO.throttleWriteBpsDevice[0].major: -1 is not a device number (0 to "
+            "2147483647)");
+    refused("{\"linux\": {\"resources\": {\"blockIO\": {\"throttleReadIOPSDevice\": [{\"major\": 8, \"minor\": 0, "
+            "\"rate\": -3}]}}}}",
+            "config.json: linux.resources.blockIO.throttleReadIOPSDevice[0].rate: expected an integer from 0 to "
+            "18446744073709551615");
+    refused("{\"linux\": {\"resources\": {\"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": 8, \"minor\": 0, "
+            "\"rate\": 1}, {\"major\": 8, \"minor\": 0, \"rate\": 2}]}}}}",
+            "config.json: linux.resources.blockIO.throttleReadBpsDevice[1]: device 8:0 is given twice");
+    refused("{\"linux\": {\"resources\": {\"blockIO\": {\"throttleReadBpsDevice\": {}}}}}",
+            "config.json: linux.resources.blockIO.throttleReadBpsDevice: expected an array");
+}
+
 static void test_versions(void **state)
 {
     (void)state;
@@ -1259,7 +1292,8 @@ static void test_warnings(void **state)
         {"{\"cpu\": {\"cpus\": \"0-1\"}}", "cpu.cpus"},
         {"{\"cpu\": {\"mems\": \"0\"}}", "cpu.mems"},
         {"{\"cpu\": {\"idle\": 1}}", "cpu.idle"},
-        {"{\"blockIO\": {\"weight\": 10}}", "blockIO"},
+        {"{\"blockIO\": {\"weight\": 10}}", "blockIO.weight"},
+        {"{\"blockIO\": {\"weightDevice\": [{\"major\": 8, \"minor\": 0, \"weight\": 10}]}}", "blockIO.weightDevice"},
         {"{\"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 1}]}", "hugepageLimits"},
         {"{\"network\": {\"classID\": 1}}", "network"},
         {"{\"rdma\": {\"mlx5_1\": {\"hcaHandles\": 3}}}", "rdma"},
@@ -1469,10 +1503,11 @@ int main(void)
         cmocka_unit_test(test_relative_paths),  cmocka_unit_test(test_limits),
         cmocka_unit_test(test_versions),        cmocka_unit_test(test_capabilities),
         cmocka_unit_test(test_namespaces),      cmocka_unit_test(test_hooks),
-        cmocka_unit_test(test_device_binds),    cmocka_unit_test(test_device_rules),
-        cmocka_unit_test(test_errors),          cmocka_unit_test(test_warnings),
-        cmocka_unit_test(test_sysctls),         cmocka_unit_test(test_join_namespaces),
-        cmocka_unit_test(test_seccomp),         cmocka_unit_test(test_seccomp_errors),
+        cmocka_unit_test(test_device_binds),    cmocka_unit_test(test_block_io),
+        cmocka_unit_test(test_device_rules),    cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_warnings),        cmocka_unit_test(test_sysctls),
+        cmocka_unit_test(test_join_namespaces), cmocka_unit_test(test_seccomp),
+        cmocka_unit_test(test_seccomp_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <linux/magic.h>
 
-static const char *const v1_names[CGROUP_V1_COUNT] = {"memory", "pids", "cpu", "devices"};
+static const char *const v1_names[CGROUP_V1_COUNT] = {"memory", "pids", "cpu", "devices", "blkio"};
 
 /* Find the path of the hierarchy that carries `controller` in the text of
  * /proc/self/cgroup ("ID:ctrl,ctrl:/path" lines; v2 is "0::/path"). */
@@ -187,7 +187,8 @@ static int v2_enable_for(bool fake, const char *dir, const struct cell_spec *spe
     const struct cell_limits *l = &spec->limits;
     if ((l->memory_bytes && v2_enable_controller(fake, dir, "memory", err) < 0) ||
         (l->pids && v2_enable_controller(fake, dir, "pids", err) < 0) ||
-        (l->cpu_millis && v2_enable_controller(fake, dir, "cpu", err) < 0))
+        (l->cpu_millis && v2_enable_controller(fake, dir, "cpu", err) < 0) ||
+        (spec->oci.nio_throttle && v2_enable_controller(fake, dir, "io", err) < 0))
         return -1;
     return 0;
 }
@@ -235,6 +236,24 @@ static int v2_write_limits(const struct cell_spec *spec, struct cell_cgroup *cg,
         if (cg_write(cg->fake, cg->v2_path, "cpu.max", value, err) < 0)
             return -1;
     }
+    /* io.max: one line per device with each of its throttles, one write each */
+    static const char *const keys[CELL_IO_KINDS] = {"rbps", "wbps", "riops", "wiops"};
+    const struct cell_io_throttle *t = spec->oci.io_throttle;
+    for (size_t i = 0; i < spec->oci.nio_throttle; i++) {
+        bool first = true;
+        for (size_t j = 0; j < i && first; j++)
+            first = t[j].major != t[i].major || t[j].minor != t[i].minor;
+        if (!first)
+            continue; /* its line is written */
+        char line[160];
+        int n = snprintf(line, sizeof line, "%u:%u", t[i].major, t[i].minor);
+        for (size_t j = i; j < spec->oci.nio_throttle; j++)
+            if (t[j].major == t[i].major && t[j].minor == t[i].minor)
+                n += snprintf(line + n, sizeof line - (size_t)n, " %s=%" PRIu64, keys[t[j].kind], t[j].rate);
+        if (cg_write(cg->fake, cg->v2_path, "io.max", line, err) < 0)
+            return cell_err_prefix(err, "linux.resources.blockIO (is %u:%u a whole block device?): ", t[i].major,
+                                   t[i].minor);
+    }
     return 0;
 }
 
@@ -262,11 +281,25 @@ static int v1_write_limit(const struct cell_spec *spec, int c, struct cell_cgrou
     case CGROUP_V1_DEVICES:
         return (cg->fake ? devices_v1_write_fake : devices_v1_write)(cg->v1_path[c], spec->oci.device_rules,
                                                                      spec->oci.ndevice_rules, err);
+    case CGROUP_V1_BLKIO: {
+        static const char *const files[CELL_IO_KINDS] = {
+            "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device", "blkio.throttle.read_iops_device",
+            "blkio.throttle.write_iops_device"};
+        for (size_t i = 0; i < spec->oci.nio_throttle; i++) {
+            const struct cell_io_throttle *t = &spec->oci.io_throttle[i];
+            snprintf(value, sizeof value, "%u:%u %" PRIu64, t->major, t->minor, t->rate);
+            if (cg_write(cg->fake, cg->v1_path[c], files[t->kind], value, err) < 0)
+                return cell_err_prefix(err, "linux.resources.blockIO (is %u:%u a whole block device?): ", t->major,
+                                       t->minor);
+        }
+        return 0;
+    }
     }
     return 0;
 }
 
-static const char *const limit_flags[CGROUP_V1_COUNT] = {"--memory", "--pids", "--cpus", "linux.resources.devices"};
+static const char *const limit_flags[CGROUP_V1_COUNT] = {"--memory", "--pids", "--cpus", "linux.resources.devices",
+                                                         "linux.resources.blockIO"};
 
 static bool limit_wanted(const struct cell_spec *spec, int c)
 {
@@ -278,15 +311,17 @@ static bool limit_wanted(const struct cell_spec *spec, int c)
         return l->pids != 0;
     case CGROUP_V1_CPU:
         return l->cpu_millis != 0;
-    default:
+    case CGROUP_V1_DEVICES:
         return spec->oci.device_cgroup;
+    default:
+        return spec->oci.nio_throttle != 0;
     }
 }
 
 int cgroup_update_limits(struct cell_cgroup *cg, const struct cell_limits *limits, struct cell_err *err)
 {
     struct cell_spec spec = {.limits = *limits}; /* limits only: the device list stays */
-    static const char *const v2_files[CGROUP_V1_COUNT] = {"memory.max", "pids.max", "cpu.max", NULL};
+    static const char *const v2_files[CGROUP_V1_COUNT] = {"memory.max", "pids.max", "cpu.max", NULL, NULL};
     for (int c = 0; c < CGROUP_V1_COUNT; c++) {
         if (!limit_wanted(&spec, c))
             continue;
@@ -333,8 +368,8 @@ int cgroup_create_early(const struct cgroup_layout *layout, const struct cell_sp
     else
         snprintf(cg->name, sizeof cg->name, "cell.%s.%d", spec->name, (int)owner);
 
-    bool limits =
-        limit_wanted(spec, CGROUP_V1_MEMORY) || limit_wanted(spec, CGROUP_V1_PIDS) || limit_wanted(spec, CGROUP_V1_CPU);
+    bool limits = limit_wanted(spec, CGROUP_V1_MEMORY) || limit_wanted(spec, CGROUP_V1_PIDS) ||
+                  limit_wanted(spec, CGROUP_V1_CPU) || limit_wanted(spec, CGROUP_V1_BLKIO);
     if (layout->v2_unified && limits && !layout->v2_dir[0]) {
         for (int c = 0; c < CGROUP_V1_COUNT; c++)
             if (limit_wanted(spec, c))

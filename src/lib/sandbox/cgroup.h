@@ -10,7 +10,8 @@
  *     When the caller's cgroup cannot delegate them (it holds processes: the
  *     "no internal processes" rule), the leaf goes under <v2 root>/cell/;
  *   - v1 memory, pids and cpu (hybrid and v1 hosts): the limits
- *     (memory.limit_in_bytes, pids.max, cpu.cfs_quota_us).
+ *     (memory.limit_in_bytes, pids.max, cpu.cfs_quota_us), and blkio for an
+ *     OCI bundle's block device throttles (blkio.throttle.*; io.max on v2).
  * An OCI bundle's device list (spec->oci.device_cgroup) is an eBPF program
  * on the v2 leaf wherever there is one (hybrid hosts too: the kernel runs it
  * for every process in that cgroup), else the v1 devices controller's
@@ -28,7 +29,14 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-enum cgroup_v1_controller { CGROUP_V1_MEMORY, CGROUP_V1_PIDS, CGROUP_V1_CPU, CGROUP_V1_DEVICES, CGROUP_V1_COUNT };
+enum cgroup_v1_controller {
+    CGROUP_V1_MEMORY,
+    CGROUP_V1_PIDS,
+    CGROUP_V1_CPU,
+    CGROUP_V1_DEVICES,
+    CGROUP_V1_BLKIO,
+    CGROUP_V1_COUNT
+};
 
 /* Where the caller's cgroups are. Empty strings mean "not available". */
 struct cgroup_layout {

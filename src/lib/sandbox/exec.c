@@ -35,7 +35,7 @@
 #endif
 
 /* Move the calling process into every cgroup /proc/PID/cgroup names (v1
- * memory, pids, cpu, devices and the v2 one). */
+ * memory, pids, cpu, devices, blkio and the v2 one). */
 static int join_cgroups_of(pid_t pid, struct cell_err *err)
 {
     char path[64], text[4096];
@@ -55,7 +55,7 @@ static int join_cgroups_of(pid_t pid, struct cell_err *err)
         if (*ctrl == '\0') {
             snprintf(dir, sizeof dir, "/sys/fs/cgroup%s%s", unified ? "" : "/unified", cg);
         } else if (strcmp(ctrl, "memory") == 0 || strcmp(ctrl, "pids") == 0 || strcmp(ctrl, "cpu,cpuacct") == 0 ||
-                   strcmp(ctrl, "cpu") == 0 || strcmp(ctrl, "devices") == 0) {
+                   strcmp(ctrl, "cpu") == 0 || strcmp(ctrl, "devices") == 0 || strcmp(ctrl, "blkio") == 0) {
             snprintf(dir, sizeof dir, "/sys/fs/cgroup/%s%s", strcmp(ctrl, "cpu,cpuacct") == 0 ? "cpu" : ctrl, cg);
             file = "tasks"; /* "0": the calling thread, without the global lock */
         } else {
