@@ -11,7 +11,14 @@
  * exit status through, then makes sure the container is gone (`R delete
  * --force ID`) and removes the temporary directory. The container's cgroups
  * are named as cell's own (cell.NAME.PID under the caller's cgroup); the
- * runtime removes them. libcell writes the bundle (src/lib/oci_write.c). */
+ * runtime removes them. libcell writes the bundle (src/lib/oci_write.c).
+ *
+ * gVisor's runsc gets what it needs to keep cell's promises: --network=none
+ * (its own network stack with only loopback; host for --net host) and
+ * --oci-seccomp (it ignores linux.seccomp otherwise), and the recursive
+ * mount options ("rro", "rnosuid", "rnodev") dropped, which it does not
+ * know: its binds are served by its gofer and carry no host submounts, so
+ * "ro" covers the whole tree there. */
 #include "cli.h"
 #include "cell/oci.h"
 #include "util.h"
@@ -38,7 +45,7 @@ void cmd_bundle_help(void)
     printf("usage: cell bundle DIR [RUN OPTIONS] -- CMD [ARGS...]\n"
            "\n"
            "Write an OCI bundle to DIR (made if missing): DIR/config.json, with which a\n"
-           "standard runtime (runc, crun, runsc) runs CMD with the isolation cell run gives\n"
+           "standard runtime (runc, crun) runs CMD with the isolation cell run gives\n"
            "it: namespaces, read-only root, /proc masks, no capabilities but --cap-add,\n"
            "limits, and the seccomp profile rule for rule. Without --rootfs, DIR/rootfs is\n"
            "made too: mount points onto which the host's /usr, /bin, /sbin, /lib* and the\n"
@@ -47,7 +54,8 @@ void cmd_bundle_help(void)
            "\n"
            "RUN OPTIONS are cell run's (see cell run --help), except what a bundle cannot\n"
            "express: --timeout, --layer, --preserve-fd and the supervision options.\n"
-           "Run it with, e.g.: runc run --bundle DIR ID\n");
+           "Run it with, e.g.: runc run --bundle DIR ID. For gVisor, use\n"
+           "cell run --backend oci --oci-runtime runsc, which adapts the bundle to runsc.\n");
 }
 
 /* "run: ..." from the shared option parser, as bundle's */
@@ -294,6 +302,28 @@ static int supervise_runtime(pid_t pid, int sigfd, const char *runtime, const ch
     return wait_status(pid);
 }
 
+static bool is_runsc(const char *runtime)
+{
+    const char *slash = strrchr(runtime, '/');
+    return strcmp(slash ? slash + 1 : runtime, "runsc") == 0;
+}
+
+/* runsc does not know the recursive mount options (see the top). */
+static void adapt_for_runsc(json_t *config)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(config, "mounts"), i, m)
+    {
+        json_t *options = json_object_get(m, "options");
+        for (size_t k = json_array_size(options); k-- > 0;) {
+            const char *o = json_string_value(json_array_get(options, k));
+            if (o && (strcmp(o, "rro") == 0 || strcmp(o, "rnosuid") == 0 || strcmp(o, "rnodev") == 0))
+                json_array_remove(options, k);
+        }
+    }
+}
+
 /* The temporary directory's parent: --root's run/, or $TMPDIR, or /tmp. */
 static int temp_base(const struct cli_globals *g, char *base, size_t len, struct cell_err *err)
 {
@@ -327,6 +357,9 @@ int cmd_run_oci(struct cell_spec *spec, const struct run_backend *b, const struc
     snprintf(cgroups, sizeof cgroups, "cell.%s.%d", spec->name, (int)getpid());
     if (geteuid() == 0)
         json_object_set_new(json_object_get(config, "linux"), "cgroupsPath", json_string(cgroups));
+    bool runsc = is_runsc(runtime);
+    if (runsc)
+        adapt_for_runsc(config);
     snprintf(id, sizeof id, "%s-%d", spec->name, (int)getpid());
     snprintf(tmp, sizeof tmp, "%s/cell-oci.XXXXXX", base);
     if (mkdtemp(tmp) == NULL) {
@@ -355,7 +388,15 @@ int cmd_run_oci(struct cell_spec *spec, const struct run_backend *b, const struc
     } else if (cell_oci_write_bundle(spec, config, bundle, &err) < 0) {
         cli_error("%s", err.msg);
     } else {
-        const char *run_args[] = {"run", "--bundle", bundle, id, NULL};
+        const char *plain_args[] = {"run", "--bundle", bundle, id, NULL};
+        const char *runsc_args[] = {spec->net_mode == CELL_NET_HOST ? "--network=host" : "--network=none",
+                                    "--oci-seccomp",
+                                    "run",
+                                    "--bundle",
+                                    bundle,
+                                    id,
+                                    NULL};
+        const char *const *run_args = runsc ? runsc_args : plain_args;
         pid_t pid = spawn_runtime(runtime, state, run_args, false, &old_mask);
         if (pid < 0)
             cli_error("run: --backend oci: start %s: %s", runtime, strerror(errno));
