@@ -65,7 +65,7 @@ struct cell_namespaces {
     bool userns;
     /* OCI: join these existing namespaces (a path such as /run/netns/NAME or
      * /proc/PID/ns/net) instead of making new ones; NULL: new */
-    char *join_net, *join_ipc, *join_uts, *join_cgroup, *join_pid;
+    char *join_net, *join_ipc, *join_uts, *join_cgroup, *join_pid, *join_mount, *join_user;
 };
 
 /* BIND and TMPFS are cell's own; the others come from OCI bundles (their

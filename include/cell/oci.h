@@ -8,7 +8,7 @@
  * stricter, or which is not isolation (a resource weight, a console size),
  * is accepted with a warning naming the field; what it cannot honour and
  * whose absence would make the container weaker (an AppArmor profile on a
- * host that has AppArmor, joining a mount or user namespace, sysctls of the host, ...)
+ * host that has AppArmor, a time namespace, sysctls of the host, ...)
  * is refused with an error naming the field.
  * The comment at the top of src/lib/spec_oci.c lists every field.
  *

@@ -327,7 +327,11 @@ static int do_create(const struct cli_globals *g, const char *id, const struct c
     uid_t root_uid;
     gid_t root_gid;
     cell_oci_root_ids(&spec, &root_uid, &root_gid); /* init opens it as the container's root */
-    if (mkfifo(path, 0600) < 0 || lchown(path, root_uid, root_gid) < 0 || (gate = open(path, O_PATH | O_CLOEXEC)) < 0) {
+    /* a joined user namespace's root is unknown here: anyone may write the
+     * FIFO then (its directory is root's, 0700: only init's O_PATH fd reaches it) */
+    bool joined_user = spec.ns.join_user != NULL;
+    if (mkfifo(path, 0600) < 0 || (joined_user ? chmod(path, 0622) : lchown(path, root_uid, root_gid)) < 0 ||
+        (gate = open(path, O_PATH | O_CLOEXEC)) < 0) {
         cell_err_set(err, errno, "container %s: make %s", id, path);
         goto out;
     }

@@ -60,6 +60,8 @@ void cell_spec_free(struct cell_spec *spec)
     free(spec->ns.join_uts);
     free(spec->ns.join_cgroup);
     free(spec->ns.join_pid);
+    free(spec->ns.join_mount);
+    free(spec->ns.join_user);
     free(spec->supervise.listen_path);
     free(spec->supervise.health);
     free(spec->supervise.syslog_tag);

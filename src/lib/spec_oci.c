@@ -34,10 +34,9 @@
  *                         mounts take flags only). Writable unless "ro".
  *   linux.namespaces      pid, mount, ipc, uts, cgroup are always new (one
  *                         missing: warning); network absent -> net host,
- *                         present -> none; user -> ns.userns; time, any
- *                         path: joined for network, ipc, uts, cgroup and
- *                         pid (not with a new user namespace); an error
- *                         for mount and user
+ *                         present -> none; user -> ns.userns; time: error; a
+ *                         path: joined (pid and cgroup not with a new user
+ *                         namespace; user as root only, without mappings)
  *   linux.uid/gidMappings both or neither (cell's own: 0 100000 65536 as
  *                         root); as root any ranges the kernel takes that
  *                         map containerID 0; rootless only 0 EUID 1
@@ -1033,6 +1032,8 @@ static int parse_namespaces(struct oci_ctx *c, json_t *linux_)
                         type);
         if (asked[ns])
             return fail(c, 0, q, "the %s namespace is given twice", type);
+        if (ns == NS_TIME)
+            return fail(c, 0, p, "a time namespace is not supported by cell");
         asked[ns] = true;
         json_t *path = oci_member(e, "path");
         if (path && !empty_value(path)) {
@@ -1042,21 +1043,18 @@ static int parse_namespaces(struct oci_ctx *c, json_t *linux_)
                           : ns == NS_UTS    ? &c->spec->ns.join_uts
                           : ns == NS_CGROUP ? &c->spec->ns.join_cgroup
                           : ns == NS_PID    ? &c->spec->ns.join_pid
+                          : ns == NS_MOUNT  ? &c->spec->ns.join_mount
+                          : ns == NS_USER   ? &c->spec->ns.join_user
                                             : NULL;
             if (as_string(c, path, sub(q, p, "path"), &s) < 0)
                 return -1;
-            if (join == NULL)
-                return fail(c, 0, q,
-                            "joining an existing %s namespace (%s) is not supported yet (network, ipc, uts, "
-                            "cgroup and pid can be joined)",
-                            type, s);
+            if (ns == NS_USER && geteuid() != 0)
+                return fail(c, 0, q, "joining a user namespace (%s) needs root", s);
             if (s[0] != '/')
                 return fail(c, 0, q, "\"%s\" is not an absolute path", s);
             if ((*join = strdup(s)) == NULL)
                 return cell_err_set(c->err, ENOMEM, "%s", q);
         }
-        if (ns == NS_TIME)
-            return fail(c, 0, p, "a time namespace is not supported by cell");
     }
     for (int k = 0; k <= NS_CGROUP; k++)
         if (!asked[k] && warn(c, "linux.namespaces",
@@ -1064,7 +1062,7 @@ static int parse_namespaces(struct oci_ctx *c, json_t *linux_)
             return -1;
     c->spec->net_mode = asked[NS_NETWORK] ? CELL_NET_NONE : CELL_NET_HOST;
     c->spec->ns.userns = c->userns = asked[NS_USER];
-    if (c->userns && (c->spec->ns.join_pid || c->spec->ns.join_cgroup))
+    if (c->userns && !c->spec->ns.join_user && (c->spec->ns.join_pid || c->spec->ns.join_cgroup))
         return fail(c, 0, "linux.namespaces",
                     "a %s namespace given by path cannot be joined from a new user namespace (it belongs to "
                     "another; join it without {\"type\": \"user\"})",
@@ -1673,6 +1671,9 @@ static int parse_linux(struct oci_ctx *c, json_t *top, json_t *annotations)
         parse_mapping(c, linux_, "uidMappings", (unsigned)geteuid(), &c->spec->oci.uid_map) < 0 ||
         parse_mapping(c, linux_, "gidMappings", (unsigned)getegid(), &c->spec->oci.gid_map) < 0)
         return -1;
+    if (c->spec->ns.join_user && (c->spec->oci.uid_map || c->spec->oci.gid_map))
+        return fail(c, 0, c->spec->oci.uid_map ? "linux.uidMappings" : "linux.gidMappings",
+                    "given with a user namespace to join (%s), which has its own (remove them)", c->spec->ns.join_user);
     if ((c->spec->oci.uid_map == NULL) != (c->spec->oci.gid_map == NULL))
         return fail(c, 0, c->spec->oci.uid_map ? "linux.gidMappings" : "linux.uidMappings",
                     "required with %s (give both, or neither for cell's own mapping)",

@@ -571,7 +571,7 @@ for n in c['linux']['namespaces']:
     ip netns del "$ns"
 }
 
-@test "oci: pid and cgroup namespaces given by path are joined (a pod's shared pid namespace); mount and user are refused" {
+@test "oci: pid and cgroup namespaces given by path are joined (a pod's shared pid namespace)" {
     # the pod's first container, its pid and cgroup namespaces to share
     config '["sleep", "1000"]'
     oci create pod1 >/dev/null 2>&1
@@ -605,20 +605,86 @@ for n in c['linux']['namespaces']:
     expect_status 125
     expect_err "join the pid namespace $dead: its init has exited"
     [[ $output != *never* ]]
-    for t in mount user; do
-        config '["true"]' "c['linux']['namespaces'].append({'type': 'user'}) if '$t' == 'user' else None
-for n in c['linux']['namespaces']:
-    if n['type'] == '$t': n['path'] = '/proc/self/ns/$t'"
-        run_cell run --bundle "$BUNDLE" pod4
-        expect_status 125
-        expect_err "joining an existing $t namespace (/proc/self/ns/$t) is not supported yet"
-    done
     config '["true"]' "c['linux']['namespaces'].append({'type': 'user'})
 for n in c['linux']['namespaces']:
     if n['type'] == 'pid': n['path'] = '/proc/self/ns/pid'"
     run_cell run --bundle "$BUNDLE" pod5
     expect_status 125
     expect_err "a pid namespace given by path cannot be joined from a new user namespace"
+}
+
+@test "oci: a user namespace given by path is joined (a pod's), with the pod's pid namespace; mappings with it are refused" {
+    # the pod: a container with a user namespace of its own mapping
+    local world
+    world=$(world_tmpdir)
+    cp -a "$BUNDLE" "$world/bundle"
+    BUNDLE=$world/bundle SHARED=$world/shared
+    mkdir -m 1777 "$SHARED"
+    mkdir "$BUNDLE"/rootfs/{proc,dev,sys,tmp,shared}
+    config '["sleep", "1000"]' 'c["linux"]["namespaces"].append({"type": "user"})' \
+        'c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 231072, "size": 65536}]' \
+        'c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 231072, "size": 65536}]'
+    oci create upod >/dev/null 2>&1
+    oci start upod
+    local pid
+    pid=$(oci state upod | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+    # the second joins its user and pid namespaces: the same ids, the pod's processes
+    config '["sh", "-c", "cat /proc/self/uid_map; touch /shared/joined; cat /proc/[0-9]*/cmdline | tr \"\\\\0\" \" \""]' "
+c['linux']['namespaces'].append({'type': 'user', 'path': '/proc/$pid/ns/user'})
+for n in c['linux']['namespaces']:
+    if n['type'] == 'pid': n['path'] = '/proc/$pid/ns/pid'"
+    run_cell run --bundle "$BUNDLE" ujoin
+    expect_status 0
+    [[ $(echo $output) == *"0 231072 65536"* && $output == *"sleep 1000"* ]] || { show; false; }
+    [[ $(stat -c '%u:%g' "$SHARED/joined") == 231072:231072 ]]
+    # its own user namespace is the pod's (not a new one, not the host's)
+    config '["sh", "-c", "readlink /proc/self/ns/user"]' "
+c['linux']['namespaces'].append({'type': 'user', 'path': '/proc/$pid/ns/user'})"
+    run_cell run --bundle "$BUNDLE" ujoin2
+    expect_status 0
+    [[ $output == "$(readlink /proc/$pid/ns/user)" ]] || { show; false; }
+    # create/start/exec in it too
+    config '["sleep", "1000"]' "c['linux']['namespaces'].append({'type': 'user', 'path': '/proc/$pid/ns/user'})"
+    oci create ujoin3 >/dev/null 2>&1
+    oci start ujoin3
+    run oci exec ujoin3 cat /proc/self/uid_map
+    [[ $status -eq 0 && $(echo $output) == "0 231072 65536" ]] || { echo "$output"; false; }
+    oci delete --force ujoin3
+    oci delete --force upod
+    # mappings with a joined user namespace are refused
+    config '["true"]' "c['linux']['namespaces'].append({'type': 'user', 'path': '/proc/self/ns/user'})" \
+        'c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 231072, "size": 1}]' \
+        'c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 231072, "size": 1}]'
+    run_cell run --bundle "$BUNDLE" ujoin4
+    expect_status 125
+    expect_err "linux.uidMappings: given with a user namespace to join (/proc/self/ns/user), which has its own"
+}
+
+@test "oci: a mount namespace given by path is entered: what was mounted there is the container's to bind" {
+    # a mount namespace of the test's own, kept by a bind mount, with a tmpfs only it has
+    local keep=$BATS_TEST_TMPDIR/mntns dir=$BATS_TEST_TMPDIR/only-in-ns
+    mkdir -p "$dir"
+    touch "$keep"
+    mount --bind "$keep" "$keep" && mount --make-private "$keep"
+    unshare --mount="$keep" --propagation private sh -c "mount -t tmpfs only-in-ns '$dir' && echo inside > '$dir/marker'"
+    [[ ! -e $dir/marker ]]
+    config '["cat", "/from-ns/marker"]' "
+for n in c['linux']['namespaces']:
+    if n['type'] == 'mount': n['path'] = '$keep'
+c['mounts'].append({'destination': '/from-ns', 'type': 'bind', 'source': '$dir', 'options': ['rbind', 'ro']})"
+    run_cell run --bundle "$BUNDLE" m1
+    local status_was=$status out=$output
+    # the namespace is as it was: its root not moved, its tmpfs still there
+    nsenter --mount="$keep" cat "$dir/marker" >"$BATS_TEST_TMPDIR/after"
+    umount "$keep"
+    umount "$keep" 2>/dev/null || true
+    [[ $status_was -eq 0 && $out == inside ]] || { echo "$status_was $out"; false; }
+    [[ $(cat "$BATS_TEST_TMPDIR/after") == inside ]]
+    # without the namespace the bind finds only the empty directory
+    config '["cat", "/from-ns/marker"]' "
+c['mounts'].append({'destination': '/from-ns', 'type': 'bind', 'source': '$dir', 'options': ['rbind', 'ro']})"
+    run_cell run --bundle "$BUNDLE" m2
+    [[ $status -ne 0 ]]
 }
 
 @test "oci: uidMappings and gidMappings: the container's ids are the host's ids the config names" {

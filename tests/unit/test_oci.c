@@ -914,6 +914,28 @@ static void test_join_namespaces(void **state)
     assert_string_equal(spec.ns.join_pid, "/proc/7/ns/pid");
     assert_string_equal(spec.ns.join_cgroup, "/proc/7/ns/cgroup");
     free_both(&spec, &oci);
+    /* a mount namespace; as root a user namespace too, with pid and cgroup
+     * (they may belong to it), and no mappings of its own */
+    patch_ok("{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\", \"path\": \"/proc/7/ns/mnt\"}, "
+             "{\"type\": \"cgroup\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}]}}",
+             &spec, &oci);
+    assert_string_equal(spec.ns.join_mount, "/proc/7/ns/mnt");
+    free_both(&spec, &oci);
+    if (geteuid() == 0) {
+        patch_ok("{\"linux\": {\"namespaces\": [{\"type\": \"pid\", \"path\": \"/proc/7/ns/pid\"}, {\"type\": "
+                 "\"mount\"}, {\"type\": \"cgroup\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}, {\"type\": \"user\", "
+                 "\"path\": \"/proc/7/ns/user\"}]}}",
+                 &spec, &oci);
+        assert_string_equal(spec.ns.join_user, "/proc/7/ns/user");
+        assert_true(spec.ns.userns);
+        assert_null(spec.oci.uid_map);
+        free_both(&spec, &oci);
+        refused("{\"linux\": {\"namespaces\": [{\"type\": \"user\", \"path\": \"/proc/7/ns/user\"}], \"uidMappings\": "
+                "[{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}], \"gidMappings\": [{\"containerID\": "
+                "0, \"hostID\": 100000, \"size\": 65536}]}}",
+                "config.json: linux.uidMappings: given with a user namespace to join (/proc/7/ns/user), which has its "
+                "own (remove them)");
+    }
 }
 
 /* sysctls of the container's own namespaces are kept, to be set in it */
@@ -1070,12 +1092,11 @@ static void test_errors(void **state)
     refused("{\"mounts\": [\"/x\"]}", "config.json: mounts[0]: expected an object");
 
     /* linux.namespaces */
-    refused("{\"linux\": {\"namespaces\": [{\"type\": \"mount\", \"path\": \"/proc/1/ns/mnt\"}]}}",
-            "config.json: linux.namespaces[0].path: joining an existing mount namespace (/proc/1/ns/mnt) is not "
-            "supported yet (network, ipc, uts, cgroup and pid can be joined)");
-    refused("{\"linux\": {\"namespaces\": [{\"type\": \"user\", \"path\": \"/proc/1/ns/user\"}]}}",
-            "config.json: linux.namespaces[0].path: joining an existing user namespace (/proc/1/ns/user) is not "
-            "supported yet (network, ipc, uts, cgroup and pid can be joined)");
+    if (geteuid() != 0)
+        refused("{\"linux\": {\"namespaces\": [{\"type\": \"user\", \"path\": \"/proc/1/ns/user\"}]}}",
+                "config.json: linux.namespaces[0].path: joining a user namespace (/proc/1/ns/user) needs root");
+    refused("{\"linux\": {\"namespaces\": [{\"type\": \"time\", \"path\": \"/proc/1/ns/time\"}]}}",
+            "config.json: linux.namespaces[0]: a time namespace is not supported by cell");
     refused("{\"linux\": {\"namespaces\": [{\"type\": \"user\"}, {\"type\": \"cgroup\", \"path\": "
             "\"/proc/1/ns/cgroup\"}]}}",
             "config.json: linux.namespaces: a cgroup namespace given by path cannot be joined from a new user "

@@ -143,7 +143,7 @@ int cell_exec_with(pid_t init_pid, const struct cell_spec *spec, const struct ce
                              .notify_fd = -1,
                              .held = {-1, -1},
                              .init_exec_fd = -1,
-                             .join_fd = {-1, -1, -1, -1, -1},
+                             .join_fd = SANDBOX_JOIN_NONE,
                              .gate_fd = -1};
         struct cell_err e = {0};
         if (join_cgroups_of(init_pid, &e) < 0)

@@ -409,7 +409,15 @@ void sandbox_init_main(struct sandbox *sb)
             sandbox_fail(sb, CELL_EXIT_SETUP, errno, "user namespace: become root in the cell");
     }
     /* 1b. an OCI bundle's namespaces to join (network, ipc, uts; cgroup
-     * at step 5; the parent made init in the pid namespace it joins) */
+     * with its cgroups; the parent made init in the pid and user namespaces
+     * it joins). A joined mount namespace is entered, then copied: what is
+     * mounted there is the container's to start from, and its pivot_root
+     * does not move the root of the namespace's other processes. */
+    if (sb->join_fd[SANDBOX_JOIN_MOUNT] >= 0) {
+        join_namespace(sb, SANDBOX_JOIN_MOUNT, CLONE_NEWNS, spec->ns.join_mount);
+        if (unshare(CLONE_NEWNS) < 0)
+            sandbox_fail(sb, CELL_EXIT_SETUP, errno, "copy the mount namespace %s", spec->ns.join_mount);
+    }
     join_namespace(sb, SANDBOX_JOIN_NET, CLONE_NEWNET, spec->ns.join_net);
     join_namespace(sb, SANDBOX_JOIN_IPC, CLONE_NEWIPC, spec->ns.join_ipc);
     join_namespace(sb, SANDBOX_JOIN_UTS, CLONE_NEWUTS, spec->ns.join_uts);
@@ -422,10 +430,12 @@ void sandbox_init_main(struct sandbox *sb)
             if (sb->cgroup && cgroup_join_self(sb->cgroup, "", &err) < 0)
                 fail_with(sb, &err);
         }
-        /* in its cgroups now: a cgroup namespace rooted there, before a
-         * cgroup mount of config.json shows the hierarchy (step 5 below
-         * makes another, rooted at the same place) */
-        if (unshare(CLONE_NEWCGROUP) < 0)
+        /* in its cgroups now: a cgroup namespace rooted there (or the one
+         * it joins), before a cgroup mount of config.json shows the
+         * hierarchy (step 5 below makes another, rooted at the same place) */
+        if (spec->ns.join_cgroup)
+            join_namespace(sb, SANDBOX_JOIN_CGROUP, CLONE_NEWCGROUP, spec->ns.join_cgroup);
+        else if (unshare(CLONE_NEWCGROUP) < 0)
             sandbox_fail(sb, CELL_EXIT_SETUP, errno, "create the cgroup namespace");
         if (mounts_setup_oci(spec, &err) < 0)
             fail_with(sb, &err);
@@ -456,8 +466,8 @@ void sandbox_init_main(struct sandbox *sb)
         fail_with(sb, &err);
     /* 5. in the cell's cgroups now: a cgroup namespace rooted there (or
      * the one an OCI bundle joins) */
-    if (sb->join_fd[SANDBOX_JOIN_CGROUP] >= 0)
-        join_namespace(sb, SANDBOX_JOIN_CGROUP, CLONE_NEWCGROUP, spec->ns.join_cgroup);
+    if (spec->ns.join_cgroup)
+        join_namespace(sb, SANDBOX_JOIN_CGROUP, CLONE_NEWCGROUP, spec->ns.join_cgroup); /* once */
     else if (unshare(CLONE_NEWCGROUP) < 0)
         sandbox_fail(sb, CELL_EXIT_SETUP, errno, "create the cgroup namespace");
     /* 6. the workload; SIGCHLD stays blocked so init's signalfd sees it */

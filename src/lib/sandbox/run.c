@@ -110,15 +110,88 @@ static void set_oom_score_adj(const struct cell_instance *ps)
                  errno == EACCES ? " (lowering it needs CAP_SYS_RESOURCE, which cell lacks here)" : "");
 }
 
+/* clone3 from a helper that entered the user namespace an OCI bundle
+ * joins: namespaces belong to the user namespace of the process that makes
+ * them, so init's must be made from inside it; CLONE_PARENT makes init our
+ * child all the same. The helper reports init's pid (or why not) and exits.
+ * Moving a process into a cgroup from inside a user namespace may be
+ * refused: then init is made outside its v2 cgroup, and moved here. */
+static long clone_in_user_ns(struct cell_instance *ps, struct clone_args *args, struct cell_err *err)
+{
+    const struct cell_spec *spec = ps->sb.spec;
+    int pipefd[2];
+    struct {
+        long pid;
+        int errnum;
+        bool into_cgroup;
+    } r = {-1, 0, false};
+    if (pipe2(pipefd, O_CLOEXEC) < 0)
+        return cell_err_set(err, errno, "join the user namespace %s: pipe", spec->ns.join_user);
+    pid_t helper = fork();
+    if (helper == 0) {
+        close(pipefd[0]);
+        args->flags = (args->flags & ~(uint64_t)CLONE_PIDFD) | CLONE_PARENT;
+        args->exit_signal = 0; /* clone3 wants none with CLONE_PARENT: init's is ours, SIGCHLD */
+        /* the pid namespace first, while we hold the host's capabilities;
+         * it is for our children only, so the pid we report is ours */
+        int join_pid = ps->sb.join_fd[SANDBOX_JOIN_PID];
+        if (join_pid >= 0 && setns(join_pid, CLONE_NEWPID) < 0) {
+            r.errnum = errno;
+        } else if (setns(ps->sb.join_fd[SANDBOX_JOIN_USER], CLONE_NEWUSER) < 0) {
+            r.errnum = errno;
+        } else {
+            r.into_cgroup = (args->flags & CLONE_INTO_CGROUP) != 0;
+            r.pid = syscall(SYS_clone3, args, sizeof *args);
+            if (r.pid < 0 && r.into_cgroup && (errno == EPERM || errno == EACCES)) {
+                args->flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+                r.into_cgroup = false;
+                r.pid = syscall(SYS_clone3, args, sizeof *args);
+            }
+            if (r.pid == 0)
+                sandbox_init_main(&ps->sb);
+            r.errnum = r.pid < 0 ? errno : 0;
+        }
+        _exit(write(pipefd[1], &r, sizeof r) == (ssize_t)sizeof r ? 0 : 1);
+    }
+    close(pipefd[1]);
+    ssize_t n = helper < 0 ? -1 : read(pipefd[0], &r, sizeof r);
+    int saved = errno;
+    close(pipefd[0]);
+    if (helper > 0)
+        while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+            ;
+    if (n != (ssize_t)sizeof r)
+        return cell_err_set(err, helper < 0 ? saved : 0, "join the user namespace %s: the helper failed",
+                            spec->ns.join_user);
+    if (r.pid < 0)
+        return cell_err_set(err, r.errnum, "join the user namespace %s", spec->ns.join_user);
+    ps->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)r.pid, 0); /* our child: its pid is not reused before we wait */
+    if (ps->pidfd < 0) {
+        kill((pid_t)r.pid, SIGKILL);
+        return cell_err_set(err, errno, "join the user namespace %s: pidfd of init", spec->ns.join_user);
+    }
+    if (!r.into_cgroup && (args->flags & CLONE_INTO_CGROUP)) {
+        char value[24];
+        int len = snprintf(value, sizeof value, "%ld", r.pid);
+        if (write_file_at(ps->cg.v2_fd, "cgroup.procs", value, (size_t)len) < 0) {
+            kill((pid_t)r.pid, SIGKILL);
+            return cell_err_set(err, errno, "cgroup: move init into %s", ps->cg.v2_path);
+        }
+    }
+    return r.pid;
+}
+
 static int start_init(struct cell_instance *ps, struct cell_err *err)
 {
     const struct cell_spec *spec = ps->sb.spec;
     /* a namespace an OCI bundle joins is not made new: init joins it */
-    uint64_t flags = CLONE_NEWNS | CLONE_PIDFD;
+    uint64_t flags = CLONE_PIDFD;
+    if (ps->sb.join_fd[SANDBOX_JOIN_MOUNT] < 0) /* else init enters it and copies it */
+        flags |= CLONE_NEWNS;
     int own_pid_ns = -1, join_pid = ps->sb.join_fd[SANDBOX_JOIN_PID];
     if (join_pid < 0) {
         flags |= CLONE_NEWPID;
-    } else { /* a pid namespace is for the caller's children: ours for a moment */
+    } else if (!spec->ns.join_user) { /* a pid namespace is for the caller's children: ours for a moment */
         own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
         if (own_pid_ns < 0 || setns(join_pid, CLONE_NEWPID) < 0) {
             int e = errno;
@@ -133,7 +206,7 @@ static int start_init(struct cell_instance *ps, struct cell_err *err)
         flags |= CLONE_NEWUTS;
     if (spec->net_mode == CELL_NET_NONE && !spec->ns.join_net)
         flags |= CLONE_NEWNET;
-    if (ps->sb.userns)
+    if (ps->sb.userns && !spec->ns.join_user)
         flags |= CLONE_NEWUSER;
     struct clone_args args = {
         .flags = flags,
@@ -144,7 +217,7 @@ static int start_init(struct cell_instance *ps, struct cell_err *err)
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = (uint64_t)ps->cg.v2_fd;
     }
-    long pid = syscall(SYS_clone3, &args, sizeof args);
+    long pid = spec->ns.join_user ? clone_in_user_ns(ps, &args, err) : syscall(SYS_clone3, &args, sizeof args);
     int clone_errno = errno;
     if (pid == 0)
         sandbox_init_main(&ps->sb);
@@ -156,6 +229,8 @@ static int start_init(struct cell_instance *ps, struct cell_err *err)
             abort(); /* never go on with a foreign namespace for our children */
         }
     }
+    if (pid < 0 && spec->ns.join_user)
+        return -1; /* err says why */
     if (pid < 0 && clone_errno == ENOMEM && join_pid >= 0)
         return cell_err_set(err, 0, "join the pid namespace %s: its init has exited (the namespace is ending)",
                             spec->ns.join_pid);
@@ -308,14 +383,14 @@ static void teardown(struct cell_instance *ps)
 static int open_joined_namespaces(struct cell_instance *ps, struct cell_err *err)
 {
     const struct cell_spec *spec = ps->sb.spec;
-    const char *paths[SANDBOX_JOIN_COUNT] = {[SANDBOX_JOIN_NET] = spec->ns.join_net,
-                                             [SANDBOX_JOIN_IPC] = spec->ns.join_ipc,
-                                             [SANDBOX_JOIN_UTS] = spec->ns.join_uts,
-                                             [SANDBOX_JOIN_CGROUP] = spec->ns.join_cgroup,
-                                             [SANDBOX_JOIN_PID] = spec->ns.join_pid};
+    const char *paths[SANDBOX_JOIN_COUNT] = {
+        [SANDBOX_JOIN_NET] = spec->ns.join_net,  [SANDBOX_JOIN_IPC] = spec->ns.join_ipc,
+        [SANDBOX_JOIN_UTS] = spec->ns.join_uts,  [SANDBOX_JOIN_CGROUP] = spec->ns.join_cgroup,
+        [SANDBOX_JOIN_PID] = spec->ns.join_pid,  [SANDBOX_JOIN_MOUNT] = spec->ns.join_mount,
+        [SANDBOX_JOIN_USER] = spec->ns.join_user};
     static const int types[SANDBOX_JOIN_COUNT] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWCGROUP,
-                                                  CLONE_NEWPID};
-    static const char *const names[SANDBOX_JOIN_COUNT] = {"network", "ipc", "uts", "cgroup", "pid"};
+                                                  CLONE_NEWPID, CLONE_NEWNS,  CLONE_NEWUSER};
+    static const char *const names[SANDBOX_JOIN_COUNT] = {"network", "ipc", "uts", "cgroup", "pid", "mount", "user"};
     for (int i = 0; i < SANDBOX_JOIN_COUNT; i++) {
         if (paths[i] == NULL)
             continue;
@@ -429,7 +504,7 @@ struct cell_instance *sandbox_instance_new(const struct cell_spec *spec, const s
                .notify_fd = -1,
                .held = {-1, -1},
                .init_exec_fd = -1,
-               .join_fd = {-1, -1, -1, -1, -1},
+               .join_fd = SANDBOX_JOIN_NONE,
                .gate_fd = -1},
         .detached = opts && opts->detached,
         .keeper_fd = -1,
@@ -479,7 +554,8 @@ static int launch(struct cell_instance *ps, int *code, struct cell_err *err)
     close_fd(&ps->sb.report_write);
     close_fd(&ps->tty.child_sock);
     /* meanwhile a root cell's init builds its filesystem (see init.c) */
-    if ((ps->sb.userns && write_id_maps(ps, err) < 0) ||
+    /* a joined user namespace has its maps */
+    if ((ps->sb.userns && !spec->ns.join_user && write_id_maps(ps, err) < 0) ||
         (ps->have_cgroup && cgroup_create_late(spec, &ps->cg, err) < 0))
         goto fail;
     /* a root cell's init joins its v1 cgroups itself (cheaper, see

@@ -27,8 +27,16 @@ enum sandbox_join {
     SANDBOX_JOIN_UTS,
     SANDBOX_JOIN_CGROUP,
     SANDBOX_JOIN_PID,
+    SANDBOX_JOIN_MOUNT,
+    SANDBOX_JOIN_USER,
     SANDBOX_JOIN_COUNT
 };
+/* join_fd's initializer: none (an fd of 0 would be joined) */
+#define SANDBOX_JOIN_NONE                                                                                              \
+    {                                                                                                                  \
+        -1, -1, -1, -1, -1, -1, -1                                                                                     \
+    }
+_Static_assert(SANDBOX_JOIN_COUNT == 7, "SANDBOX_JOIN_NONE has an entry per namespace");
 
 struct sandbox {
     const struct cell_spec *spec;
