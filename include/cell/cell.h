@@ -145,6 +145,9 @@ struct cell_oci_fs {
     struct cell_device_node *devices; /* linux.devices */
     size_t ndevices;
     struct cell_io_throttle *io_throttle; /* written into the cell's blkio (v1) or io.max (v2) */
+    /* linux.cgroupsPath: "/a/b" from each hierarchy's root, "a/b" from the
+     * caller's cgroup; NULL: cell.NAME.PID under the caller's */
+    char *cgroups_path;
     size_t nio_throttle;
 };
 

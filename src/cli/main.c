@@ -246,7 +246,7 @@ int main(int argc, char **argv)
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--version") == 0) {
-            printf("cell %s\n", CELL_VERSION);
+            printf("cell %s\nspec: 1.2.0 (OCI runtime spec; configs of 1.0.0 to 1.2.x are read)\n", CELL_VERSION);
             return 0;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);

@@ -79,6 +79,7 @@ void cell_spec_free(struct cell_spec *spec)
     free(spec->oci.devices);
     free(spec->oci.device_rules);
     free(spec->oci.io_throttle);
+    free(spec->oci.cgroups_path);
     free(spec->oci.uid_map);
     free(spec->oci.gid_map);
     free(spec->mounts);

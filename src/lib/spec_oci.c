@@ -50,6 +50,8 @@
  *   linux.devices         nodes under /dev -> spec->oci.devices (made by
  *                         mounts_oci.c; allowed in the device list)
  *   linux.maskedPaths, readonlyPaths -> spec->oci; cgroupsPath -> cell_oci
+ *                         and spec->oci.cgroups_path (plain names; the
+ *                         systemd form: warning)
  *   linux.rootfsPropagation private/slave fine, unbindable warning, shared
  *                         error
  *   linux.seccomp         compiled with libseccomp (seccomp_oci.c) into
@@ -1478,6 +1480,33 @@ static int parse_block_io(struct oci_ctx *c, json_t *io)
     return 0;
 }
 
+/* linux.cgroupsPath: where the container's cgroups go, in every hierarchy
+ * cell uses: absolute from the hierarchy's root, relative from the caller's
+ * own cgroup. Plain names only ("..", "." and empty parts are refused); the
+ * systemd form "slice:prefix:name" (--systemd-cgroup) is a warning, and
+ * cell names them itself then. */
+static int parse_cgroups_path(struct oci_ctx *c, const char *s)
+{
+    const char *path = "linux.cgroupsPath";
+    if (s[0] != '/' && strchr(s, ':'))
+        return warn(c, path, "\"%s\" is systemd's form, which cell does not use: its cgroups are cell.ID.PID", s);
+    if (strlen(s) > 255)
+        return fail(c, 0, path, "longer than 255 bytes");
+    for (const char *p = s[0] == '/' ? s + 1 : s; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return fail(c, 0, path, "\"%s\": each part must be a name (no empty, \".\" or \"..\" parts)", s);
+        p += n + (p[n] == '/');
+        if (p[-1] == '/' && *p == '\0')
+            return fail(c, 0, path, "\"%s\": each part must be a name (no empty, \".\" or \"..\" parts)", s);
+    }
+    if (strcmp(s, "/") == 0)
+        return fail(c, 0, path, "\"/\" is the hierarchy's root, which holds no container");
+    if ((c->spec->oci.cgroups_path = strdup(s)) == NULL)
+        return cell_err_set(c->err, ENOMEM, "%s", path);
+    return 0;
+}
+
 static int parse_resources(struct oci_ctx *c, json_t *res)
 {
     static const char *const known[] = {"devices", "memory", "cpu",     "blockIO",     "hugepageLimits",   "network",
@@ -1721,6 +1750,8 @@ static int parse_linux(struct oci_ctx *c, json_t *top, json_t *annotations)
             return -1;
         if (s[0] && (c->oci->cgroups_path = strdup(s)) == NULL)
             return cell_err_set(c->err, ENOMEM, CONFIG ": linux.cgroupsPath");
+        if (s[0] && parse_cgroups_path(c, s) < 0)
+            return -1;
     }
     if ((v = oci_member(linux_, "rootfsPropagation"))) {
         if (as_string(c, v, "linux.rootfsPropagation", &s) < 0)

@@ -2,10 +2,11 @@
 
 load helpers
 
-@test "cell --version prints the version" {
+@test "cell --version prints the version, and the OCI runtime spec's (as runc does)" {
     run_cell --version
     expect_status 0
     expect_out "0.1.0"
+    [[ ${lines[1]} == "spec: 1.2.0"* ]] || { show; false; }
 }
 
 @test "cell help lists the commands" {

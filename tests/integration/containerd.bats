@@ -17,6 +17,13 @@ setup() {
     CD=$BATS_TEST_TMPDIR/containerd
     mkdir -p "$CD/rootfs/bin" "$CD/pm"
     [[ -e /run/containerd ]] && RUN_CONTAINERD_WAS_THERE=1 || RUN_CONTAINERD_WAS_THERE=0
+    # ctr's containers have cgroupsPath /default/ID: the "default" parents
+    # cell makes (and leaves, as runc does) go in teardown when new
+    CGROUP_PARENTS_NEW=()
+    local d
+    for d in /sys/fs/cgroup/unified /sys/fs/cgroup /sys/fs/cgroup/{memory,pids,cpu,devices,blkio}; do
+        [[ -d $d && ! -e $d/default ]] && CGROUP_PARENTS_NEW+=("$d/default")
+    done
     cat >"$CD/config.toml" <<EOF
 version = 2
 root = "$CD/root"
@@ -58,6 +65,10 @@ teardown() {
         wait "$CD_PID" 2>/dev/null || true
     fi
     rm -rf "$CD"
+    local d
+    for d in "${CGROUP_PARENTS_NEW[@]}"; do
+        [[ ! -d $d ]] || rmdir "$d" || { echo "residue: $d is not empty"; return 1; }
+    done
     # containerd's shared directories and cell's state directory in them,
     # when this test made them (and they are empty)
     if [[ ${RUN_CONTAINERD_WAS_THERE:-1} == 0 ]]; then
@@ -90,6 +101,10 @@ STATE=/run/containerd/runc/default/run/oci
 @test "containerd: a task started detached: exec in it, kill it, delete it" {
     c run "${RUNC[@]}" -d localhost/cell-bb:1 t3 sleep 1000
     [[ $(c tasks ls | awk '$1 == "t3" {print $3}') == RUNNING ]]
+    # its cgroups are where containerd said (cgroupsPath /default/t3)
+    local pid
+    pid=$(c tasks ls | awk '$1 == "t3" {print $2}')
+    grep -q '^0::/default/t3$' "/proc/$pid/cgroup" || { cat "/proc/$pid/cgroup"; false; }
     run c tasks exec --exec-id e1 t3 sh -c 'echo exec in containerd; exit 4'
     [[ $status -eq 4 && $output == *"exec in containerd"* ]] || { echo "$output"; false; }
     c tasks kill -s KILL t3

@@ -67,7 +67,8 @@ status_of() {
     run_cell features
     expect_status 0
     python3 -c 'import json,sys; f = json.loads(sys.argv[1]); assert f["ociVersionMin"] == "1.0.0"
-assert f["linux"]["seccomp"]["enabled"] and "SCMP_CMP_MASKED_EQ" in f["linux"]["seccomp"]["operators"]' "$output"
+assert f["linux"]["seccomp"]["enabled"] and "SCMP_CMP_MASKED_EQ" in f["linux"]["seccomp"]["operators"]
+assert f["hooks"] == ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]' "$output"
 }
 
 @test "oci: create leaves the program waiting; start runs it; state follows; kill, delete leave nothing" {
@@ -473,6 +474,38 @@ PY
     run oci create b2
     [[ $status -ne 0 && $output == *"4000:7 1"* ]] || { echo "$output"; false; }
     [[ ! -e $CELL_ROOT/run/oci/b2 ]]
+}
+
+@test "oci: linux.cgroupsPath places the container's cgroups (from each root, or from the caller's); the leaf goes with delete" {
+    local top=cell-oci-test-$$
+    config '["sleep", "1000"]' "c['linux']['cgroupsPath'] = '/$top/pod/ctr'" \
+        'c["linux"]["resources"]["pids"] = {"limit": 40}'
+    oci create g1 >/dev/null 2>&1
+    oci start g1
+    local pid
+    pid=$(oci state g1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+    # the container's processes are there, in the v2 tree and in the v1
+    # memory, pids and cpu ones (usage for podman stats, a kubelet), with the limit
+    grep -q "^0::/$top/pod/ctr\$" "/proc/$pid/cgroup" || { cat "/proc/$pid/cgroup"; false; }
+    if [[ -d /sys/fs/cgroup/pids/$top ]]; then
+        [[ $(cat "/sys/fs/cgroup/pids/$top/pod/ctr/pids.max") == 40 ]]
+        grep -q ":memory:/$top/pod/ctr\$" "/proc/$pid/cgroup" || { cat "/proc/$pid/cgroup"; false; }
+    fi
+    # the same path again: in use, refused, nothing of the second left
+    run oci create g2
+    [[ $status -ne 0 && $output == *"ctr"* ]] || { echo "$output"; false; }
+    [[ ! -e $CELL_ROOT/run/oci/g2 ]]
+    oci delete --force g1
+    # the leaves are gone; the parents stay (as runc leaves them): removed here
+    local d
+    for d in /sys/fs/cgroup/unified /sys/fs/cgroup /sys/fs/cgroup/{memory,pids,cpu,devices,blkio}; do
+        [[ ! -e $d/$top/pod/ctr ]] || { echo "left: $d/$top/pod/ctr"; false; }
+        [[ -d $d/$top ]] && rmdir "$d/$top/pod" "$d/$top"
+    done
+    # a bad path is refused naming the field
+    config '["true"]' "c['linux']['cgroupsPath'] = '/$top/../x'"
+    run oci create g3
+    [[ $status -ne 0 && $output == *"linux.cgroupsPath"* ]] || { echo "$output"; false; }
 }
 
 @test "oci: --preserve-fds N passes fds 3 .. 3+N-1 to the program, and no other" {

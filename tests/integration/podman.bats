@@ -84,6 +84,12 @@ RUN_FLAGS=(--network none --annotation run.cell.profile=high --ulimit nofile=200
     [[ $(pm inspect --format '{{.State.Status}}' "$id") == running ]]
     # cell knows it as an OCI container
     env -u CELL_ROOT "$CELL" state "$id" | grep -q '"status": "running"'
+    # its cgroups are where podman said (cgroupsPath), so podman stats reads them
+    local pid
+    pid=$(pm inspect --format '{{.State.Pid}}' "$id")
+    grep -q "^0::/libpod_parent/libpod-$id\$" "/proc/$pid/cgroup" || { cat "/proc/$pid/cgroup"; false; }
+    run pm stats --no-stream --format '{{.ID}} {{.PIDs}}' "$id"
+    [[ $status -eq 0 && $output == "${id:0:12} "[1-9]* ]] || { echo "$output"; false; }
     # podman exec: through cell exec --process
     run pm exec "$id" sh -c 'echo exec ok; exit 3'
     [[ $status -eq 3 && $output == *"exec ok"* ]] || { echo "$output"; false; }

@@ -1091,6 +1091,78 @@ static void v1_without_blkio_fails_naming_the_field(void **state)
     assert_string_equal(err.msg, "linux.resources.blockIO: this host has no blkio cgroup controller mounted");
 }
 
+/* ---- linux.cgroupsPath ----------------------------------------------------------- */
+
+/* absolute: from each hierarchy's root, parents made; the name is the last part */
+static void hybrid_cgroups_path_absolute(void **state)
+{
+    struct fixture *fx = *state;
+    make_hybrid(fx, true);
+    set_limits(fx, 64 << 20, 0, 0);
+    fx->spec.oci.cgroups_path = strdup("/pods/pod1/ctr");
+    create_ok(fx);
+    char want[PATH_MAX];
+    pathf(want, sizeof want, "%s/unified/pods/pod1/ctr", fx->fs);
+    assert_string_equal(fx->cg.v2_path, want);
+    assert_true(is_dir(want));
+    pathf(want, sizeof want, "%s/memory/pods/pod1/ctr", fx->fs);
+    assert_string_equal(fx->cg.v1_path[CGROUP_V1_MEMORY], want);
+    assert_true(is_dir(want));
+    assert_file(want, "memory.limit_in_bytes", "67108864");
+    assert_string_equal(fx->cg.name, "ctr");
+    /* removal takes the leaves; the parents stay, as runc leaves them */
+    destroy_ok(fx);
+    assert_false(is_dir(want));
+    pathf(want, sizeof want, "%s/memory/pods/pod1", fx->fs);
+    assert_true(is_dir(want));
+}
+
+/* relative: from the caller's own cgroup in each hierarchy */
+static void hybrid_cgroups_path_relative(void **state)
+{
+    struct fixture *fx = *state;
+    make_hybrid(fx, true);
+    set_limits(fx, 0, 50, 0);
+    fx->spec.oci.cgroups_path = strdup("sub/ctr");
+    create_ok(fx);
+    char want[PATH_MAX];
+    pathf(want, sizeof want, "%s/unified%s/sub/ctr", fx->fs, SELF_PATH);
+    assert_string_equal(fx->cg.v2_path, want);
+    pathf(want, sizeof want, "%s/pids%s/sub/ctr", fx->fs, SELF_PATH);
+    assert_string_equal(fx->cg.v1_path[CGROUP_V1_PIDS], want);
+    assert_file(want, "pids.max", "50");
+    /* one part only: right under the caller's */
+    destroy_ok(fx);
+    free(fx->spec.oci.cgroups_path);
+    fx->spec.oci.cgroups_path = strdup("ctr2");
+    create_ok(fx);
+    pathf(want, sizeof want, "%s/unified%s/ctr2", fx->fs, SELF_PATH);
+    assert_string_equal(fx->cg.v2_path, want);
+}
+
+/* a unified host's limits: the controllers enabled all the way down */
+static void v2_cgroups_path_enables_controllers_along(void **state)
+{
+    struct fixture *fx = *state;
+    make_unified(fx);
+    set_limits(fx, 64 << 20, 0, 0);
+    fx->spec.oci.cgroups_path = strdup("/pods/pod1/ctr");
+    create_ok(fx);
+    char dir[PATH_MAX];
+    assert_true(list_has(fx->fs, "cgroup.subtree_control", "memory"));
+    pathf(dir, sizeof dir, "%s/pods", fx->fs);
+    assert_true(list_has(dir, "cgroup.subtree_control", "memory"));
+    pathf(dir, sizeof dir, "%s/pods/pod1", fx->fs);
+    assert_true(list_has(dir, "cgroup.subtree_control", "memory"));
+    assert_file(fx->cg.v2_path, "memory.max", "67108864");
+    /* the same path again: in use */
+    struct cell_cgroup second;
+    struct cell_err err = {0};
+    assert_int_equal(cgroup_create(&fx->layout, &fx->spec, OWNER, &second, &err), -1);
+    assert_msg_contains(err, "ctr");
+    assert_int_equal(err.errnum, EEXIST);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1102,6 +1174,9 @@ int main(void)
         T(hybrid_throttles_go_to_the_blkio_leaf),
         T(v2_throttles_go_to_io_max),
         T(v1_without_blkio_fails_naming_the_field),
+        T(hybrid_cgroups_path_absolute),
+        T(hybrid_cgroups_path_relative),
+        T(v2_cgroups_path_enables_controllers_along),
         T(path_too_long_is_refused_and_nothing_kept),
         T(layout_unified_root_cgroup),
         T(layout_hybrid),

@@ -413,6 +413,7 @@ static void test_full_config(void **state)
     assert_int_equal(spec.limits.cpu_millis, 500);
     assert_int_equal(spec.limits.pids, 100);
     assert_string_equal(oci.cgroups_path, "/cell/web");
+    assert_string_equal(spec.oci.cgroups_path, "/cell/web");
     assert_int_equal(spec.profile, CELL_PROFILE_MEDIUM);
     assert_string_equal(spec.oci.masked_paths[0], "/proc/kcore");
     assert_string_equal(spec.oci.masked_paths[1], "/sys/firmware");
@@ -1251,6 +1252,18 @@ static void test_errors(void **state)
     refused("{\"linux\": {\"readonlyPaths\": \"/proc/sys\"}}",
             "config.json: linux.readonlyPaths: expected an array of absolute paths");
     refused("{\"linux\": {\"cgroupsPath\": 1}}", "config.json: linux.cgroupsPath: expected a string");
+    static const char *const bad_paths[] = {"/a/../b", "a//b", "/a/", "./a", "/", "a/.."};
+    for (size_t i = 0; i < sizeof bad_paths / sizeof *bad_paths; i++) {
+        char bad[128];
+        snprintf(bad, sizeof bad, "{\"linux\": {\"cgroupsPath\": \"%s\"}}", bad_paths[i]);
+        snprintf(expected, sizeof expected,
+                 strcmp(bad_paths[i], "/") == 0
+                     ? "config.json: linux.cgroupsPath: \"/\" is the hierarchy's root, which holds no container"
+                     : "config.json: linux.cgroupsPath: \"%s\": each part must be a name (no empty, \".\" or \"..\" "
+                       "parts)",
+                 bad_paths[i]);
+        refused(bad, expected);
+    }
     refused("{\"linux\": 1}", "config.json: linux: expected an object");
 
     /* annotations, hooks, other platforms */
@@ -1286,6 +1299,8 @@ static void test_warnings(void **state)
            "process.user.username: a Windows field (ignored); uid and gid are used");
     warned("{\"process\": {\"commandLine\": \"sh\"}}",
            "process.commandLine: a Windows field (ignored); process.args is used");
+    warned("{\"linux\": {\"cgroupsPath\": \"system.slice:cell:web\"}}",
+           "linux.cgroupsPath: \"system.slice:cell:web\" is systemd's form, which cell does not use");
     /* process.oomScoreAdj is applied (by run.c on init): no warning */
     patch_ok("{\"process\": {\"oomScoreAdj\": 100}}", &spec, &oci);
     assert_int_equal(oci.nwarnings, 0);

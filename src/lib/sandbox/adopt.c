@@ -80,14 +80,18 @@ static bool cgroup_from_saved(json_t *saved, struct cell_cgroup *cg)
     for (int i = 0; i < CGROUP_V1_COUNT; i++)
         set_path(cg->v1_path[i], sizeof cg->v1_path[i], json_array_get(v1, (size_t)i));
     cg->memory_limit = (uint64_t)json_integer_value(json_object_get(o, "memory_limit"));
-    /* only cell cgroups: a damaged state file must not make us remove others */
+    /* only cell cgroups: a damaged state file must not make us remove
+     * others. Ours are named cell.*, or (an OCI bundle's cgroupsPath) by the
+     * saved name, in the host's cgroupfs */
     bool any = false;
     char *paths[1 + CGROUP_V1_COUNT] = {cg->v2_path};
     for (int i = 0; i < CGROUP_V1_COUNT; i++)
         paths[1 + i] = cg->v1_path[i];
     for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
         const char *base = strrchr(paths[i], '/');
-        if (paths[i][0] && (base == NULL || strncmp(base + 1, "cell.", 5) != 0 || strstr(paths[i], "/..")))
+        bool named =
+            base && cg->name[0] && strcmp(base + 1, cg->name) == 0 && strncmp(paths[i], "/sys/fs/cgroup/", 15) == 0;
+        if (paths[i][0] && (base == NULL || !(strncmp(base + 1, "cell.", 5) == 0 || named) || strstr(paths[i], "/..")))
             paths[i][0] = '\0';
         any |= paths[i][0] != '\0';
     }

@@ -73,6 +73,8 @@ int cgroup_layout_from(const char *fsroot, enum cgroup_mode mode, const char *se
     memset(layout, 0, sizeof *layout);
     layout->fake = fake;
     layout->v2_unified = mode == CGROUP_MODE_UNIFIED;
+    if (snprintf(layout->fsroot, sizeof layout->fsroot, "%s", fsroot) >= (int)sizeof layout->fsroot)
+        return cell_err_set(err, ENAMETOOLONG, "cgroup root %s", fsroot);
     char path[PATH_MAX], base[PATH_MAX];
 
     if (mode != CGROUP_MODE_V1 && self_cgroup_path(self_cgroup, NULL, path, sizeof path)) {
@@ -356,6 +358,56 @@ int cgroup_update_limits(struct cell_cgroup *cg, const struct cell_limits *limit
     return 0;
 }
 
+/* cgroupsPath in one hierarchy: its leaf's parent (made, with its own
+ * missing parents) and its name. `root` is the hierarchy's root, `own` the
+ * caller's cgroup in it. */
+static int oci_leaf_parent(const char *root, const char *own, const char *cgroups_path, char *parent, size_t len,
+                           const char **leaf, struct cell_err *err)
+{
+    const char *slash = strrchr(cgroups_path, '/');
+    *leaf = slash ? slash + 1 : cgroups_path;
+    bool below = cgroups_path[0] != '/' && slash; /* "a/b": "/a" under own; "b": own itself */
+    int n = snprintf(parent, len, "%s%s%.*s", cgroups_path[0] == '/' ? root : own, below ? "/" : "",
+                     slash ? (int)(slash - cgroups_path) : 0, cgroups_path);
+    if (n < 0 || (size_t)n >= len)
+        return cell_err_set(err, ENAMETOOLONG, "linux.cgroupsPath %s: too long under %s", cgroups_path, root);
+    size_t base = strlen(cgroups_path[0] == '/' ? root : own);
+    for (char *p = parent + base + 1; p <= parent + n; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(parent, 0755) < 0 && errno != EEXIST) {
+            int saved = errno;
+            *p = c;
+            return cell_err_set(err, saved, "linux.cgroupsPath %s: create %s", cgroups_path, parent);
+        }
+        *p = c;
+    }
+    return 0;
+}
+
+/* A unified host's limits under cgroupsPath: the controllers enabled in
+ * every cgroup from the root down to the leaf's parent. */
+static int v2_enable_along(const struct cgroup_layout *layout, const struct cell_spec *spec, const char *parent,
+                           struct cell_err *err)
+{
+    char dir[PATH_MAX];
+    size_t root = strlen(layout->v2_root);
+    snprintf(dir, sizeof dir, "%s", parent);
+    for (char *p = dir + root;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (v2_enable_for(layout->fake, dir, spec, err) < 0)
+            return cell_err_prefix(err, "linux.cgroupsPath %s: ", spec->oci.cgroups_path);
+        *p = c;
+        if (c == '\0')
+            return 0;
+    }
+}
+
 int cgroup_create_early(const struct cgroup_layout *layout, const struct cell_spec *spec, pid_t owner,
                         unsigned generation, struct cell_cgroup *cg, struct cell_err *err)
 {
@@ -376,7 +428,19 @@ int cgroup_create_early(const struct cgroup_layout *layout, const struct cell_sp
                 return cell_err_set(err, 0, "%s: the caller's cgroup v2 directory was not found under %s",
                                     limit_flags[c], layout->v2_root);
     }
-    if (layout->v2_dir[0]) {
+    const char *cgroups_path = spec->oci.cgroups_path;
+    if (cgroups_path) {
+        const char *slash = strrchr(cgroups_path, '/');
+        snprintf(cg->name, sizeof cg->name, "%s", slash ? slash + 1 : cgroups_path);
+    }
+    if (layout->v2_dir[0] && cgroups_path) {
+        char parent[PATH_MAX];
+        const char *leaf;
+        if (oci_leaf_parent(layout->v2_root, layout->v2_dir, cgroups_path, parent, sizeof parent, &leaf, err) < 0 ||
+            (layout->v2_unified && limits && v2_enable_along(layout, spec, parent, err) < 0) ||
+            cg_mkdir(parent, leaf, cg->v2_path, sizeof cg->v2_path, err) < 0)
+            goto fail;
+    } else if (layout->v2_dir[0]) {
         char parent[PATH_MAX];
         snprintf(parent, sizeof parent, "%s", layout->v2_dir);
         if (layout->v2_unified && limits && v2_pick_parent(layout, spec, parent, sizeof parent, err) < 0)
@@ -394,6 +458,8 @@ int cgroup_create_early(const struct cgroup_layout *layout, const struct cell_sp
               v2_pick_parent(layout, spec, parent, sizeof parent, err) == 0 &&
               cg_mkdir(parent, cg->name, cg->v2_path, sizeof cg->v2_path, err) == 0))
             goto fail;
+    }
+    if (layout->v2_dir[0]) {
         cg->v2_fd = open(cg->v2_path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
         if (cg->v2_fd < 0) {
             cell_err_set(err, errno, "cgroup: open %s", cg->v2_path);
@@ -419,14 +485,23 @@ int cgroup_create_early(const struct cgroup_layout *layout, const struct cell_sp
     /* plan the v1 leaves: their paths are known (and a missing controller is
      * an error) now; cgroup_create_late makes them */
     for (int c = 0; c < CGROUP_V1_COUNT; c++) {
-        if (!limit_wanted(spec, c) || (c == CGROUP_V1_DEVICES && cg->devices_bpf))
+        /* under a cgroupsPath its callers read usage from (podman stats, a
+         * kubelet): memory, pids and cpu always, where the host has them */
+        bool accounted = cgroups_path && c <= CGROUP_V1_CPU && layout->v1_dir[c][0];
+        if ((!limit_wanted(spec, c) && !accounted) || (c == CGROUP_V1_DEVICES && cg->devices_bpf))
             continue;
         if (!layout->v1_dir[c][0]) {
             cell_err_set(err, 0, "%s: this host has no %s cgroup controller mounted", limit_flags[c], v1_names[c]);
             goto fail;
         }
-        if (snprintf(cg->v1_path[c], sizeof cg->v1_path[c], "%s/%s", layout->v1_dir[c], cg->name) >=
-            (int)sizeof cg->v1_path[c]) {
+        char parent[PATH_MAX], root[PATH_MAX];
+        const char *leaf = cg->name;
+        snprintf(parent, sizeof parent, "%s", layout->v1_dir[c]);
+        snprintf(root, sizeof root, "%s/%s", layout->fsroot, v1_names[c]);
+        if (cgroups_path &&
+            oci_leaf_parent(root, layout->v1_dir[c], cgroups_path, parent, sizeof parent, &leaf, err) < 0)
+            goto fail;
+        if (snprintf(cg->v1_path[c], sizeof cg->v1_path[c], "%s/%s", parent, leaf) >= (int)sizeof cg->v1_path[c]) {
             cg->v1_path[c][0] = '\0';
             cell_err_set(err, ENAMETOOLONG, "cgroup %s: its path would be longer than %zu bytes, under %s", cg->name,
                          sizeof cg->v1_path[c] - 1, layout->v1_dir[c]);
@@ -449,7 +524,7 @@ int cgroup_create_late(const struct cell_spec *spec, struct cell_cgroup *cg, str
         if (mkdir(cg->v1_path[c], 0755) < 0)
             return cell_err_set(err, errno, "cgroup: create %s", cg->v1_path[c]);
         cg->v1_planned[c] = false;
-        if (v1_write_limit(spec, c, cg, err) < 0)
+        if (limit_wanted(spec, c) && v1_write_limit(spec, c, cg, err) < 0)
             return -1;
     }
     return 0;

@@ -16,6 +16,9 @@
  * on the v2 leaf wherever there is one (hybrid hosts too: the kernel runs it
  * for every process in that cgroup), else the v1 devices controller's
  * devices.allow/deny (devices.h).
+ * An OCI bundle's linux.cgroupsPath replaces the leaf's place and name in
+ * every hierarchy: from each root ("/a/b"), or from the caller's cgroup
+ * ("a/b"); missing parents are made (and left, as runc leaves them).
  * Everything is relative to a cgroupfs root directory, so tests can run the
  * same code on a fake directory tree (`fake` mode: files are created on write
  * and removed before rmdir, as a real cgroupfs does by itself).
@@ -42,6 +45,7 @@ enum cgroup_v1_controller {
 struct cgroup_layout {
     bool fake;                              /* a test tree, not a cgroupfs */
     bool v2_unified;                        /* fsroot itself is cgroup2: a pure v2 host */
+    char fsroot[PATH_MAX];                  /* the cgroupfs root ("/sys/fs/cgroup"); v1 roots are under it */
     char v2_root[PATH_MAX];                 /* the v2 hierarchy's mount point */
     char v2_dir[PATH_MAX];                  /* the caller's v2 cgroup directory */
     char v1_dir[CGROUP_V1_COUNT][PATH_MAX]; /* the caller's v1 cgroup per controller */
