@@ -430,10 +430,14 @@ int cmd_swap(int argc, char **argv, const struct cli_globals *g)
 
 void cmd_exec_help(void)
 {
-    printf("usage: cell exec NAME -- CMD [ARGS...]\n\n"
+    printf("usage: cell exec NAME -- CMD [ARGS...]\n"
+           "       cell exec [OCI OPTIONS] ID [--] [ARGS...]\n\n"
            "Run CMD inside the running supervised cell NAME: in its namespaces and\n"
            "cgroups, as its workload's user, with its limits, capabilities and seccomp\n"
-           "profile. Waits for CMD and exits with its status. Needs root.\n");
+           "profile. Waits for CMD and exits with its status. Needs root.\n\n"
+           "For an OCI container ID (as runc's exec): --process FILE, --env K=V, --cwd DIR,\n"
+           "--user UID[:GID], --tty (a terminal on the container's devpts, relayed here),\n"
+           "--console-socket SOCK (its master goes there), --detach, --pid-file FILE.\n");
 }
 
 int cmd_exec(int argc, char **argv, const struct cli_globals *g)

@@ -394,7 +394,9 @@ int devices_bpf_attach(int cgroup_fd, const struct cell_device_rule *rules, size
         cleanup_free char *log = calloc(1, LOG_SIZE);
         char tail[320] = "";
         if (log != NULL) {
-            cleanup_close int again = load_program(insns, count, log, LOG_SIZE);
+            int again = load_program(insns, count, log, LOG_SIZE); /* only for the verifier's log */
+            if (again >= 0)
+                close(again);
             log_tail(log, tail, sizeof tail);
         }
         if (saved == EPERM)
