@@ -89,8 +89,27 @@ static void check_accepted(struct cell_spec *spec, struct cell_oci *oci)
     for (int r = 0; r < CELL_RLIMIT_COUNT; r++)
         check(!spec->rlimits[r].set || spec->rlimits[r].soft <= spec->rlimits[r].hard, "soft <= hard");
     check(spec->profile <= CELL_PROFILE_LOW, "a known profile");
-    if (geteuid() == 0 && !spec->ns.userns)
-        check(!(spec->cap_add & (1ULL << 27)), "no CAP_MKNOD without a device cgroup");
+    /* as root every container has a device cgroup that denies all but its
+     * own /dev nodes and linux.devices first (so CAP_MKNOD may be kept) */
+    if (geteuid() == 0) {
+        const struct cell_device_rule *r = spec->oci.device_rules;
+        check(spec->oci.device_cgroup && r != NULL, "a device cgroup");
+        check(spec->oci.ndevice_rules <= 200 + 8 + 64, "a bounded device list");
+        check(spec->oci.ndevice_rules >= 8 && r[spec->oci.ndevice_rules - 1].allow, "cell's own nodes allowed last");
+    }
+    for (size_t i = 0; i < spec->oci.ndevices; i++)
+        check(strncmp(spec->oci.devices[i].path, "/dev/", 5) == 0 && !strstr(spec->oci.devices[i].path, "/.."),
+              "device nodes only under /dev");
+    for (size_t i = 0; i < spec->oci.nio_throttle; i++)
+        check(spec->oci.io_throttle[i].rate > 0 && spec->oci.io_throttle[i].kind < CELL_IO_KINDS, "a throttle");
+    for (const char *p = spec->oci.cgroups_path; p && *p;) { /* parts: names, never "", "." or ".." */
+        p += *p == '/';
+        size_t n = strcspn(p, "/");
+        check(n > 0 && !(n == 1 && p[0] == '.') && !(n == 2 && p[0] == '.' && p[1] == '.'),
+              "a cgroups path of plain names");
+        p += n;
+    }
+    check((spec->oci.uid_map == NULL) == (spec->oci.gid_map == NULL), "both id maps or neither");
     for (int k = 0; k < CELL_OCI_HOOK_COUNT; k++) {
         check(oci->nhooks[k] == 0 || oci->hooks[k] != NULL, "hooks held");
         for (size_t i = 0; i < oci->nhooks[k]; i++)
