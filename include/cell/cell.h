@@ -215,6 +215,7 @@ struct cell_supervision {
     bool notify;                      /* ready once it writes a newline to $CELL_NOTIFY_FD */
     bool no_autostart;                /* `cell up` leaves it down */
     char *listen_path;                /* its socket; NULL: <run>/sockets/NAME.sock */
+    bool listen_seqpacket;            /* --listen-type seqpacket (cell/ipc.h); false: a stream socket */
 };
 
 struct cell_spec {

@@ -92,7 +92,9 @@ static int open_listen_socket(struct cell *c, struct cell_err *err)
         return cell_err_set(err, ENAMETOOLONG, "cell %s: --listen socket %s", c->name, c->listen_path);
     snprintf(sun.sun_path, sizeof sun.sun_path, "%s", c->listen_path);
     unlink(c->listen_path);
-    c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    /* seqpacket: what cell_listen (cell/ipc.h) takes; stream otherwise */
+    int type = c->spec.supervise.listen_seqpacket ? SOCK_SEQPACKET : SOCK_STREAM;
+    c->listen_fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
     if (c->listen_fd < 0 || bind(c->listen_fd, (struct sockaddr *)&sun, sizeof sun) < 0 ||
         chmod(c->listen_path, 0666) < 0 || listen(c->listen_fd, 128) < 0) {
         cell_err_set(err, errno, "cell %s: listen on %s", c->name, c->listen_path);

@@ -65,6 +65,8 @@ void cmd_run_help(void)
            "                         restarted; a check is killed after --health-timeout T\n"
            "  --listen[=PATH]        socket activation: celld listens, starts the cell on the\n"
            "                         first connection, passes the socket as fd 3 (LISTEN_FDS)\n"
+           "  --listen-type stream|seqpacket  the socket's type (default stream; seqpacket\n"
+           "                         for cell_listen() servers, cell/ipc.h)\n"
            "  --notify               ready once it writes a newline to $CELL_NOTIFY_FD\n"
            "  --no-autostart         cell up leaves this cell down\n"
            "  --syslog               also send output lines to syslog; --syslog-facility F\n"

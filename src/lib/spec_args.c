@@ -48,6 +48,7 @@ enum {
     OPT_CRASH_WINDOW,
     OPT_TTL,
     OPT_LISTEN,
+    OPT_LISTEN_TYPE,
     OPT_HEALTH,
     OPT_HEALTH_INTERVAL,
     OPT_HEALTH_TIMEOUT,
@@ -94,6 +95,7 @@ static const struct option run_options[] = {
     {"crash-window", required_argument, NULL, OPT_CRASH_WINDOW},
     {"ttl", required_argument, NULL, OPT_TTL},
     {"listen", optional_argument, NULL, OPT_LISTEN},
+    {"listen-type", required_argument, NULL, OPT_LISTEN_TYPE},
     {"health", required_argument, NULL, OPT_HEALTH},
     {"health-interval", required_argument, NULL, OPT_HEALTH_INTERVAL},
     {"health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT},
@@ -356,6 +358,12 @@ static int apply_option(struct cell_spec *spec, int opt, const char *arg, const 
         if (arg[0] != '/')
             return cell_err_set(err, 0, "--listen=%s: not an absolute path", arg);
         return replace_string(&spec->supervise.listen_path, arg, err);
+    case OPT_LISTEN_TYPE:
+        if (strcmp(arg, "stream") != 0 && strcmp(arg, "seqpacket") != 0)
+            return cell_err_set(
+                err, 0, "--listen-type \"%s\": give stream (the default) or seqpacket (for cell_listen servers)", arg);
+        spec->supervise.listen_seqpacket = strcmp(arg, "seqpacket") == 0;
+        return 0;
     case OPT_TTL:
         if (cell_parse_duration(arg, "--ttl", &spec->supervise.ttl_ms, err) < 0)
             return -1;
@@ -388,6 +396,8 @@ static int check_supervision_flags(const struct cell_spec *spec, const bool *see
         return cell_err_set(err, 0, "run: -d and --tty conflict: a supervised cell has no terminal");
     if (spec->timeout_sec)
         return cell_err_set(err, 0, "run: -d and --timeout conflict: celld stops a supervised cell (cell stop)");
+    if (seen[OPT_LISTEN_TYPE] && !spec->supervise.listen)
+        return cell_err_set(err, 0, "run: --listen-type: only with --listen (the socket celld passes as fd 3)");
     for (size_t i = 0; spec->supervise.listen && i < spec->npreserved_fds; i++)
         if (spec->preserved_fds[i] == 3)
             return cell_err_set(err, 0, "run: --listen and --preserve-fd 3 conflict: the socket is fd 3");

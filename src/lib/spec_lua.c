@@ -612,9 +612,9 @@ static int doc_cell(lua_State *L)
     lua_pop(L, 2);
     if (!lua_istable(L, 2))
         doc_error(L, NULL, "expected cell(NAME, { ... })");
-    static const char *const keys[] = {"autostart", "create", "supervise", "depends_on",   "healthcheck",
-                                       "mounts",    "rootfs", "limits",    "network",      "env",
-                                       "restart",   "listen", "ttl",       "stop_timeout", NULL};
+    static const char *const keys[] = {"autostart",   "create", "supervise",    "depends_on", "healthcheck", "mounts",
+                                       "rootfs",      "limits", "network",      "env",        "restart",     "listen",
+                                       "listen_type", "ttl",    "stop_timeout", NULL};
     check_keys(L, 2, NULL, keys);
     /* held: freed if an error longjmps out of here */
     json_t *args = hold(ld, json_array()), *depends = hold(ld, json_array()), *volumes = hold(ld, json_array());
@@ -688,11 +688,13 @@ static int doc_cell(lua_State *L)
     if (lua_getfield(L, 2, "restart") != LUA_TNIL)
         cell_restart(L, lua_absindex(L, -1), args);
     lua_pop(L, 1);
+    bool listen = false;
     if (lua_getfield(L, 2, "listen") != LUA_TNIL) {
         if (lua_isboolean(L, -1)) {
-            if (lua_toboolean(L, -1))
+            if ((listen = lua_toboolean(L, -1)))
                 arg(args, "--listen");
         } else {
+            listen = true;
             const char *s = need_text(L, -1, "listen", "true or an absolute socket path");
             if (s[0] != '/')
                 doc_error(L, "listen", "\"%s\" is not an absolute path", s);
@@ -700,6 +702,15 @@ static int doc_cell(lua_State *L)
             snprintf(flag, sizeof flag, "--listen=%s", s);
             arg(args, flag);
         }
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, 2, "listen_type") != LUA_TNIL) {
+        const char *s = need_text(L, -1, "listen_type", "\"stream\" or \"seqpacket\"");
+        if (strcmp(s, "stream") != 0 && strcmp(s, "seqpacket") != 0)
+            doc_error(L, "listen_type", "\"%s\": give \"stream\" or \"seqpacket\" (for cell_listen servers)", s);
+        if (!listen)
+            doc_error(L, "listen_type", "only with listen = true or a socket path");
+        arg2(args, "--listen-type", s);
     }
     lua_pop(L, 1);
     if (lua_getfield(L, 2, "ttl") != LUA_TNIL)

@@ -126,6 +126,12 @@ expect_error() {
     expect_error "nobody"
     run_cell run --net bridge -- /bin/true
     expect_error "bridge"
+    run_cell run -d --listen --listen-type tcp -- /bin/true
+    expect_error '--listen-type "tcp": give stream (the default) or seqpacket'
+    run_cell run -d --listen-type seqpacket -- /bin/true
+    expect_error "--listen-type: only with --listen"
+    run_cell run --listen --listen-type seqpacket -- /bin/true
+    expect_error "--listen: only for a supervised cell (add -d)"
 }
 
 @test "global and help errors are one line naming what was wrong" {

@@ -54,7 +54,49 @@ static void test_supervision_defaults(void **state)
     assert_int_equal(s->stop_timeout_ms, 5000);
     assert_false(s->no_autostart);
     assert_false(s->listen);
+    assert_false(s->listen_seqpacket);
     cell_spec_free(&spec);
+}
+
+/* --listen[=PATH] and --listen-type: stream unless seqpacket is asked for. */
+static void test_listen_options(void **state)
+{
+    (void)state;
+    struct cell_spec spec;
+    struct cell_err err;
+    if (parse(&spec, &err, (const char *[]){"-d", "--listen", NULL}) <= 0)
+        fail_msg("refused: %s", err.msg);
+    assert_true(spec.supervise.listen);
+    assert_null(spec.supervise.listen_path);
+    assert_false(spec.supervise.listen_seqpacket);
+    cell_spec_free(&spec);
+    if (parse(&spec, &err, (const char *[]){"-d", "--listen=/run/x.sock", "--listen-type", "seqpacket", NULL}) <= 0)
+        fail_msg("refused: %s", err.msg);
+    assert_true(spec.supervise.listen);
+    assert_string_equal(spec.supervise.listen_path, "/run/x.sock");
+    assert_true(spec.supervise.listen_seqpacket);
+    cell_spec_free(&spec);
+    /* the last one given counts, as for every other option */
+    if (parse(&spec, &err,
+              (const char *[]){"-d", "--listen-type=seqpacket", "--listen", "--listen-type", "stream", NULL}) <= 0)
+        fail_msg("refused: %s", err.msg);
+    assert_true(spec.supervise.listen);
+    assert_false(spec.supervise.listen_seqpacket);
+    cell_spec_free(&spec);
+}
+
+static void test_listen_errors(void **state)
+{
+    (void)state;
+    refused((const char *[]){"-d", "--listen=sock", NULL}, "run: --listen=sock: not an absolute path");
+    refused((const char *[]){"-d", "--listen", "--listen-type", "datagram", NULL},
+            "run: --listen-type \"datagram\": give stream (the default) or seqpacket");
+    refused((const char *[]){"-d", "--listen", "--listen-type", "", NULL}, "run: --listen-type \"\"");
+    refused((const char *[]){"-d", "--listen-type", "seqpacket", NULL}, "run: --listen-type: only with --listen");
+    refused((const char *[]){"--listen", "--listen-type", "seqpacket", NULL},
+            "--listen: only for a supervised cell (add -d)");
+    refused((const char *[]){"--listen-type", "seqpacket", NULL}, "--listen-type: only for a supervised cell (add -d)");
+    refused((const char *[]){"-d", "--listen", "--listen-type", NULL}, "--listen-type \"--\": give stream");
 }
 
 static void test_supervision_options(void **state)
@@ -108,9 +150,9 @@ static void test_supervision_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_supervision_defaults),
-        cmocka_unit_test(test_supervision_options),
-        cmocka_unit_test(test_supervision_errors),
+        cmocka_unit_test(test_supervision_defaults), cmocka_unit_test(test_supervision_options),
+        cmocka_unit_test(test_supervision_errors),   cmocka_unit_test(test_listen_options),
+        cmocka_unit_test(test_listen_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,6 +57,7 @@ static void test_cell_becomes_declaration(void **state)
                        "  network = 'host', env = { LANG = 'C', A = 1 },\n"
                        "  restart = { policy = 'always', delay = '250ms', crash_limit = 3 },\n"
                        "  healthcheck = 'true', listen = true, ttl = '1m', stop_timeout = 2,\n"
+                       "  listen_type = 'seqpacket',\n"
                        "})\n"
                        "apply('web', { file('/srv/i.html', 'hi', {mode = '0644'}), exec('true') })\n";
     if (load(text, &d, &err) < 0)
@@ -75,13 +76,15 @@ static void test_cell_becomes_declaration(void **state)
                            "\"--syslog-levels\",\"notice,err\",\"--syslog-tag\",\"web\",\"--health\",\"true\","
                            "\"--memory\",\"64M\",\"--pids\",\"50\",\"--cpus\",\"0.5\",\"--net\",\"host\",\"--env\","
                            "\"A=1\",\"--env\",\"LANG=C\",\"--restart\",\"always\",\"--restart-delay\",\"250ms\","
-                           "\"--crash-limit\",\"3\",\"--listen\",\"--ttl\",\"1m\",\"--stop-timeout\",\"2\",\"--\","
+                           "\"--crash-limit\",\"3\",\"--listen\",\"--listen-type\",\"seqpacket\",\"--ttl\",\"1m\","
+                           "\"--stop-timeout\",\"2\",\"--\","
                            "\"/bin/sh\",\"-c\",\"exec httpd\"]");
     free(a);
     /* the spec as celld would run it */
     assert_int_equal(c->spec.limits.memory_bytes, 64u << 20);
     assert_int_equal(c->spec.uid, 1000);
     assert_true(c->spec.supervise.no_autostart);
+    assert_true(c->spec.supervise.listen_seqpacket);
     /* volume mounts are kept for apply, which makes the directory first */
     json_t *vm = json_array_get(json_object_get(c->doc, "volume_mounts"), 0);
     assert_string_equal(json_string_value(json_object_get(vm, "source")), "/vol/www");
@@ -122,6 +125,12 @@ static void test_document_errors(void **state)
     refused("cell('web', { supervise = { cmd = 'x' }, rootfs = 'relative' })",
             "rootfs: \"relative\" is not an absolute path");
     refused("cell('web', { supervise = { cmd = 'x' }, listen = 'sock' })", "listen: \"sock\" is not an absolute");
+    refused("cell('web', { supervise = { cmd = 'x' }, listen = true, listen_type = 'dgram' })",
+            "listen_type: \"dgram\": give \"stream\" or \"seqpacket\"");
+    refused("cell('web', { supervise = { cmd = 'x' }, listen_type = 'seqpacket' })",
+            "listen_type: only with listen = true or a socket path");
+    refused("cell('web', { supervise = { cmd = 'x' }, listen = false, listen_type = 'seqpacket' })",
+            "listen_type: only with listen");
     refused("cell('web', { supervise = { cmd = 'x' }, mounts = { host('/tmp', { target = 'rel' }) } })",
             "mounts[1]: target: an absolute path is needed");
     refused("cell('web', { supervise = { cmd = 'x' }, mounts = { host('/tmp', { target = '/dev/x' }) } })",
