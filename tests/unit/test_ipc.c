@@ -586,6 +586,56 @@ static void a_ring_offer_is_checked(void **state)
     cell_ipc_server_close(s);
 }
 
+/* a million checksummed messages through the socket path, in both directions at once */
+static void socket_carries_a_million_messages(void **state)
+{
+    (void)state;
+    struct cell_ipc_server *s;
+    struct cell_err err = {0};
+    struct cell_ipc_listen_opts opts = {.socket_dir = dir};
+    ok_or_fail(cell_listen("million", &opts, &s, &err), err);
+    enum { COUNT = 1000000 };
+    pid_t pid = fork();
+    if (pid == 0) { /* checks what comes, echoes it back as a response */
+        struct cell_ipc_conn *c;
+        struct cell_err e = {0};
+        if (cell_ipc_accept(s, &c, &e) < 0)
+            child_fail("accept: %s", e.msg);
+        for (uint64_t want = 0; want < COUNT; want++) {
+            struct cell_ipc_msg m;
+            if (cell_ipc_recv(c, &m, &e) != 1 || m.kind != CELL_IPC_REQUEST || check(m.data, m.len, want) < 0)
+                child_fail("message %llu: %s", (unsigned long long)want, e.msg);
+            unsigned char copy[512];
+            memcpy(copy, m.data, m.len);
+            if (cell_ipc_respond(c, m.id, copy, m.len, &e) < 0)
+                child_fail("respond: %s", e.msg);
+        }
+        _exit(0);
+    }
+    struct cell_ipc_conn *c;
+    ok_or_fail(cell_connect("million", dir, &c, &err), err);
+    uint64_t sent = 0, got = 0;
+    unsigned char buf[512];
+    while (got < COUNT) {
+        while (sent < COUNT && sent - got < 64) { /* 64 in flight */
+            size_t len = message_len(sent);
+            fill(buf, sent++, len);
+            ok_or_fail(cell_ipc_request(c, buf, len, NULL, &err), err);
+        }
+        for (int k = 0; k < 32 && got < sent; k++) { /* then half the window back */
+            struct cell_ipc_msg m;
+            assert_int_equal(cell_ipc_recv(c, &m, &err), 1);
+            assert_int_equal(m.id, (uint32_t)(got + 1));
+            if (check(m.data, m.len, got) < 0)
+                fail_msg("response %llu is wrong", (unsigned long long)got);
+            got++;
+        }
+    }
+    cell_ipc_conn_close(c);
+    wait_child(pid, 0);
+    cell_ipc_server_close(s);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -595,6 +645,7 @@ int main(void)
         T(requests_in_flight_are_matched_by_id),
         T(message_sizes_and_malformed_datagrams),
         T(allowlist_closes_other_uids),
+        T(socket_carries_a_million_messages),
         T(ring_carries_millions_of_messages_both_ways),
         T(a_full_ring_waits_for_space),
         T(a_killed_peer_wakes_the_waiter),
