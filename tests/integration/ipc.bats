@@ -1,0 +1,171 @@
+# ipc.bats - cell messaging (include/cell/ipc.h) between cells, through
+# examples/pingpong: celld starts pingpong-server by socket activation on a
+# seqpacket --listen socket, client cells exchange numbered requests with it
+# over the socket and the shared-memory ring, `cell logs` shows them; a
+# second server on the same socket directory is refused; a stream --listen
+# socket gets the error saying to use --listen-type seqpacket; a server
+# killed mid-stream makes the client fail with an error instead of hanging.
+
+load helpers
+
+# the example's binaries, next to the cell under test (build/ or build-asan/)
+PINGPONG=${PINGPONG:-$(dirname "$CELL")/examples/pingpong}
+
+setup() {
+    _common_setup
+    [[ -x $PINGPONG/pingpong-server && -x $PINGPONG/pingpong-client ]] || {
+        echo "pingpong not found in $PINGPONG (build it first)"
+        return 1
+    }
+}
+
+teardown() {
+    celld_teardown
+}
+
+# c ARGS...: `cell --root $CELL_ROOT ARGS...`, tracked (in a subshell: tracked execs)
+c() {
+    (tracked "$CELL" --root "$CELL_ROOT" "$@")
+}
+
+field_of() {
+    "$CELL" --root "$CELL_ROOT" status --json "$1" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)[0][sys.argv[1]])' "$2"
+}
+
+logs_have() {
+    "$CELL" --root "$CELL_ROOT" logs pingpong | grep -qF -- "$1"
+}
+
+# log_count PATTERN: how many lines of the server's log match (grep -E)
+log_count() {
+    "$CELL" --root "$CELL_ROOT" logs pingpong | grep -cE -- "$1"
+}
+
+# serve [CELL RUN OPTIONS...]: declare the server; started by its first client
+serve() {
+    run --separate-stderr c run -d --name pingpong --listen "$@" --bind "$PINGPONG:/opt/pingpong" \
+        -- /opt/pingpong/pingpong-server
+    expect_status 0
+}
+
+# the options of a client cell: the binaries and the socket directory
+CLIENT_OPTS=()
+client_opts() {
+    CLIENT_OPTS=(--bind "$PINGPONG:/opt/pingpong" --bind "$CELL_ROOT/run/sockets:/run/cell-sockets"
+        --env CELL_SOCKET_DIR=/run/cell-sockets)
+}
+
+# the workload of the running server cell (its init's child)
+server_pid() {
+    pgrep -P "$(field_of pingpong pid)" -x pingpong-server
+}
+
+@test "ipc: celld starts the server on the first connection; client cells exchange requests over socket and ring" {
+    serve --listen-type seqpacket
+    [[ $(field_of pingpong state) == waiting ]]
+    [[ -S $CELL_ROOT/run/sockets/pingpong.sock ]]
+    client_opts
+    # two clients at once: one in the background, one in the foreground
+    start_cell "$BATS_TEST_TMPDIR/other" run --name other "${CLIENT_OPTS[@]}" \
+        -- /opt/pingpong/pingpong-client --count 50 --window 4 --ring --ring-count 200
+    local other=$CELL_PID
+    run_cell run --name client "${CLIENT_OPTS[@]}" -- /opt/pingpong/pingpong-client --count 20 --ring
+    expect_status 0
+    expect_out "pingpong-client: 20 answers over the socket and 20 over the ring: all matched"
+    [[ $(grep -c '^socket: ping [0-9]* -> pong [0-9]*$' <<<"$output") -eq 20 ]] || { show; false; }
+    [[ $(grep -c '^ring: ping [0-9]* -> pong [0-9]*$' <<<"$output") -eq 20 ]] || { show; false; }
+    expect_out "socket: ping 20 -> pong 20"
+    expect_out "ring: ping 20 -> pong 20"
+    local status_other=0
+    wait "$other" || status_other=$?
+    [[ $status_other -eq 0 ]] || { cat "$BATS_TEST_TMPDIR/other" "$BATS_TEST_TMPDIR/other.err"; false; }
+    grep -qx "pingpong-client: 50 answers over the socket and 200 over the ring: all matched" \
+        "$BATS_TEST_TMPDIR/other"
+    [[ $(field_of pingpong state) == running ]]
+    # the server printed every request: cell logs shows them, per connection
+    wait_until 10 eval '[[ $(log_count "stdout: ring #[12]: ping [0-9]+ -> pong [0-9]+$") -eq 220 ]]' ||
+        { c logs pingpong; false; }
+    [[ $(log_count 'stdout: socket #[12]: ping [0-9]+ -> pong [0-9]+$') -eq 70 ]] || { c logs pingpong; false; }
+    [[ $(log_count 'stdout: socket #[12]: switched to the ring$') -eq 2 ]] || { c logs pingpong; false; }
+    logs_have "stdout: socket #1: ping 1 -> pong 1"
+    logs_have "stdout: socket #2: ping 1 -> pong 1"
+    # SIGTERM: the server stops cleanly (exit 0)
+    run --separate-stderr c stop pingpong
+    expect_status 0
+    [[ $(field_of pingpong exit_code) == 0 ]]
+    wait_until 10 logs_have "pingpong-server: SIGTERM: stopping"
+    c rm pingpong
+    [[ ! -e $CELL_ROOT/run/sockets/pingpong.sock ]]
+}
+
+@test "ipc: a second server on the same socket directory is refused, naming the first" {
+    local dir out=$BATS_TEST_TMPDIR/first first
+    dir=$(world_tmpdir)
+    (
+        export CELL_SOCKET_DIR=$dir
+        tracked "$PINGPONG/pingpong-server"
+    ) >"$out" 2>&1 </dev/null &
+    first=$!
+    track_pid "$first"
+    wait_until 10 test -S "$dir/pingpong.sock"
+    run --separate-stderr env CELL_SOCKET_DIR="$dir" "$PINGPONG/pingpong-server"
+    expect_status 1
+    expect_err "pingpong-server: ipc pingpong: another server (pid $first) holds $dir/pingpong.sock: stop it first"
+    [[ ${#stderr_lines[@]} -eq 1 ]] || { show; false; }
+    # the first one still serves, and its socket is still there
+    run --separate-stderr env CELL_SOCKET_DIR="$dir" "$PINGPONG/pingpong-client" --count 3 --ring
+    expect_status 0
+    expect_out "all matched"
+    # SIGTERM: exit 0, the socket and its lock removed
+    kill -TERM "$first"
+    local rc=0
+    wait "$first" || rc=$?
+    [[ $rc -eq 0 ]] || { cat "$out"; false; }
+    grep -q "SIGTERM: stopping" "$out"
+    [[ ! -e $dir/pingpong.sock && ! -e $dir/pingpong.lock ]]
+}
+
+@test "ipc: a stream --listen socket: client and server both say to use --listen-type seqpacket" {
+    serve
+    client_opts
+    # a seqpacket client cannot connect to a stream socket
+    run_cell run --name client "${CLIENT_OPTS[@]}" -- /opt/pingpong/pingpong-client
+    expect_status 1
+    expect_err "pingpong-client: ipc pingpong: /run/cell-sockets/pingpong.sock is a stream socket (start the cell with --listen-type seqpacket)"
+    [[ -z $output && ${#stderr_lines[@]} -eq 1 ]] || { show; false; }
+    # a stream client starts the server, whose cell_listen refuses the socket
+    python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.close()' "$CELL_ROOT/run/sockets/pingpong.sock"
+    wait_until 10 logs_have "stderr: pingpong-server: ipc pingpong: the activation socket is a stream socket: start the cell with --listen-type seqpacket"
+}
+
+@test "ipc: a server killed mid-stream makes the client fail with an error, over the socket and over the ring" {
+    serve --listen-type seqpacket
+    client_opts
+    local out=$BATS_TEST_TMPDIR/client rc
+    # over the socket: killed after a few answers
+    start_cell "$out" run --name client "${CLIENT_OPTS[@]}" -- /opt/pingpong/pingpong-client --count 100000 --delay 20
+    wait_until 20 logs_have "socket #1: ping 5 -> pong 5"
+    kill -KILL "$(server_pid)"
+    rc=0
+    wait "$CELL_PID" || rc=$?
+    [[ $rc -eq 1 ]] || { echo "client exited $rc"; cat "$out" "$out.err"; false; }
+    grep -q "^pingpong-client: socket: the server hung up ([0-9]* of 100000 answers came)$" "$out.err" ||
+        { cat "$out.err"; false; }
+    grep -q "^socket: ping 5 -> pong 5$" "$out"
+    # over the ring: celld starts a new server (on-failure; the client waits
+    # in the backlog meanwhile); kill it too
+    start_cell "$out" run --name client "${CLIENT_OPTS[@]}" \
+        -- /opt/pingpong/pingpong-client --count 1 --ring --ring-count 100000 --delay 20
+    wait_until 20 logs_have "ring #1: ping 5 -> pong 5"
+    kill -KILL "$(server_pid)"
+    rc=0
+    wait "$CELL_PID" || rc=$?
+    [[ $rc -eq 1 ]] || { echo "client exited $rc"; cat "$out" "$out.err"; false; }
+    grep -q "^pingpong-client: ring: ipc ring: the peer is gone (its connection hung up): Broken pipe ([0-9]* of 100000 answers came)$" \
+        "$out.err" || { cat "$out.err"; false; }
+    grep -q "^ring: ping 5 -> pong 5$" "$out"
+}
