@@ -397,6 +397,16 @@ static void on_exit_running(struct cell *c)
     bool again = s->restart == CELL_RESTART_ALWAYS || (s->restart == CELL_RESTART_ON_FAILURE && c->last_exit_code != 0);
     if (!again || celld.shutting_down || c->expired) {
         if (c->listen_fd >= 0 && !celld.shutting_down && !c->expired) {
+            /* a cell that exits without taking the waiting connection would
+             * be started again at once, for ever: the crash limit holds here too */
+            if (crash_looping(c)) {
+                cell_log(CELL_LOG_WARN,
+                         "celld: cell %s: %u exits within %u ms while connections wait on its --listen socket: "
+                         "failed (cell start %s to retry)",
+                         c->name, s->crash_limit, s->crash_window_ms, c->name);
+                set_state(c, ST_FAILED);
+                return;
+            }
             set_state(c, ST_WAITING); /* the next connection starts it again */
             watch_activation(c, true);
             return;

@@ -467,6 +467,26 @@ PY
     [[ $(field_of once restarts) -ge 9 ]]
 }
 
+@test "celld: a --listen cell that exits without taking a waiting connection fails at the crash limit, not in a loop" {
+    c run -d --name noaccept --listen --restart never --crash-limit 5 --crash-window 60s -- /bin/true
+    # a client that connects and waits: the connection stays in the backlog
+    python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+time.sleep(3)' "$CELL_ROOT/run/sockets/noaccept.sock" &
+    local client=$!
+    echo "$client" >>"$BATS_TEST_TMPDIR/.host-pids"
+    wait_until 20 state_is noaccept failed
+    wait "$client"
+    # failed at the limit: celld says why, and starts it no more
+    grep -q "5 exits within 60000 ms while connections wait on its --listen socket" "$CELL_ROOT/data/logs/celld.log" ||
+        { cat "$CELL_ROOT/data/logs/celld.log"; false; }
+    sleep 0.5
+    state_is noaccept failed
+    c rm noaccept
+}
+
 # A server that stops gracefully: on SIGTERM it finishes every connection it
 # accepted, then exits; what is still queued stays for the next instance.
 GRACEFUL='
