@@ -42,6 +42,8 @@ struct cell_ipc_conn {
     unsigned char buf[CELL_IPC_MAX_PAYLOAD + sizeof(struct ipc_header)];
 };
 
+/* "pid N", or "the peer" when it has no pid here (another pid namespace) */
+const char *ipc_peer_name(const struct cell_ipc_conn *conn, char who[32]);
 int ipc_send_fds(struct cell_ipc_conn *conn, uint32_t kind, uint32_t id, const void *data, size_t len, const int *fds,
                  size_t nfds, struct cell_err *err);
 /* As cell_ipc_recv, with the kind (IPC_KIND_RING too) and the first fd that

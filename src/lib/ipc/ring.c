@@ -205,8 +205,9 @@ int cell_ring_accept(struct cell_ipc_conn *conn, struct cell_ring **out, struct 
     if (kind != IPC_KIND_RING || fd < 0) {
         if (fd >= 0)
             close(fd);
-        return cell_err_set(err, EPROTO, "ipc ring: pid %d sent a message where a ring offer was expected",
-                            (int)conn->peer.pid);
+        char who[32];
+        return cell_err_set(err, EPROTO, "ipc ring: %s sent a message where a ring offer was expected",
+                            ipc_peer_name(conn, who));
     }
     struct stat st;
     int seals = fcntl(fd, F_GET_SEALS);

@@ -294,9 +294,20 @@ const struct cell_ipc_peer *cell_ipc_conn_peer(const struct cell_ipc_conn *conn)
     return &conn->peer;
 }
 
+const char *ipc_peer_name(const struct cell_ipc_conn *conn, char who[32])
+{
+    /* a peer in another pid namespace (another cell) has no pid here */
+    if (conn->peer.pid > 0)
+        snprintf(who, 32, "pid %d", (int)conn->peer.pid);
+    else
+        snprintf(who, 32, "the peer");
+    return who;
+}
+
 int ipc_send_fds(struct cell_ipc_conn *conn, uint32_t kind, uint32_t id, const void *data, size_t len, const int *fds,
                  size_t nfds, struct cell_err *err)
 {
+    char who[32];
     if (len > CELL_IPC_MAX_PAYLOAD)
         return cell_err_set(err, EMSGSIZE, "ipc: a message of %zu bytes: at most %d", len, CELL_IPC_MAX_PAYLOAD);
     struct ipc_header h = {.magic = IPC_MAGIC, .kind = kind, .id = id, .len = (uint32_t)len};
@@ -321,7 +332,7 @@ int ipc_send_fds(struct cell_ipc_conn *conn, uint32_t kind, uint32_t id, const v
         n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
     if (n < 0)
-        return cell_err_set(err, errno, "ipc: send to pid %d", (int)conn->peer.pid);
+        return cell_err_set(err, errno, "ipc: send to %s", ipc_peer_name(conn, who));
     return 0;
 }
 
@@ -350,6 +361,7 @@ int cell_ipc_respond(struct cell_ipc_conn *conn, uint32_t id, const void *data, 
 
 int ipc_recv_fds(struct cell_ipc_conn *conn, struct cell_ipc_msg *msg, uint32_t *kind, int *fd, struct cell_err *err)
 {
+    char who[32];
     struct iovec iov = {.iov_base = conn->buf, .iov_len = sizeof conn->buf};
     union {
         struct cmsghdr align;
@@ -363,7 +375,7 @@ int ipc_recv_fds(struct cell_ipc_conn *conn, struct cell_ipc_msg *msg, uint32_t 
         n = recvmsg(conn->fd, &m, MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
     if (n < 0)
-        return cell_err_set(err, errno, "ipc: receive from pid %d", (int)conn->peer.pid);
+        return cell_err_set(err, errno, "ipc: receive from %s", ipc_peer_name(conn, who));
     /* fds that came along: the one asked for is kept, any other closed */
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
@@ -395,17 +407,18 @@ bad:
         close(*fd);
         *fd = -1;
     }
-    return cell_err_set(err, EPROTO, "ipc: pid %d sent a datagram that is not a cell message (%zd bytes)",
-                        (int)conn->peer.pid, n);
+    return cell_err_set(err, EPROTO, "ipc: %s sent a datagram that is not a cell message (%zd bytes)",
+                        ipc_peer_name(conn, who), n);
 }
 
 int cell_ipc_recv(struct cell_ipc_conn *conn, struct cell_ipc_msg *msg, struct cell_err *err)
 {
     uint32_t kind;
+    char who[32];
     int rc = ipc_recv_fds(conn, msg, &kind, NULL, err);
     if (rc == 1 && kind == IPC_KIND_RING)
-        return cell_err_set(err, EPROTO, "ipc: pid %d offered a ring where a message was expected (cell_ring_accept)",
-                            (int)conn->peer.pid);
+        return cell_err_set(err, EPROTO, "ipc: %s offered a ring where a message was expected (cell_ring_accept)",
+                            ipc_peer_name(conn, who));
     return rc;
 }
 
