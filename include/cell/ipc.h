@@ -86,6 +86,12 @@ int cell_ipc_server_fd(const struct cell_ipc_server *server);
 /* Accept one connection (blocks unless the fd is ready). A peer whose uid
  * is not allowed is closed and reported as EACCES; call again. */
 int cell_ipc_accept(struct cell_ipc_server *server, struct cell_ipc_conn **out, struct cell_err *err);
+/* The accept loop, for a server without its own event loop: each
+ * connection is handed to on_conn (it owns it from then on: serve it,
+ * perhaps in a thread, and close it). A refused peer (allowlist) is skipped.
+ * Returns when on_conn returns < 0 (0), or accept fails (-1 with err). */
+int cell_ipc_serve(struct cell_ipc_server *server, int (*on_conn)(struct cell_ipc_conn *conn, void *ctx), void *ctx,
+                   struct cell_err *err);
 /* Close; a socket cell_listen bound is removed with its lock. */
 void cell_ipc_server_close(struct cell_ipc_server *server);
 

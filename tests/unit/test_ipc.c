@@ -503,6 +503,55 @@ static void a_killed_peer_wakes_the_waiter(void **state)
     cell_ipc_server_close(s);
 }
 
+/* the accept loop hands each connection over; a killed client wakes the
+ * server's waiter too */
+static int take_one(struct cell_ipc_conn *conn, void *ctx)
+{
+    *(struct cell_ipc_conn **)ctx = conn;
+    return -1; /* one is enough */
+}
+
+static void a_killed_client_wakes_the_server(void **state)
+{
+    (void)state;
+    struct cell_ipc_server *s;
+    struct cell_err err = {0};
+    struct cell_ipc_listen_opts opts = {.socket_dir = dir};
+    ok_or_fail(cell_listen("killc", &opts, &s, &err), err);
+    pid_t pid = fork();
+    if (pid == 0) { /* a client that takes the ring, sends one message and hangs */
+        struct cell_ipc_conn *c;
+        struct cell_ring *r;
+        struct cell_err e = {0};
+        if (cell_connect("killc", dir, &c, &e) < 0 || cell_ring_accept(c, &r, &e) < 0)
+            child_fail("accept: %s", e.msg);
+        unsigned char *p = cell_ring_reserve(r, message_len(0), &e);
+        fill(p, 0, message_len(0));
+        cell_ring_commit(r);
+        pause();
+        _exit(0);
+    }
+    struct cell_ipc_conn *c = NULL;
+    assert_int_equal(cell_ipc_serve(s, take_one, &c, &err), 0);
+    assert_non_null(c);
+    struct cell_ring *r;
+    ok_or_fail(cell_ring_offer(c, 0, &r, &err), err);
+    size_t len;
+    assert_int_equal(cell_ring_wait(r, 5000, &err), 1);
+    const unsigned char *m = cell_ring_peek(r, &len, &err);
+    assert_non_null(m);
+    assert_int_equal(check(m, len, 0), 0);
+    cell_ring_release(r);
+    kill(pid, SIGKILL);
+    assert_int_equal(cell_ring_wait(r, -1, &err), -1);
+    assert_int_equal(err.errnum, EPIPE);
+    int status;
+    waitpid(pid, &status, 0);
+    cell_ring_close(r);
+    cell_ipc_conn_close(c);
+    cell_ipc_server_close(s);
+}
+
 static void a_peer_that_corrupts_the_ring_is_an_error(void **state)
 {
     (void)state;
@@ -649,6 +698,7 @@ int main(void)
         T(ring_carries_millions_of_messages_both_ways),
         T(a_full_ring_waits_for_space),
         T(a_killed_peer_wakes_the_waiter),
+        T(a_killed_client_wakes_the_server),
         T(a_peer_that_corrupts_the_ring_is_an_error),
         T(a_ring_offer_is_checked),
     };

@@ -242,6 +242,21 @@ int cell_ipc_accept(struct cell_ipc_server *server, struct cell_ipc_conn **out, 
     return 0;
 }
 
+int cell_ipc_serve(struct cell_ipc_server *server, int (*on_conn)(struct cell_ipc_conn *conn, void *ctx), void *ctx,
+                   struct cell_err *err)
+{
+    for (;;) {
+        struct cell_ipc_conn *c;
+        if (cell_ipc_accept(server, &c, err) < 0) {
+            if (err->errnum == EACCES || err->errnum == ECONNABORTED)
+                continue; /* that peer only */
+            return -1;
+        }
+        if (on_conn(c, ctx) < 0)
+            return 0;
+    }
+}
+
 void cell_ipc_server_close(struct cell_ipc_server *server)
 {
     if (server == NULL)
