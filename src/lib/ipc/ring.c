@@ -56,6 +56,7 @@ struct cell_ring {
     unsigned char *rx_data;
     uint64_t rx_tail;      /* consumed up to (the peeked message not included) */
     uint64_t rx_head_seen; /* the producer's head, last read */
+    uint64_t rx_flushed;   /* the tail the producer was last offered a wake-up for */
     uint64_t peek_size;    /* the peeked record's bytes; 0: none */
     const void *peek_ptr;
     size_t peek_len;
@@ -392,6 +393,9 @@ const void *cell_ring_peek(struct cell_ring *r, size_t *len, struct cell_err *er
 
 void cell_ring_release_flush(struct cell_ring *r)
 {
+    if (r->rx_flushed == r->rx_tail)
+        return; /* nothing freed since: no fence, no wake-up */
+    r->rx_flushed = r->rx_tail;
     atomic_store_explicit(&r->rx->tail, r->rx_tail, memory_order_release);
     wake_if_sleeping(&r->rx->producer_sleeping, &r->rx->space_seq);
 }
@@ -403,8 +407,10 @@ void cell_ring_release(struct cell_ring *r)
     r->rx_tail += r->peek_size;
     r->peek_size = 0;
     atomic_store_explicit(&r->rx->tail, r->rx_tail, memory_order_release);
-    if (++r->releases % RELEASE_BATCH == 0)
+    if (++r->releases % RELEASE_BATCH == 0) {
+        r->rx_flushed = r->rx_tail;
         wake_if_sleeping(&r->rx->producer_sleeping, &r->rx->space_seq);
+    }
 }
 
 /* ---- waiting ------------------------------------------------------------------ */
