@@ -182,3 +182,48 @@ s.close()' "$CELL_ROOT/run/sockets/pingpong.sock"
         "$out.err" || { cat "$out.err"; false; }
     grep -q "^ring: ping 5 -> pong 5$" "$out"
 }
+
+@test "ipc: an installed libcell builds a messaging program with pkg-config (cell/ipc.h, cell.pc)" {
+    local dest=$BATS_TEST_TMPDIR/dest pc
+    DESTDIR=$dest meson install -C "$REPO/build" --no-rebuild --quiet >/dev/null
+    pc=$(dirname "$(find "$dest" -name cell.pc | head -1)")
+    [[ -f $pc/cell.pc && -f $(find "$dest" -path '*/include/cell/ipc.h' | head -1) ]]
+    cat >"$BATS_TEST_TMPDIR/hello.c" <<'C'
+#include <cell/ipc.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+    struct cell_ipc_server *s;
+    struct cell_ipc_conn *c;
+    struct cell_ipc_listen_opts o = {.socket_dir = argv[1]};
+    struct cell_ipc_msg m;
+    struct cell_err e = {0};
+    if (argc < 2 || cell_listen("hello", &o, &s, &e) < 0)
+        return fprintf(stderr, "%s\n", e.msg), 1;
+    if (fork() == 0) {
+        if (cell_ipc_accept(s, &c, &e) < 0 || cell_ipc_recv(c, &m, &e) != 1 ||
+            cell_ipc_respond(c, m.id, "world", 5, &e) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    uint32_t id;
+    if (cell_connect("hello", argv[1], &c, &e) < 0 || cell_ipc_request(c, "hello", 5, &id, &e) < 0 ||
+        cell_ipc_recv(c, &m, &e) != 1)
+        return fprintf(stderr, "%s\n", e.msg), 1;
+    printf("%.*s\n", (int)m.len, (const char *)m.data);
+    wait(NULL);
+    cell_ipc_server_close(s);
+    return 0;
+}
+C
+    # shellcheck disable=SC2046
+    cc -o "$BATS_TEST_TMPDIR/hello" "$BATS_TEST_TMPDIR/hello.c" \
+        $(PKG_CONFIG_PATH=$pc PKG_CONFIG_SYSROOT_DIR=$dest pkg-config --cflags --libs --static cell)
+    mkdir "$BATS_TEST_TMPDIR/sockets"
+    run "$BATS_TEST_TMPDIR/hello" "$BATS_TEST_TMPDIR/sockets"
+    [[ $status -eq 0 && $output == world ]] || { echo "$output"; false; }
+    [[ -z $(ls -A "$BATS_TEST_TMPDIR/sockets") ]]
+}
