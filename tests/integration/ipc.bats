@@ -168,7 +168,9 @@ s.close()' "$CELL_ROOT/run/sockets/pingpong.sock"
     [[ $rc -eq 1 ]] || { echo "client exited $rc"; cat "$out" "$out.err"; false; }
     grep -q "^pingpong-client: socket: the server hung up ([0-9]* of 100000 answers came)$" "$out.err" ||
         { cat "$out.err"; false; }
-    grep -q "^socket: ping 5 -> pong 5$" "$out"
+    # answers came before the kill (the server logs an answer as it sends
+    # it, so the last one it logged may not have reached the client)
+    grep -q "^socket: ping 1 -> pong 1$" "$out" || { cat "$out"; false; }
     # over the ring: celld starts a new server (on-failure; the client waits
     # in the backlog meanwhile); kill it too
     start_cell "$out" run --name client "${CLIENT_OPTS[@]}" \
@@ -180,7 +182,7 @@ s.close()' "$CELL_ROOT/run/sockets/pingpong.sock"
     [[ $rc -eq 1 ]] || { echo "client exited $rc"; cat "$out" "$out.err"; false; }
     grep -q "^pingpong-client: ring: ipc ring: the peer is gone (its connection hung up): Broken pipe ([0-9]* of 100000 answers came)$" \
         "$out.err" || { cat "$out.err"; false; }
-    grep -q "^ring: ping 5 -> pong 5$" "$out"
+    grep -q "^ring: ping 1 -> pong 1$" "$out" || { cat "$out"; false; }
 }
 
 @test "ipc: an installed libcell builds a messaging program with pkg-config (cell/ipc.h, cell.pc)" {
