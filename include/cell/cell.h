@@ -122,6 +122,14 @@ struct cell_io_throttle {
     uint64_t rate; /* bytes or operations per second, > 0 */
 };
 
+/* An address and port a cell may connect to (cell run --egress, a job's
+ * spec.authority.egressRules). */
+struct cell_egress_rule {
+    char *host; /* a name or an address, resolved before start */
+    uint16_t port;
+    char protocol[4]; /* "tcp" (default) or "udp" */
+};
+
 struct cell_oci_fs {
     bool enabled;
     bool readonly_root;
@@ -236,6 +244,13 @@ struct cell_spec {
     size_t nmounts;
     struct cell_namespaces ns;
     enum cell_net_mode net_mode;
+    /* With net none: a veth link out and nftables rules in the cell's
+     * network namespace allowing exactly these (sandbox/egress.h); as root
+     * only. egress_netns: the named network namespace (`ip netns`) of the
+     * link's other end; NULL: the host's. */
+    struct cell_egress_rule *egress;
+    size_t negress;
+    char *egress_netns;
     struct cell_limits limits;
     struct cell_rlimit rlimits[CELL_RLIMIT_COUNT];
     enum cell_profile profile;

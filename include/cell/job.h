@@ -26,12 +26,6 @@ enum cell_secret_delivery {
     CELL_SECRET_LEASED_BROKER, /* "runtimeLeasedBroker": the same, revoked at teardown */
 };
 
-struct cell_egress_rule {
-    char *host; /* a name or an address, resolved before start */
-    uint16_t port;
-    char protocol[4]; /* "tcp" (default) or "udp" */
-};
-
 struct cell_job_artifact {
     char *name; /* one path segment: <export-dir>/<id>/<name> */
     char *path; /* absolute, inside the cell */
@@ -57,8 +51,8 @@ struct cell_job {
  * e.g. the file name) into `spec` and `job`, both initialised here. The spec
  * gets: the name (the id), argv, cwd (the working directory, else "/"), an
  * empty environment (the job's environment is exactly what the document
- * and its secrets give), no network unless egress rules are given (then
- * CELL_NET_NONE too: the job runner adds the egress link), the limits
+ * and its secrets give), a network of its own (CELL_NET_NONE) with the
+ * egress rules as spec->egress (the sandbox makes the link out), the limits
  * (memoryMaxBytes, cpuMax as quota/period), a timeout (timeoutMs, rounded
  * up to seconds; the runner also enforces the exact ms and the TTL), a tmpfs
  * at the working directory. The spec is validated. 0, or -1 with err, and
@@ -68,6 +62,79 @@ int cell_job_load(const char *source, const char *text, size_t len, struct cell_
 /* The same for a file (at most 1 MiB). */
 int cell_job_load_file(const char *path, struct cell_spec *spec, struct cell_job *job, struct cell_err *err);
 void cell_job_free(struct cell_job *job);
+
+/* ---- running a job (src/lib/job/) -----------------------------------------
+ * cell_job_run() runs a loaded job to completion, natively (cell's own
+ * sandbox), in the lifecycle's order:
+ *   network scope (egress rules: not supported yet, an error) -> secrets
+ *   resolved -> `started` event -> run -> artifacts exported -> cell
+ *   destroyed -> secrets revoked -> `destroyed` event (with the report).
+ * The working directory is a tmpfs the runner mounts in a private directory
+ * (<run>/jobs/<id>/, mode 0700) and binds into the cell, so its files
+ * outlive the cell's processes long enough to be exported; they are copied
+ * out with openat2(RESOLVE_IN_ROOT), and a link leading out of the working
+ * directory is refused (src/lib/job/artifacts.c says how). The timeout
+ * (timeoutMs, from the workload's start) and the TTL (ttlSeconds, from the
+ * cell's start) are exact timers: the whole cell is killed when either
+ * expires. Two jobs with one id never run at once (a lock file per id). */
+
+/* Where the values of a job's secretRefs come from. resolve() returns the
+ * value of `key` in *value (malloc'd; the caller wipes it with
+ * explicit_bzero and frees it) and its length in *len, or -1 with err
+ * naming the key (never a value). revoke() drops whatever lease the broker
+ * holds for `key` (at teardown). */
+struct cell_secret_broker {
+    const char *name; /* "env", "file" */
+    int (*resolve)(const struct cell_secret_broker *b, const char *key, char **value, size_t *len,
+                   struct cell_err *err);
+    void (*revoke)(const struct cell_secret_broker *b, const char *key);
+    const char *dir; /* the file broker's directory */
+};
+/* The env broker: the value of CELL_SECRET_<KEY> in this process's
+ * environment. */
+void cell_secret_broker_env(struct cell_secret_broker *b);
+/* The file broker: the bytes of the file DIR/KEY (at most 64 KiB), as they
+ * are (a trailing newline included). */
+void cell_secret_broker_file(struct cell_secret_broker *b, const char *dir);
+/* A value is at most this long. */
+#define CELL_SECRET_MAX (64 * 1024)
+
+enum cell_job_outcome {
+    CELL_JOB_SUCCEEDED, /* exit status 0 */
+    CELL_JOB_FAILED,    /* any other status, or a setup error */
+    CELL_JOB_TIMEOUT,   /* run.timeoutMs expired: killed */
+    CELL_JOB_TTL,       /* lifetime.ttlSeconds expired: killed */
+};
+/* "succeeded", "failed", "timeout", "ttl" */
+const char *cell_job_outcome_label(enum cell_job_outcome outcome);
+
+struct cell_job_opts {
+    const char *root;                        /* --root (cell_paths_init); NULL: the default */
+    const char *export_dir;                  /* artifacts: EXPORT_DIR/<id>/<name>; NULL: "export" */
+    const char *events_path;                 /* CloudEvents JSON lines appended here; NULL: none */
+    const struct cell_secret_broker *broker; /* NULL: the env broker */
+    int init_exec_fd;                        /* cell-init (cell_start_opts.init_exec_fd); -1: none */
+};
+
+struct cell_job_result {
+    int exit_code; /* the job's status (128+N for signal N); 124 timeout or TTL; 125 setup error */
+    enum cell_job_outcome outcome;
+    /* The teardown report (a new reference; NULL when the job failed before
+     * anything was made): cellId, specId, runId, exitCode, outcome,
+     * durationsMs {setup, run, teardown, total}, artifacts {exported,
+     * errors}, residue [{kind, what}] (empty: nothing left). */
+    struct json_t *report;
+};
+
+/* Run `job` with `spec` (both from cell_job_load; the runner adds its
+ * mounts and the secrets to spec, and wipes the secrets again). The job's
+ * stdout and stderr are the caller's; its stdin is /dev/null; SIGINT,
+ * SIGTERM, SIGHUP and SIGQUIT are passed on to it (a second one kills it).
+ * Returns 0 when the job ran (whatever its status), or -1 with err ("job ID:
+ * STEP: what went wrong") when a step failed; result is filled either way
+ * and nothing of the job is left behind. Needs root (the tmpfs mounts). */
+int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struct cell_job_opts *opts,
+                 struct cell_job_result *result, struct cell_err *err);
 
 #ifdef __cplusplus
 }

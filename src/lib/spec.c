@@ -74,6 +74,10 @@ void cell_spec_free(struct cell_spec *spec)
     free_strv(spec->oci.readonly_paths);
     free_strv(spec->oci.sysctls);
     free(spec->oci.domainname);
+    for (size_t i = 0; i < spec->negress; i++)
+        free(spec->egress[i].host);
+    free(spec->egress);
+    free(spec->egress_netns);
     for (size_t i = 0; i < spec->oci.ndevices; i++)
         free(spec->oci.devices[i].path);
     free(spec->oci.devices);
@@ -246,6 +250,10 @@ int cell_spec_validate(struct cell_spec *spec, struct cell_err *err)
         return cell_err_set(err, errno, "validate spec");
     if (spec->cwd[0] != '/')
         return cell_err_set(err, 0, "working directory \"%s\" is not an absolute path", spec->cwd);
+    if (spec->negress && spec->net_mode != CELL_NET_NONE)
+        return cell_err_set(err, 0, "--egress: only for a cell with a network of its own (not with --net host)");
+    if (spec->egress_netns && !spec->negress)
+        return cell_err_set(err, 0, "--egress-netns: only with --egress");
     if (spec->rootfs) {
         struct stat st;
         if (spec->rootfs[0] != '/')

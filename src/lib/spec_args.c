@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -22,6 +23,8 @@ enum {
     OPT_BIND,
     OPT_TMPFS,
     OPT_NET,
+    OPT_EGRESS,
+    OPT_EGRESS_NETNS,
     OPT_USERNS,
     OPT_USER,
     OPT_GROUP,
@@ -68,6 +71,8 @@ static const struct option run_options[] = {
     {"bind", required_argument, NULL, OPT_BIND},
     {"tmpfs", required_argument, NULL, OPT_TMPFS},
     {"net", required_argument, NULL, OPT_NET},
+    {"egress", required_argument, NULL, OPT_EGRESS},
+    {"egress-netns", required_argument, NULL, OPT_EGRESS_NETNS},
     {"userns", no_argument, NULL, OPT_USERNS},
     {"user", required_argument, NULL, OPT_USER},
     {"group", required_argument, NULL, OPT_GROUP},
@@ -116,6 +121,38 @@ static const char *option_name(int val)
         if (o->val == val)
             return o->name;
     return "?";
+}
+
+/* --egress HOST:PORT[/tcp|/udp] */
+static int add_egress(struct cell_spec *spec, const char *arg, struct cell_err *err)
+{
+    const char *colon = strrchr(arg, ':'), *slash = colon ? strchr(colon, '/') : NULL;
+    char port_text[16];
+    uint64_t port;
+    if (colon == NULL || colon == arg || (size_t)(colon - arg) > 253)
+        return cell_err_set(err, 0, "--egress \"%s\": expected HOST:PORT[/tcp|/udp]", arg);
+    for (const char *p = arg; p < colon; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+            return cell_err_set(err, 0, "--egress \"%s\": \"%.*s\" is not a host name or IPv4 address", arg,
+                                (int)(colon - arg), arg);
+    snprintf(port_text, sizeof port_text, "%.*s", slash ? (int)(slash - colon - 1) : 15, colon + 1);
+    if (cell_parse_uint(port_text, 65535, "--egress", &port, err) < 0 || port == 0)
+        return cell_err_set(err, 0, "--egress \"%s\": the port is 1 to 65535", arg);
+    if (slash && strcmp(slash, "/tcp") != 0 && strcmp(slash, "/udp") != 0)
+        return cell_err_set(err, 0, "--egress \"%s\": the protocol is /tcp or /udp", arg);
+    if (spec->negress >= 64)
+        return cell_err_set(err, 0, "--egress: at most 64");
+    struct cell_egress_rule *grown = realloc(spec->egress, (spec->negress + 1) * sizeof *grown);
+    if (grown == NULL)
+        return cell_err_set(err, ENOMEM, "--egress");
+    spec->egress = grown;
+    struct cell_egress_rule *r = &spec->egress[spec->negress];
+    if ((r->host = strndup(arg, (size_t)(colon - arg))) == NULL)
+        return cell_err_set(err, ENOMEM, "--egress");
+    r->port = (uint16_t)port;
+    snprintf(r->protocol, sizeof r->protocol, "%s", slash ? slash + 1 : "tcp");
+    spec->negress++;
+    return 0;
 }
 
 static int replace_string(char **slot, const char *value, struct cell_err *err)
@@ -214,6 +251,12 @@ static int apply_option(struct cell_spec *spec, int opt, const char *arg, const 
         return cell_spec_add_mount(spec, &m, err);
     case OPT_NET:
         return cell_parse_net(arg, &spec->net_mode, err);
+    case OPT_EGRESS:
+        return add_egress(spec, arg, err);
+    case OPT_EGRESS_NETNS:
+        if (arg[0] == '\0' || strlen(arg) > 63 || strchr(arg, '/'))
+            return cell_err_set(err, 0, "--egress-netns \"%s\": the name of a network namespace (ip netns)", arg);
+        return replace_string(&spec->egress_netns, arg, err);
     case OPT_USERNS:
         spec->ns.userns = true;
         return 0;

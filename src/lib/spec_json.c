@@ -512,7 +512,17 @@ static int finish_spec(struct job_ctx *c)
     struct cell_job *job = c->job;
     if ((spec->name = strdup(job->id)) == NULL)
         return cell_err_set(c->err, ENOMEM, "%s", c->source);
-    spec->net_mode = CELL_NET_NONE; /* egress, when allowed, is the runner's link */
+    spec->net_mode = CELL_NET_NONE; /* egress, when allowed, is a link out of its own namespace */
+    if (job->negress) {
+        if ((spec->egress = calloc(job->negress, sizeof *spec->egress)) == NULL)
+            return cell_err_set(c->err, ENOMEM, "%s", c->source);
+        for (size_t i = 0; i < job->negress; i++) {
+            spec->egress[i] = job->egress[i];
+            if ((spec->egress[i].host = strdup(job->egress[i].host)) == NULL)
+                return cell_err_set(c->err, ENOMEM, "%s", c->source);
+            spec->negress++;
+        }
+    }
     if (job->timeout_ms)
         spec->timeout_sec = (unsigned)((job->timeout_ms + 999) / 1000);
     if (job->working_directory) {

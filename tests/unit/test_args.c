@@ -85,6 +85,47 @@ static void test_listen_options(void **state)
     cell_spec_free(&spec);
 }
 
+/* --egress HOST:PORT[/udp] (repeatable) and --egress-netns NAME */
+static void test_egress(void **state)
+{
+    (void)state;
+    struct cell_spec spec;
+    struct cell_err err;
+    if (parse(&spec, &err,
+              (const char *[]){"--egress", "198.51.100.1:8081", "--egress=api.example.com:53/udp", "--egress-netns",
+                               "outside", NULL}) <= 0)
+        fail_msg("refused: %s", err.msg);
+    assert_int_equal(spec.negress, 2);
+    assert_string_equal(spec.egress[0].host, "198.51.100.1");
+    assert_int_equal(spec.egress[0].port, 8081);
+    assert_string_equal(spec.egress[0].protocol, "tcp");
+    assert_string_equal(spec.egress[1].host, "api.example.com");
+    assert_string_equal(spec.egress[1].protocol, "udp");
+    assert_string_equal(spec.egress_netns, "outside");
+    assert_int_equal(cell_spec_set_argv(&spec, (char *[]){"/bin/true", NULL}, &err), 0);
+    assert_int_equal(cell_spec_validate(&spec, &err), 0);
+    cell_spec_free(&spec);
+    refused((const char *[]){"--egress", "nohost", NULL}, "--egress \"nohost\": expected HOST:PORT[/tcp|/udp]");
+    refused((const char *[]){"--egress", ":80", NULL}, "--egress \":80\": expected HOST:PORT[/tcp|/udp]");
+    refused((const char *[]){"--egress", "a b:80", NULL}, "\"a b\" is not a host name or IPv4 address");
+    refused((const char *[]){"--egress", "h:0", NULL}, "--egress \"h:0\": the port is 1 to 65535");
+    refused((const char *[]){"--egress", "h:70000", NULL}, "--egress \"h:70000\": the port is 1 to 65535");
+    refused((const char *[]){"--egress", "h:80/icmp", NULL}, "--egress \"h:80/icmp\": the protocol is /tcp or /udp");
+    refused((const char *[]){"--egress-netns", "a/b", NULL}, "--egress-netns \"a/b\": the name of a network namespace");
+    /* what only the whole spec can say */
+    const char *const *wrong[] = {(const char *[]){"--egress", "h:80", "--net", "host", NULL},
+                                  (const char *[]){"--egress-netns", "outside", NULL}};
+    const char *why[] = {"--egress: only for a cell with a network of its own (not with --net host)",
+                         "--egress-netns: only with --egress"};
+    for (int i = 0; i < 2; i++) {
+        assert_true(parse(&spec, &err, wrong[i]) > 0);
+        assert_int_equal(cell_spec_set_argv(&spec, (char *[]){"/bin/true", NULL}, &err), 0);
+        assert_int_equal(cell_spec_validate(&spec, &err), -1);
+        assert_string_equal(err.msg, why[i]);
+        cell_spec_free(&spec);
+    }
+}
+
 static void test_listen_errors(void **state)
 {
     (void)state;
@@ -152,7 +193,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_supervision_defaults), cmocka_unit_test(test_supervision_options),
         cmocka_unit_test(test_supervision_errors),   cmocka_unit_test(test_listen_options),
-        cmocka_unit_test(test_listen_errors),
+        cmocka_unit_test(test_listen_errors),        cmocka_unit_test(test_egress),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

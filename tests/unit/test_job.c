@@ -96,6 +96,9 @@ static void the_reference_document(void **state)
     assert_int_equal(spec.limits.cpu_millis, 500);
     assert_int_equal(spec.timeout_sec, 30);
     assert_int_equal(spec.net_mode, CELL_NET_NONE);
+    assert_int_equal(spec.negress, 1);
+    assert_string_equal(spec.egress[0].host, "api.example.com");
+    assert_int_equal(spec.egress[0].port, 443);
     assert_true(spec.env == NULL || spec.env[0] == NULL);
     cell_spec_free(&spec);
     cell_job_free(&job);

@@ -362,6 +362,10 @@ static void teardown(struct cell_instance *ps)
         keeper_release(ps->keeper_fd, ps->keeper);
     ps->keeper = 0;
     tty_restore(&ps->tty);
+    if (ps->egress.host_if[0] && egress_teardown(&ps->egress, &err) < 0)
+        cell_log(CELL_LOG_WARN, "cell %s: warning: %s", ps->sb.spec->name, err.msg);
+    free(ps->egress_targets);
+    ps->egress_targets = NULL;
     close_fd(&ps->go_write);
     close_fd(&ps->report_read);
     close_fd(&ps->sb.go_read);
@@ -412,6 +416,12 @@ static int prepare(struct cell_instance *ps, struct cell_err *err)
 {
     const struct cell_spec *spec = ps->sb.spec;
     if (rlimits_check(spec, err) < 0 || open_joined_namespaces(ps, err) < 0)
+        return -1;
+    if (spec->negress && ps->sb.rootless)
+        return cell_err_set(err, 0, "--egress: needs root (the link out is made in the host's network namespace)");
+    /* the hosts are resolved before the cell exists */
+    if (spec->negress &&
+        egress_resolve(spec->egress, spec->negress, &ps->egress_targets, &ps->negress_targets, err) < 0)
         return -1;
     if (ps->sb.rootless && (spec->uid != 0 || spec->gid != 0))
         return cell_err_set(err, 0,
@@ -565,6 +575,10 @@ static int launch(struct cell_instance *ps, int *code, struct cell_err *err)
         goto fail;
     if (spec->oci.oom_score_adj_set)
         set_oom_score_adj(ps);
+    /* the link out and its rules, before the workload may run */
+    if (spec->negress &&
+        egress_setup(ps->init_pid, ps->egress_targets, ps->negress_targets, spec->egress_netns, &ps->egress, err) < 0)
+        goto fail;
     /* init may have failed already: no SIGPIPE, its report says why */
     if (send_go(ps) < 0 && errno != EPIPE) {
         cell_err_set(err, errno, "start the cell");

@@ -6,6 +6,7 @@
 
 #include "cell/cell.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/egress.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -159,6 +160,9 @@ struct cell_instance {
     int pidfd;
     pid_t init_pid;
     bool adopted; /* taken over from an earlier supervisor: not our child */
+    struct egress_target *egress_targets; /* spec->egress resolved before start */
+    size_t negress_targets;
+    struct egress_link egress; /* removed at teardown */
     struct tty_relay tty;
     sigset_t old_mask;
 };
