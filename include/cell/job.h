@@ -75,8 +75,9 @@ void cell_job_free(struct cell_job *job);
  * out with openat2(RESOLVE_IN_ROOT), and a link leading out of the working
  * directory is refused (src/lib/job/artifacts.c says how). The timeout
  * (timeoutMs, from the workload's start) and the TTL (ttlSeconds, from the
- * cell's start) are exact timers: the whole cell is killed when either
- * expires. Two jobs with one id never run at once (a lock file per id). */
+ * start of cell_job_run) are exact timers (milliseconds): the whole cell is
+ * killed when either expires. Two jobs with one id never run at once (a
+ * lock file per id). */
 
 /* Where the values of a job's secretRefs come from. resolve() returns the
  * value of `key` in *value (malloc'd; the caller wipes it with
