@@ -80,6 +80,9 @@ void cmd_bundle_help(void);
 int run_backend_options(int *argc, char ***argv, struct run_backend *b, struct cell_err *err);
 /* Run `spec` (validated) with the OCI runtime b->runtime; its exit code. */
 int cmd_run_oci(struct cell_spec *spec, const struct run_backend *b, const struct cli_globals *g);
+/* cmd_job.c: CellOS ExecutionCell jobs */
+int cmd_job(int argc, char **argv, const struct cli_globals *g);
+void cmd_job_help(void);
 /* cmd_stats.c */
 int cmd_stats(int argc, char **argv, const struct cli_globals *g);
 void cmd_stats_help(void);
