@@ -115,6 +115,7 @@ struct cell_job_opts {
     const char *events_path;                 /* CloudEvents JSON lines appended here; NULL: none */
     const struct cell_secret_broker *broker; /* NULL: the env broker */
     int init_exec_fd;                        /* cell-init (cell_start_opts.init_exec_fd); -1: none */
+    const char *egress_netns;                /* egressRules: the link's other end there (ip netns); NULL: host */
 };
 
 struct cell_job_result {

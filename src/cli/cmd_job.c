@@ -31,6 +31,7 @@ void cmd_job_help(void)
            "  --report           print the teardown report (JSON) after the job's output:\n"
            "                     outcome, exit code, durations, artifacts, residue\n"
            "  --secrets-dir DIR  the file broker: the secret KEY is the file DIR/KEY\n"
+           "  --egress-netns NS  egress rules: the link's other end in network namespace NS (ip netns)\n"
            "                     (default: the env broker, CELL_SECRET_KEY in cell's\n"
            "                     environment)\n"
            "  -h, --help         show this help\n"
@@ -92,12 +93,13 @@ static int job_run(int argc, char **argv, const struct cli_globals *g)
             return 0;
         } else if (option_value("--export-dir", argc, argv, &i, &opts.export_dir) ||
                    option_value("--events", argc, argv, &i, &opts.events_path) ||
-                   option_value("--secrets-dir", argc, argv, &i, &secrets_dir)) {
+                   option_value("--secrets-dir", argc, argv, &i, &secrets_dir) ||
+                   option_value("--egress-netns", argc, argv, &i, &opts.egress_netns)) {
             continue;
         } else if (strcmp(a, "--report") == 0) {
             report = true;
-        } else if (i + 1 == argc &&
-                   (strcmp(a, "--export-dir") == 0 || strcmp(a, "--events") == 0 || strcmp(a, "--secrets-dir") == 0)) {
+        } else if (i + 1 == argc && (strcmp(a, "--export-dir") == 0 || strcmp(a, "--events") == 0 ||
+                                     strcmp(a, "--secrets-dir") == 0 || strcmp(a, "--egress-netns") == 0)) {
             cli_error("job run: %s needs a value (see cell job --help)", a);
             return 2;
         } else if (a[0] == '-' && a[1] != '\0') {

@@ -79,6 +79,8 @@ int events_emit(const char *path, const char *type, json_t *data, struct cell_er
 struct job_traces {
     json_t *cgroup; /* cell_instance_save()'s "cgroup" object, or NULL */
     const struct job_dirs *dirs;
+    bool egress;              /* the cell had a link out (sandbox/egress.c) */
+    const char *egress_netns; /* where its other end was; NULL: the host */
 };
 /* The residue check: an array of {"kind", "what"} for everything of the
  * cell that is still there: processes, cgroup directories, mounts under the

@@ -12,6 +12,7 @@
  * Each is listed as {"kind", "what"}; an empty list means nothing is left. */
 #include "job/internal.h"
 #include "util.h"
+#include "sandbox/egress.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -137,6 +138,12 @@ json_t *residue_check(const struct job_traces *traces)
     if (traces->dirs->private[0]) {
         check_mounts(residue, traces->dirs->private);
         check_paths(residue, traces->dirs);
+    }
+    if (traces->egress) {
+        char name[IF_NAMESIZE];
+        egress_link_name(getpid(), name);
+        if (egress_link_left(traces->egress_netns, name))
+            found(residue, "link", name);
     }
     return residue;
 }

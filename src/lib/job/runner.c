@@ -1,7 +1,9 @@
 /* runner.c - cell_job_run(): an ExecutionCell job run to completion with
  * cell's own sandbox, one function per lifecycle step, in this order:
  *
- *   1. network scope   egress rules are not supported yet: refused
+ *   1. network scope   egress rules: the sandbox makes the link out and its
+ *                      nftables rules (sandbox/egress.c) once the cell exists;
+ *                      here only where its other end goes
  *   2. lock            <run>/jobs/<id>.lock (flock): one job per id
  *   3. private dir     <run>/jobs/<id>/ (0700); a stale one (its runner was
  *                      killed) is cleared first
@@ -115,11 +117,11 @@ static int step_network(struct job_run *r, struct cell_err *err)
 {
     if (r->job->negress == 0)
         return 0; /* no network at all: the cell's own empty namespace */
-    cell_err_set(err, 0,
-                 "egress rules are not supported yet (%zu in spec.authority.egressRules); remove them to run "
-                 "the job without a network",
-                 r->job->negress);
-    return step_failed(r, "network scope", err);
+    if (r->opts->egress_netns && (r->spec->egress_netns = strdup(r->opts->egress_netns)) == NULL) {
+        cell_err_set(err, ENOMEM, "network scope");
+        return step_failed(r, "network scope", err);
+    }
+    return 0;
 }
 
 static int join_path(char *out, const char *a, const char *b, struct cell_err *err)
@@ -513,7 +515,8 @@ int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struc
         r.exit_code = CELL_EXIT_SETUP;
         r.outcome = CELL_JOB_FAILED;
     }
-    struct job_traces traces = {.cgroup = r.cgroup, .dirs = &r.dirs};
+    struct job_traces traces = {
+        .cgroup = r.cgroup, .dirs = &r.dirs, .egress = job->negress > 0, .egress_netns = spec->egress_netns};
     json_t *residue = residue_check(&traces);
     release_lock(&r.dirs);
     r.t_done = job_now_ms();

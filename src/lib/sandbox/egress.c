@@ -148,7 +148,7 @@ int egress_setup(pid_t init_pid, const struct egress_target *targets, size_t n, 
     snprintf(link->host_addr, sizeof link->host_addr, "100.64.%u.%u", block / 64, (block % 64) * 4 + 1);
     snprintf(link->cell_addr, sizeof link->cell_addr, "100.64.%u.%u", block / 64, (block % 64) * 4 + 2);
     char host_if[IF_NAMESIZE], cell_if[IF_NAMESIZE], pid[16], host_cidr[24], cell_cidr[24], netns[96];
-    snprintf(host_if, sizeof host_if, "cj%xh", (unsigned)getpid());
+    egress_link_name(getpid(), host_if);
     snprintf(cell_if, sizeof cell_if, "cj%xc", (unsigned)getpid());
     snprintf(pid, sizeof pid, "%d", (int)init_pid);
     snprintf(host_cidr, sizeof host_cidr, "%s/30", link->host_addr);
@@ -199,6 +199,19 @@ int egress_setup(pid_t init_pid, const struct egress_target *targets, size_t n, 
         egress_teardown(link, &ignored);
     }
     return rc;
+}
+
+void egress_link_name(pid_t starter, char name[IF_NAMESIZE])
+{
+    snprintf(name, IF_NAMESIZE, "cj%xh", (unsigned)starter);
+}
+
+bool egress_link_left(const char *outside, const char *name)
+{
+    char *here[] = {"ip", "link", "show", (char *)name, NULL};
+    char *there[] = {"ip", "-n", (char *)outside, "link", "show", (char *)name, NULL};
+    struct cell_err ignored;
+    return run_tool(outside ? there : here, NULL, "look for the link", &ignored) == 0;
 }
 
 int egress_teardown(struct egress_link *link, struct cell_err *err)

@@ -43,6 +43,11 @@ int egress_resolve(const struct cell_egress_rule *rules, size_t n, struct egress
  * made is removed. */
 int egress_setup(pid_t init_pid, const struct egress_target *targets, size_t n, const char *outside,
                  struct egress_link *link, struct cell_err *err);
+/* The host end's name for a cell started by process `starter`. */
+void egress_link_name(pid_t starter, char name[IF_NAMESIZE]);
+/* Whether a link of that name is still in `outside` (NULL: the host's
+ * namespace): for residue checks. */
+bool egress_link_left(const char *outside, const char *name);
 /* Remove the host end (if any). 0, or -1 with err when it would not go. */
 int egress_teardown(struct egress_link *link, struct cell_err *err);
 
