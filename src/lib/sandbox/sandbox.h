@@ -159,7 +159,7 @@ struct cell_instance {
     int timerfd;
     int pidfd;
     pid_t init_pid;
-    bool adopted; /* taken over from an earlier supervisor: not our child */
+    bool adopted;                         /* taken over from an earlier supervisor: not our child */
     struct egress_target *egress_targets; /* spec->egress resolved before start */
     size_t negress_targets;
     struct egress_link egress; /* removed at teardown */
