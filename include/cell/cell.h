@@ -400,6 +400,10 @@ struct cell_start_opts {
     /* The pid in the cell's cgroup names (cell.NAME.PID); 0: the caller's.
      * A supervisor that starts cells through a helper process gives its own. */
     pid_t owner;
+    /* Not NULL: when the start fails, the status `cell run` would exit with
+     * is stored here: 126 (the command cannot be executed), 127 (not
+     * found), else 125. */
+    int *setup_exit_code;
 };
 
 /* Start `spec` (validated; it must outlive the instance) and return once the

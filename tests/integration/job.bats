@@ -362,6 +362,15 @@ time.sleep(120)' &
     [[ ! -e $EVENTS && ! -e $EXPORT && ! -e $CELL_ROOT/run/jobs ]]
 }
 
+@test "job: a command that is not there exits 127, as cell run does; the teardown still leaves nothing" {
+    doc nf '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"nf",
+      "lifetime":{"ttlSeconds":60},"run":{"argv":["/no/such/command"]}}}'
+    run_job -127 "$JOBS/nf.json"
+    expect_err 'job nf: run: cell nf: command "/no/such/command" not found in the cell'
+    [[ $(events '[x["type"].split(".")[-1] for x in e]') == '["started", "destroyed"]' ]]
+    [[ $(events 'e[-1]["data"]["report"]["residue"]') == "[]" ]]
+}
+
 @test "job: the residue check reports a deliberately leaked cgroup (test hook)" {
     doc leak '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"leak",
       "lifetime":{"ttlSeconds":60},"run":{"argv":["/bin/true"]}}}'

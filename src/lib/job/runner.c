@@ -65,6 +65,7 @@ struct job_run {
     uint64_t t_begin, t_run, t_ended, t_done;
     enum cell_job_outcome outcome;
     int exit_code;
+    int start_exit_code; /* cell_start failed: 125, 126 or 127 (as cell run); 0: it did not fail */
     bool oom_killed;
 };
 
@@ -373,7 +374,8 @@ static int step_run(struct job_run *r, int sigfd, struct cell_err *err)
         secrets_wipe_env(r->spec);
         return step_failed(r, "run", err);
     }
-    struct cell_start_opts so = {.stdio = {devnull, -1, -1}, .init_exec_fd = r->opts->init_exec_fd};
+    struct cell_start_opts so = {
+        .stdio = {devnull, -1, -1}, .init_exec_fd = r->opts->init_exec_fd, .setup_exit_code = &r->start_exit_code};
     struct cell_instance *inst;
     int started = cell_start(r->spec, &so, &inst, err);
     secrets_wipe_env(r->spec); /* the workload has its environment (or never will) */
@@ -502,8 +504,8 @@ int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struc
     r.started = rc == 0;
     if (rc == 0 && step_run(&r, sigfd, err) < 0)
         rc = -1;
-    if (rc < 0) { /* whatever the job did, cell failed to do its part */
-        r.exit_code = CELL_EXIT_SETUP;
+    if (rc < 0) { /* whatever the job did, cell failed to do its part (or the command was not there: 126, 127) */
+        r.exit_code = r.start_exit_code ? r.start_exit_code : CELL_EXIT_SETUP;
         r.outcome = CELL_JOB_FAILED;
     }
     if (r.t_run == 0) /* setup lasted until it failed */

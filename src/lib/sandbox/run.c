@@ -665,6 +665,8 @@ int cell_start(const struct cell_spec *spec, const struct cell_start_opts *opts,
         ps->sb.tty_sock = ps->tty.child_sock;
     }
     if (launch(ps, &code, err) < 0) {
+        if (opts && opts->setup_exit_code)
+            *opts->setup_exit_code = code;
         free(ps);
         return -1;
     }
