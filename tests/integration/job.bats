@@ -192,6 +192,46 @@ print(" ".join(json.load(open(sys.argv[1]))["spec"].get("authority", {}).get("se
     [[ $status -eq 1 ]] || { echo "the secret's value is in: $output"; false; }
 }
 
+@test "job: while a job runs, its cleanup keeper holds no copy of an env secret (its memory is searched)" {
+    local value
+    value="keeper-secret-$RANDOM$RANDOM-value"
+    export CELL_SECRET_TOKEN=$value
+    doc keep '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"keep",
+      "authority":{"secretRefs":["TOKEN"]},"lifetime":{"ttlSeconds":60},
+      "run":{"argv":["/bin/sleep","3"],"secretDelivery":"env"}}}'
+    "$CELL" --root "$CELL_ROOT" job run "$JOBS/keep.json" --export-dir "$EXPORT" >/dev/null 2>&1 &
+    local runner=$! keeper=""
+    echo "$runner" >>"$BATS_TEST_TMPDIR/.host-pids"
+    # the keeper: the runner's child that is in the runner's own cgroup (the cell's init is in the cell's)
+    wait_until 20 bash -c "for c in \$(cat /proc/$runner/task/*/children); do
+        [[ \$(cat /proc/\$c/cgroup) == \$(cat /proc/$runner/cgroup) ]] && exit 0; done; exit 1"
+    for c in $(cat /proc/"$runner"/task/*/children); do
+        [[ $(cat /proc/"$c"/cgroup) == $(cat /proc/"$runner"/cgroup) ]] && keeper=$c
+    done
+    [[ -n $keeper ]]
+    # every readable mapping of the keeper, searched for the value
+    run python3 - "$keeper" "$value" <<'PY'
+import re, sys
+pid, value = sys.argv[1], sys.argv[2].encode()
+found = []
+with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+    for line in maps:
+        addr, perms = line.split()[:2]
+        if "r" not in perms:
+            continue
+        lo, hi = (int(x, 16) for x in addr.split("-"))
+        try:
+            mem.seek(lo)
+            if value in mem.read(hi - lo):
+                found.append(line.strip())
+        except OSError:
+            pass
+print("\n".join(found) if found else "clean")
+PY
+    wait "$runner"
+    [[ $output == clean ]] || { echo "the keeper holds the value in: $output"; false; }
+}
+
 @test "job: secrets as files: /run/secrets/KEY mode 0400 on a read-only private tmpfs; gone after the teardown" {
     local value hash private
     value="file-secret-$RANDOM$RANDOM-value"

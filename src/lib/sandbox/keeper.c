@@ -13,8 +13,12 @@
 #include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
 
 __attribute__((noreturn)) static void keeper_main(int control, struct cell_cgroup *cg)
 {
@@ -51,7 +55,7 @@ __attribute__((noreturn)) static void keeper_main(int control, struct cell_cgrou
     _exit(0);
 }
 
-pid_t keeper_start(struct cell_cgroup *cg, int *control_fd, struct cell_err *err)
+pid_t keeper_start(struct cell_cgroup *cg, char *const *env, int *control_fd, struct cell_err *err)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
@@ -64,6 +68,13 @@ pid_t keeper_start(struct cell_cgroup *cg, int *control_fd, struct cell_err *err
         return cell_err_set(err, saved, "start the cleanup keeper: fork");
     }
     if (pid == 0) {
+        /* our copies of the workload's environment (a job's secrets, say) and
+         * of the starter's own (where an env broker found them) go: the
+         * keeper lives as long as the cell and needs none of it */
+        for (char *const *e = env; e && *e; e++)
+            explicit_bzero(*e, strlen(*e));
+        for (char **e = environ; e && *e; e++)
+            explicit_bzero(*e, strlen(*e));
         close(p[1]);
         /* hold no other file of the caller: pipes the caller reads must close */
         if (p[0] != 3)

@@ -466,7 +466,7 @@ static int prepare(struct cell_instance *ps, struct cell_err *err)
         return cell_err_set(err, errno, "open a pidfd for cell run");
     fcntl(ps->sb.parent_pidfd, F_SETFD, FD_CLOEXEC);
     if (ps->have_cgroup) {
-        ps->keeper = keeper_start(&ps->cg, &ps->keeper_fd, err);
+        ps->keeper = keeper_start(&ps->cg, spec->env, &ps->keeper_fd, err);
         if (ps->keeper < 0) {
             ps->keeper = 0;
             return -1;

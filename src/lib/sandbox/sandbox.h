@@ -173,7 +173,7 @@ struct cell_instance *sandbox_instance_new(const struct cell_spec *spec, const s
 
 /* keeper.c: a small helper process that removes the cell's cgroups and
  * kills what remains if `cell run` itself is killed (SIGKILL). */
-pid_t keeper_start(struct cell_cgroup *cg, int *control_fd, struct cell_err *err);
+pid_t keeper_start(struct cell_cgroup *cg, char *const *env, int *control_fd, struct cell_err *err);
 void keeper_arm(int control_fd, pid_t init_pid);
 void keeper_release(int control_fd, pid_t keeper);
 
