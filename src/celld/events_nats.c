@@ -388,7 +388,8 @@ static void republish_pending(void)
     jsPubOptions_Init(&o);
     o.MaxWait = ACK_WAIT_MS; /* the message keeps its Nats-Msg-Id header */
     int again = 0, count = pending.Count;
-    qsort(pending.Msgs, (size_t)count, sizeof *pending.Msgs, by_sequence); /* libnats keeps them in a hash */
+    if (count > 1) /* libnats keeps them in a hash */
+        qsort(pending.Msgs, (size_t)count, sizeof *pending.Msgs, by_sequence);
     for (int i = 0; i < count; i++)
         if (js_PublishMsgAsync(pub.js, &pending.Msgs[i], &o) == NATS_OK)
             again++;

@@ -219,7 +219,8 @@ static size_t count_cells(const char *dir)
             break;
         n++;
     }
-    qsort(names, n, sizeof *names, by_string);
+    if (n > 1)
+        qsort(names, n, sizeof *names, by_string);
     size_t distinct = 0;
     for (size_t i = 0; i < n; i++)
         if (i == 0 || strcmp(names[i], names[i - 1]) != 0)

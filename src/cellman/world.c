@@ -246,10 +246,12 @@ int world_load(struct cm *cm, unsigned what, struct cm_world *w, struct cell_err
         json_decref(list);
     }
     /* the declared first, in declaration order; the rest by name */
-    qsort(w->cells + ndeclared, w->ncells - ndeclared, sizeof *w->cells, by_cell_name);
+    if (w->ncells > ndeclared) /* qsort wants a real array, even of nothing */
+        qsort(w->cells + ndeclared, w->ncells - ndeclared, sizeof *w->cells, by_cell_name);
     if (index_cells(w, err) < 0)
         goto fail;
-    qsort(w->volumes + ndeclared_volumes, w->nvolumes - ndeclared_volumes, sizeof *w->volumes, by_volume_name);
+    if (w->nvolumes > ndeclared_volumes)
+        qsort(w->volumes + ndeclared_volumes, w->nvolumes - ndeclared_volumes, sizeof *w->volumes, by_volume_name);
     for (size_t i = 0; i < w->ncells; i++)
         w->cells[i].state = world_cell_state(&w->cells[i], what & CM_WORLD_RUNTIME);
     for (size_t i = 0; i < w->nvolumes; i++) {

@@ -197,7 +197,8 @@ static int top_poll(struct top *t, struct cell_err *err)
     for (size_t i = 0; i < n; i++)
         row_from_json(&rows[i], json_array_get(cells, i));
     json_decref(answer);
-    qsort(rows, n, sizeof *rows, row_by_name);
+    if (n > 1)
+        qsort(rows, n, sizeof *rows, row_by_name);
     free(t->prev);
     t->prev = t->rows;
     t->nprev = t->nrows;
