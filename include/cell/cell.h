@@ -435,6 +435,9 @@ struct cell_exec_opts {
      * handed to on_tty (which may relay it until the command is gone, or
      * pass it on) and closed when on_tty returns. */
     void (*on_tty)(int master, void *ctx);
+    /* With on_tty: the terminal's size, set before the command starts (0:
+     * the kernel's default; on_tty may still change it). */
+    unsigned short tty_rows, tty_cols;
     /* Not NULL: called once the command has been exec'd (not when it
      * failed to start), before cell_exec_with waits for it. */
     void (*on_started)(void *ctx);

@@ -1086,6 +1086,20 @@ static void exec_on_tty(int master, void *ctx)
         w->failed = true; /* the command loses its terminal with the last master: SIGHUP */
 }
 
+/* The exec's terminal size, set before the command starts: consoleSize for
+ * a console socket, else the size of the terminal cell relays it to. */
+static void exec_tty_size(const struct exec_watch *w, struct cell_exec_opts *opts)
+{
+    struct winsize ws;
+    if (w->console_socket) {
+        opts->tty_rows = (unsigned short)w->oci->console_height;
+        opts->tty_cols = (unsigned short)w->oci->console_width;
+    } else if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
+        opts->tty_rows = ws.ws_row;
+        opts->tty_cols = ws.ws_col;
+    }
+}
+
 static void exec_on_started(void *ctx)
 {
     struct exec_watch *w = ctx;
@@ -1110,6 +1124,7 @@ static int exec_detached(pid_t init, const struct cell_spec *spec, struct exec_w
         setsid();
         w->started_fd = pipefd[1];
         struct cell_exec_opts opts = {.on_tty = tty ? exec_on_tty : NULL, .on_started = exec_on_started, .ctx = w};
+        exec_tty_size(w, &opts);
         int rc = cell_exec_with(init, spec, &opts, &result, &err);
         if (rc < 0 || w->failed)
             fail("exec", w->failed ? &w->err : &err);
@@ -1224,6 +1239,7 @@ int oci_exec(int argc, char **argv, const struct cli_globals *g)
     } else {
         struct cell_result result;
         struct cell_exec_opts opts = {.on_tty = tty ? exec_on_tty : NULL, .ctx = &w};
+        exec_tty_size(&w, &opts);
         int exec_rc = cell_exec_with(init, &spec, &opts, &result, &err);
         if (w.failed) /* the cause of whatever the command met then */
             fail("exec", &w.err);

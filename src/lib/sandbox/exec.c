@@ -23,6 +23,7 @@
 #include <string.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -160,6 +161,10 @@ int cell_exec_with(pid_t init_pid, const struct cell_spec *spec, const struct ce
             int slave = -1;
             if (tty[1] >= 0 && tty_open_in_cell(tty[1], &slave, &e) < 0)
                 sandbox_fail(&sb, CELL_EXIT_SETUP, e.errnum, "exec: %s", e.msg);
+            if (slave >= 0 && opts->tty_rows && opts->tty_cols) { /* sized before the command can look */
+                struct winsize ws = {.ws_row = opts->tty_rows, .ws_col = opts->tty_cols};
+                ioctl(slave, TIOCSWINSZ, &ws);
+            }
             sandbox_workload_exec(&sb, slave);
         }
         close(report[1]);
