@@ -1,5 +1,6 @@
 /* oci_json.h - reading OCI JSON (config.json, its linux.seccomp), shared by
- * the OCI front end (spec_oci.c) and the seccomp compiler (seccomp_oci.c):
+ * the OCI front end (spec_oci.c) and the seccomp compiler (seccomp_oci.c),
+ * and oci_member by the ExecutionCell front end (spec_json.c):
  * members where null counts as absent, and unknown members as warnings. */
 #ifndef CELL_OCI_JSON_H
 #define CELL_OCI_JSON_H

@@ -19,6 +19,7 @@
  * Everything else is an error naming its JSON path: a typo must not drop a
  * rule silently. Null counts as absent. */
 #include "cell/job.h"
+#include "oci_json.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -47,12 +48,6 @@ __attribute__((format(printf, 3, 4))) static int fail(struct job_ctx *c, const c
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     return cell_err_set(c->err, 0, "%s: %s: %s", c->source, path, what);
-}
-
-static json_t *member(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    return json_is_null(v) ? NULL : v;
 }
 
 static const char *type_name(json_t *v)
@@ -190,21 +185,21 @@ static int parse_top(struct job_ctx *c, json_t *top)
     json_t *v;
     if (want(c, top, JSON_OBJECT, "(the document)") < 0 || check_keys(c, top, "", known) < 0)
         return -1;
-    if ((v = member(top, "apiVersion")) == NULL)
+    if ((v = oci_member(top, "apiVersion")) == NULL)
         return fail(c, "apiVersion", "required (\"cellos.io/v1\")");
     if (string_of(c, v, "apiVersion", &s) < 0)
         return -1;
     if (strcmp(s, "cellos.io/v1") != 0)
         return fail(c, "apiVersion", "\"%s\" is not supported (\"cellos.io/v1\")", s);
-    if ((v = member(top, "kind")) == NULL)
+    if ((v = oci_member(top, "kind")) == NULL)
         return fail(c, "kind", "required (\"ExecutionCell\")");
     if (string_of(c, v, "kind", &s) < 0)
         return -1;
     if (strcmp(s, "ExecutionCell") != 0)
         return fail(c, "kind", "\"%s\" is not supported (\"ExecutionCell\")", s);
-    if ((v = member(top, "metadata")) && want(c, v, JSON_OBJECT, "metadata") < 0)
+    if ((v = oci_member(top, "metadata")) && want(c, v, JSON_OBJECT, "metadata") < 0)
         return -1;
-    if ((v = member(top, "spec")) == NULL)
+    if ((v = oci_member(top, "spec")) == NULL)
         return fail(c, "spec", "required");
     return want(c, v, JSON_OBJECT, "spec");
 }
@@ -238,7 +233,7 @@ static int parse_authority(struct job_ctx *c, json_t *a)
     size_t i;
     if (want(c, a, JSON_OBJECT, "spec.authority") < 0 || check_keys(c, a, "spec.authority", known) < 0)
         return -1;
-    if ((v = member(a, "secretRefs"))) {
+    if ((v = oci_member(a, "secretRefs"))) {
         if (want(c, v, JSON_ARRAY, "spec.authority.secretRefs") < 0)
             return -1;
         if (json_array_size(v) > 64)
@@ -265,7 +260,7 @@ static int parse_authority(struct job_ctx *c, json_t *a)
             c->job->nsecret_refs++;
         }
     }
-    if ((v = member(a, "egressRules"))) {
+    if ((v = oci_member(a, "egressRules"))) {
         if (want(c, v, JSON_ARRAY, "spec.authority.egressRules") < 0)
             return -1;
         if (json_array_size(v) > 64)
@@ -281,7 +276,7 @@ static int parse_authority(struct job_ctx *c, json_t *a)
             idx(p, sizeof p, "spec.authority.egressRules", i);
             if (want(c, e, JSON_OBJECT, p) < 0 || check_keys(c, e, p, rule_keys) < 0)
                 return -1;
-            json_t *h = member(e, "host"), *port_v = member(e, "port"), *proto = member(e, "protocol");
+            json_t *h = oci_member(e, "host"), *port_v = oci_member(e, "port"), *proto = oci_member(e, "protocol");
             if (h == NULL)
                 return fail(c, sub(q, sizeof q, p, "host"), "required");
             if (string_of(c, h, sub(q, sizeof q, p, "host"), &s) < 0)
@@ -318,7 +313,7 @@ static int parse_lifetime(struct job_ctx *c, json_t *l)
     json_t *v;
     if (want(c, l, JSON_OBJECT, "spec.lifetime") < 0 || check_keys(c, l, "spec.lifetime", known) < 0)
         return -1;
-    if ((v = member(l, "ttlSeconds")) == NULL)
+    if ((v = oci_member(l, "ttlSeconds")) == NULL)
         return fail(c, "spec.lifetime.ttlSeconds", "required (seconds the cell may live, above 0)");
     if (json_is_number(v) && json_number_value(v) == 0)
         return fail(c, "spec.lifetime.ttlSeconds", "0: a cell must be given some time to live");
@@ -333,20 +328,20 @@ static int parse_limits(struct job_ctx *c, json_t *l)
     json_t *v;
     if (want(c, l, JSON_OBJECT, path) < 0 || check_keys(c, l, path, known) < 0)
         return -1;
-    if ((v = member(l, "memoryMaxBytes")) &&
+    if ((v = oci_member(l, "memoryMaxBytes")) &&
         number_of(c, v, "spec.run.limits.memoryMaxBytes", 1 << 20, UINT64_MAX / 2, &c->spec->limits.memory_bytes) < 0)
         return -1;
-    if ((v = member(l, "cpuMax"))) {
+    if ((v = oci_member(l, "cpuMax"))) {
         uint64_t quota, period = 100000;
         json_t *q, *p;
         if (want(c, v, JSON_OBJECT, "spec.run.limits.cpuMax") < 0 ||
             check_keys(c, v, "spec.run.limits.cpuMax", cpu_keys) < 0)
             return -1;
-        if ((q = member(v, "quota")) == NULL)
+        if ((q = oci_member(v, "quota")) == NULL)
             return fail(c, "spec.run.limits.cpuMax.quota", "required (microseconds per period)");
         if (number_of(c, q, "spec.run.limits.cpuMax.quota", 1000, 1000000000ull, &quota) < 0)
             return -1;
-        if ((p = member(v, "periodMicros")) &&
+        if ((p = oci_member(v, "periodMicros")) &&
             number_of(c, p, "spec.run.limits.cpuMax.periodMicros", 1000, 1000000, &period) < 0)
             return -1;
         uint64_t millis = (quota * 1000 + period - 1) / period;
@@ -367,7 +362,7 @@ static int parse_run(struct job_ctx *c, json_t *r)
     if (want(c, r, JSON_OBJECT, "spec.run") < 0 || check_keys(c, r, "spec.run", known) < 0)
         return -1;
     c->job->has_run = true;
-    if ((v = member(r, "argv")) == NULL)
+    if ((v = oci_member(r, "argv")) == NULL)
         return fail(c, "spec.run.argv", "required (the command and its arguments)");
     if (want(c, v, JSON_ARRAY, "spec.run.argv") < 0)
         return -1;
@@ -392,7 +387,7 @@ static int parse_run(struct job_ctx *c, json_t *r)
     free(argv);
     if (rc < 0)
         return -1;
-    if ((v = member(r, "workingDirectory"))) {
+    if ((v = oci_member(r, "workingDirectory"))) {
         if (string_of(c, v, "spec.run.workingDirectory", &s) < 0)
             return -1;
         if (!absolute_clean(s) || strcmp(s, "/") == 0)
@@ -401,11 +396,11 @@ static int parse_run(struct job_ctx *c, json_t *r)
         if ((c->job->working_directory = dup_or_fail(c, s, "spec.run.workingDirectory")) == NULL)
             return -1;
     }
-    if ((v = member(r, "timeoutMs")) &&
+    if ((v = oci_member(r, "timeoutMs")) &&
         number_of(c, v, "spec.run.timeoutMs", 1, 7 * 24 * 3600 * 1000ull, &c->job->timeout_ms) < 0)
         return -1;
     c->job->delivery = CELL_SECRET_ENV;
-    if ((v = member(r, "secretDelivery"))) {
+    if ((v = oci_member(r, "secretDelivery"))) {
         if (string_of(c, v, "spec.run.secretDelivery", &s) < 0)
             return -1;
         if (strcmp(s, "env") == 0)
@@ -418,7 +413,7 @@ static int parse_run(struct job_ctx *c, json_t *r)
             return fail(c, "spec.run.secretDelivery",
                         "\"%s\" is not a delivery (env, runtimeBroker, runtimeLeasedBroker)", s);
     }
-    if ((v = member(r, "limits")) && parse_limits(c, v) < 0)
+    if ((v = oci_member(r, "limits")) && parse_limits(c, v) < 0)
         return -1;
     return 0;
 }
@@ -431,7 +426,7 @@ static int parse_export(struct job_ctx *c, json_t *x)
     size_t i;
     if (want(c, x, JSON_OBJECT, "spec.export") < 0 || check_keys(c, x, "spec.export", known) < 0)
         return -1;
-    if ((v = member(x, "artifacts")) == NULL)
+    if ((v = oci_member(x, "artifacts")) == NULL)
         return 0;
     if (want(c, v, JSON_ARRAY, "spec.export.artifacts") < 0)
         return -1;
@@ -447,7 +442,7 @@ static int parse_export(struct job_ctx *c, json_t *x)
         idx(p, sizeof p, "spec.export.artifacts", i);
         if (want(c, e, JSON_OBJECT, p) < 0 || check_keys(c, e, p, artifact_keys) < 0)
             return -1;
-        if ((n = member(e, "name")) == NULL)
+        if ((n = oci_member(e, "name")) == NULL)
             return fail(c, sub(q, sizeof q, p, "name"), "required");
         if (string_of(c, n, sub(q, sizeof q, p, "name"), &name) < 0)
             return -1;
@@ -456,7 +451,7 @@ static int parse_export(struct job_ctx *c, json_t *x)
         for (size_t k = 0; k < c->job->nartifacts; k++)
             if (strcmp(c->job->artifacts[k].name, name) == 0)
                 return fail(c, q, "\"%s\" is given twice", name);
-        if ((pa = member(e, "path")) == NULL)
+        if ((pa = oci_member(e, "path")) == NULL)
             return fail(c, sub(q, sizeof q, p, "path"), "required");
         if (string_of(c, pa, sub(q, sizeof q, p, "path"), &path) < 0)
             return -1;
@@ -477,7 +472,7 @@ static int parse_spec(struct job_ctx *c, json_t *s)
     json_t *v;
     if (check_keys(c, s, "spec", known) < 0)
         return -1;
-    if ((v = member(s, "id")) == NULL)
+    if ((v = oci_member(s, "id")) == NULL)
         return fail(c, "spec.id", "required (one path segment naming the cell)");
     if (string_of(c, v, "spec.id", &id) < 0)
         return -1;
@@ -490,17 +485,17 @@ static int parse_spec(struct job_ctx *c, json_t *s)
                     "\"%s\" is not a cell id (1-63 letters, digits, '-', '_', '.'; first a letter or digit)", id);
     if ((c->job->id = dup_or_fail(c, id, "spec.id")) == NULL)
         return -1;
-    if ((v = member(s, "correlation")) && parse_correlation(c, v) < 0)
+    if ((v = oci_member(s, "correlation")) && parse_correlation(c, v) < 0)
         return -1;
-    if ((v = member(s, "authority")) && parse_authority(c, v) < 0)
+    if ((v = oci_member(s, "authority")) && parse_authority(c, v) < 0)
         return -1;
-    if ((v = member(s, "lifetime")) == NULL)
+    if ((v = oci_member(s, "lifetime")) == NULL)
         return fail(c, "spec.lifetime", "required (ttlSeconds)");
     if (parse_lifetime(c, v) < 0)
         return -1;
-    if ((v = member(s, "run")) && parse_run(c, v) < 0)
+    if ((v = oci_member(s, "run")) && parse_run(c, v) < 0)
         return -1;
-    if ((v = member(s, "export")) && parse_export(c, v) < 0)
+    if ((v = oci_member(s, "export")) && parse_export(c, v) < 0)
         return -1;
     return 0;
 }

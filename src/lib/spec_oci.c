@@ -1143,29 +1143,33 @@ static int parse_mapping(struct oci_ctx *c, json_t *linux_, const char *key, uns
 }
 
 /* Whether container id `id` is in a map parse_mapping wrote. */
-static bool id_mapped(const char *map, unsigned id)
+/* The host id that container id `id` is in a map parse_mapping wrote
+ * (*host); false when no range holds it. */
+static bool map_lookup(const char *map, unsigned id, unsigned *host)
 {
     unsigned long inside, outside, size;
     int used;
-    while (sscanf(map, "%lu %lu %lu\n%n", &inside, &outside, &size, &used) == 3) {
-        if (id >= inside && id - inside < size)
+    while (map && sscanf(map, "%lu %lu %lu\n%n", &inside, &outside, &size, &used) == 3) {
+        if (id >= inside && id - inside < size) {
+            *host = (unsigned)(outside + (id - inside));
             return true;
+        }
         map += used;
     }
     return false;
 }
 
+static bool id_mapped(const char *map, unsigned id)
+{
+    unsigned host;
+    return map_lookup(map, id, &host);
+}
+
 /* The host id that container id 0 is in map `map`, or `fallback`. */
 static unsigned host_id_of_root(const char *map, unsigned fallback)
 {
-    unsigned long inside, outside, size;
-    int used;
-    while (map && sscanf(map, "%lu %lu %lu\n%n", &inside, &outside, &size, &used) == 3) {
-        if (inside == 0)
-            return (unsigned)outside;
-        map += used;
-    }
-    return fallback;
+    unsigned host;
+    return map_lookup(map, 0, &host) ? host : fallback;
 }
 
 void cell_oci_root_ids(const struct cell_spec *spec, uid_t *uid, gid_t *gid)
