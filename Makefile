@@ -6,7 +6,7 @@ BUILD ?= build
 
 # busybox-static: make demo's cell serves its page with busybox httpd, fetched by busybox wget
 BUILD_PKGS := meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libcap-dev libjansson-dev libmicrohttpd-dev libnats-dev libncurses-dev liblua5.4-dev libssl-dev libarchive-dev scdoc busybox-static
-TEST_PKGS := libcmocka-dev bats clang clang-format libclang-rt-14-dev python3 tmux util-linux iproute2 procps git make busybox-static curl nats-server podman containerd runc runsc
+TEST_PKGS := libcmocka-dev bats clang clang-format libclang-rt-14-dev python3 tmux util-linux iproute2 nftables procps git make busybox-static curl nats-server podman containerd runc runsc
 BENCH_PKGS := crun runc bubblewrap busybox-static hyperfine python3 s6 lua5.4 podman iceoryx libiceoryx-binding-c-dev
 
 .PHONY: all build demo check unit integration fuzz-smoke asan bench install format deps-build deps-test deps-bench clean

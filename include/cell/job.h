@@ -116,6 +116,12 @@ struct cell_job_opts {
     const struct cell_secret_broker *broker; /* NULL: the env broker */
     int init_exec_fd;                        /* cell-init (cell_start_opts.init_exec_fd); -1: none */
     const char *egress_netns;                /* egressRules: the link's other end there (ip netns); NULL: host */
+    const char *oci_runtime;                 /* --backend oci: runc, crun, runsc or a path; NULL: cell's sandbox */
+    /* Another place for the events (--events-nats): each CloudEvent as one
+     * JSON line (`len` bytes, no newline) of `type`; -1 with err fails the
+     * step as an events file that cannot be written does. NULL: none. */
+    int (*event_sink)(void *ctx, const char *type, const char *line, size_t len, struct cell_err *err);
+    void *event_ctx;
 };
 
 struct cell_job_result {
@@ -137,6 +143,29 @@ struct cell_job_result {
  * and nothing of the job is left behind. Needs root (the tmpfs mounts). */
 int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struct cell_job_opts *opts,
                  struct cell_job_result *result, struct cell_err *err);
+
+/* ---- jobs handed to celld (`cell job submit`; src/lib/job/record.c) ---------
+ * celld runs each submitted job with cell_job_run() in a runner process of
+ * its own and keeps a record in <data>/jobs/<id>/: document.json, job.json
+ * (state "running", then the outcome, exit code and report), output.log
+ * (the job's stdout and stderr), events.jsonl and export/. `cell job status`,
+ * `logs` and `rm` read it without celld. */
+
+/* <data>/jobs/<id> of the root (NULL: the default); id "" gives the jobs
+ * directory with a '/' at the end. */
+int cell_job_record_dir(const char *root, const char *id, char *out, size_t len, struct cell_err *err);
+/* The start time of process `pid` (/proc/PID/stat, clock ticks since boot),
+ * or 0 when there is none: a pid and its start name one process. */
+unsigned long long cell_job_process_start(pid_t pid);
+/* job.json of the record directory `dir`, written atomically. */
+int cell_job_record_write(const char *dir, struct json_t *record, struct cell_err *err);
+/* job.json of `dir` (a new reference), its state "lost" when it says
+ * "running" but its runner is gone; NULL with err ("no job \"ID\"" when
+ * there is no such directory). */
+struct json_t *cell_job_record_read(const char *dir, const char *id, struct cell_err *err);
+/* Every record of the root, as an array (unreadable ones as {id, state
+ * "unreadable", error}); NULL with err. */
+struct json_t *cell_job_records(const char *root, struct cell_err *err);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,9 @@
 #include "cell/cell.h"
 
 #include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -160,6 +163,49 @@ int cell_oci_write_bundle(const struct cell_spec *spec, json_t *config, const ch
  * another mount (then: an error, and the rest is left). A missing DIR is
  * fine. For a written bundle, or a runtime's state directory. */
 int cell_oci_remove_tree(const char *dir, struct cell_err *err);
+
+/* ---- running a spec with another runtime (src/lib/oci_runtime.c) -------------
+ * The bundle of a spec written into a private temporary directory and run
+ * by `R --root STATE run --bundle BUNDLE ID` as a child of the caller, which
+ * waits for it (its exit status is the container's), kills it through `R
+ * kill ID KILL`, and then removes everything (`R delete --force ID`, the
+ * directory). runsc gets --network=none (host with --net host) and
+ * --oci-seccomp, and the recursive mount options it does not know are
+ * dropped. */
+struct cell_oci_runtime_opts {
+    const char *runtime;        /* runc, crun, runsc (found in PATH) or a path */
+    const char *base;           /* the temporary directory's parent */
+    const char *cgroup_name;    /* linux.cgroupsPath (as root); NULL: the runtime's choice */
+    const int *stdio;           /* the container's stdin, stdout, stderr (-1: ours); NULL: ours */
+    const sigset_t *child_mask; /* the runtime's signal mask; NULL: the caller's */
+};
+struct cell_oci_runtime_run {
+    char runtime[PATH_MAX]; /* the executable */
+    bool runsc;
+    char dir[PATH_MAX - 32]; /* the temporary directory; "" once removed */
+    char bundle[PATH_MAX], state[PATH_MAX];
+    char id[96];   /* NAME-PID */
+    pid_t pid;     /* `R run`: a child; -1 once waited for */
+    int pidfd;     /* its pidfd (poll: readable when it exited) */
+    int exit_code; /* its exit status, once waited for */
+    sigset_t child_mask;
+};
+/* The runtime's executable: runc, crun or runsc in PATH, or a path. */
+int cell_oci_runtime_find(const char *runtime, char *path, size_t len, struct cell_err *err);
+bool cell_oci_runtime_is_runsc(const char *runtime);
+/* Write the bundle of `spec` (validated; timeout_sec 0) and start the
+ * runtime. 0, or -1 with err; either way cell_oci_runtime_remove() must
+ * follow. */
+int cell_oci_runtime_start(const struct cell_spec *spec, const struct cell_oci_runtime_opts *opts,
+                           struct cell_oci_runtime_run *run, struct cell_err *err);
+/* `R kill ID KILL` (waited for); nothing once the runtime was waited for. */
+void cell_oci_runtime_kill(struct cell_oci_runtime_run *run);
+/* Wait for the runtime (once its pidfd is readable, this does not block);
+ * its exit code: the container's status (128+N for signal N). */
+int cell_oci_runtime_wait(struct cell_oci_runtime_run *run);
+/* Kill and wait when that was not done, `R delete --force ID`, remove the
+ * temporary directory. -1 with err when something would not go. */
+int cell_oci_runtime_remove(struct cell_oci_runtime_run *run, struct cell_err *err);
 
 #ifdef __cplusplus
 }

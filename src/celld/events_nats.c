@@ -29,6 +29,7 @@
  * what was still unacknowledged (the ids make that safe). At EOF (celld
  * exiting) it publishes what is left and waits briefly for the acks. */
 #include "celld.h"
+#include "jetstream.h"
 #include "util.h"
 
 #include <errno.h>
@@ -82,16 +83,8 @@ bool events_nats_enabled(void)
 /* cell.events.<name with '.' as %2E>.<type> */
 static void subject_for(char *out, size_t len, const char *name, const char *type)
 {
-    size_t n = (size_t)snprintf(out, len, "cell.events.");
-    for (const char *p = name; *p && n + 4 < len; p++) {
-        if (*p == '.') {
-            memcpy(out + n, "%2E", 3);
-            n += 3;
-        } else {
-            out[n++] = *p;
-        }
-    }
-    snprintf(out + n, len - n, ".%s", type);
+    char token[3 * 64];
+    snprintf(out, len, "cell.events.%s.%s", nats_subject_token(token, sizeof token, name) ? token : "?", type);
 }
 
 void events_nats_publish(const char *name, const char *type, const char *id, const char *event_json)
@@ -284,43 +277,25 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus
     cell_log(CELL_LOG_WARN, "celld: events: NATS at %s: %s", pub.url, natsStatus_GetText(s));
 }
 
-/* "events: WHAT NATS at URL: STATUS[: DETAIL]", without libnats's
- * "(file.c:123): " in front of the detail */
+/* "events: WHAT NATS at URL: STATUS[: DETAIL]" */
 static void nats_error(struct cell_err *err, natsStatus s, const char *what)
 {
-    const char *text = natsStatus_GetText(s), *detail = nats_GetLastError(NULL);
-    if (detail && detail[0] == '(' && strstr(detail, "): "))
-        detail = strstr(detail, "): ") + 3;
-    if (detail == NULL || strcmp(detail, text) == 0)
-        detail = "";
-    cell_err_set(err, 0, "events: %s NATS at %s: %s%s%s", what, pub.url, text, *detail ? ": " : "", detail);
+    char text[sizeof err->msg];
+    nats_status_text(text, sizeof text, s);
+    cell_err_set(err, 0, "events: %s NATS at %s: %s", what, pub.url, text);
 }
 
 /* The stream: accepted when present, created when missing. */
 static int stream_ensure(struct cell_err *err)
 {
-    jsStreamInfo *si = NULL;
-    jsErrCode code = 0;
-    natsStatus s = js_GetStreamInfo(&si, pub.js, STREAM_NAME, NULL, &code);
+    bool created;
+    jsErrCode code;
+    natsStatus s = nats_stream_ensure(pub.js, STREAM_NAME, STREAM_SUBJECTS, &created, &code);
     if (s == NATS_OK) {
-        jsStreamInfo_Destroy(si);
-        return 0;
-    }
-    if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) {
-        jsStreamConfig cfg;
-        const char *subjects[] = {STREAM_SUBJECTS};
-        jsStreamConfig_Init(&cfg);
-        cfg.Name = STREAM_NAME;
-        cfg.Subjects = subjects;
-        cfg.SubjectsLen = 1;
-        cfg.Storage = js_FileStorage;
-        s = js_AddStream(&si, pub.js, &cfg, NULL, &code);
-        if (s == NATS_OK || code == JSStreamNameExistErr) { /* or another celld made it just now */
-            jsStreamInfo_Destroy(si);
+        if (created)
             cell_log(CELL_LOG_INFO, "celld: events: created the JetStream stream %s (%s) at %s", STREAM_NAME,
                      STREAM_SUBJECTS, pub.url);
-            return 0;
-        }
+        return 0;
     }
     if (s == NATS_NO_RESPONDERS || s == NATS_TIMEOUT)
         return cell_err_set(err, 0,

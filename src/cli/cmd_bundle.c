@@ -11,14 +11,8 @@
  * exit status through, then makes sure the container is gone (`R delete
  * --force ID`) and removes the temporary directory. The container's cgroups
  * are named as cell's own (cell.NAME.PID under the caller's cgroup); the
- * runtime removes them. libcell writes the bundle (src/lib/oci_write.c).
- *
- * gVisor's runsc gets what it needs to keep cell's promises: --network=none
- * (its own network stack with only loopback; host for --net host) and
- * --oci-seccomp (it ignores linux.seccomp otherwise), and the recursive
- * mount options ("rro", "rnosuid", "rnodev") dropped, which it does not
- * know: its binds are served by its gofer and carry no host submounts, so
- * "ro" covers the whole tree there. */
+ * runtime removes them. libcell writes the bundle (src/lib/oci_write.c) and
+ * drives the runtime (src/lib/oci_runtime.c, which says what runsc gets). */
 #include "cli.h"
 #include "cell/oci.h"
 #include "util.h"
@@ -204,63 +198,6 @@ int run_backend_options(int *argc, char ***argv, struct run_backend *b, struct c
     return 0;
 }
 
-/* The runtime's executable: one of the three by name (in PATH), or a path. */
-static int find_runtime(const char *runtime, char *path, size_t len, struct cell_err *err)
-{
-    if (strchr(runtime, '/')) {
-        if (access(runtime, X_OK) < 0)
-            return cell_err_set(err, errno, "run: --oci-runtime %s", runtime);
-        snprintf(path, len, "%s", runtime);
-        return 0;
-    }
-    if (strcmp(runtime, "runc") != 0 && strcmp(runtime, "crun") != 0 && strcmp(runtime, "runsc") != 0)
-        return cell_err_set(err, 0, "run: --oci-runtime \"%s\": runc, crun, runsc or the path of a runtime", runtime);
-    const char *search = getenv("PATH");
-    cleanup_free char *dirs = strdup(search && *search ? search : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin");
-    char *save = NULL;
-    for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
-        snprintf(path, len, "%s/%s", d, runtime);
-        if (access(path, X_OK) == 0)
-            return 0;
-    }
-    return cell_err_set(err, 0, "run: --oci-runtime %s: not found in PATH (install it, or give its path)", runtime);
-}
-
-/* RUNTIME --root STATE VERB ARGS...: a child with signals as they were
- * before cell blocked them; quiet: its stdout and stderr to /dev/null. */
-static pid_t spawn_runtime(const char *runtime, const char *state, const char *const *args, bool quiet,
-                           const sigset_t *old_mask)
-{
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    sigprocmask(SIG_SETMASK, old_mask, NULL);
-    if (quiet) {
-        int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (null >= 0) {
-            dup2(null, 1);
-            dup2(null, 2);
-        }
-    }
-    const char *argv[16] = {runtime, "--root", state};
-    size_t n = 3;
-    for (size_t i = 0; args[i] && n < ARRAY_SIZE(argv) - 1; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    execv(runtime, (char *const *)argv);
-    fprintf(stderr, "cell: run %s: %s\n", runtime, strerror(errno));
-    _exit(CELL_EXIT_SETUP);
-}
-
-static int wait_status(pid_t pid)
-{
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return CELL_EXIT_SETUP;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 static long long now_ms(void)
 {
     struct timespec ts;
@@ -268,60 +205,33 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for the runtime `pid`, forwarding signals (those a terminal sent
- * reached it already) and killing the container at the deadline (0: none).
- * Returns its exit code; *timed_out when the deadline struck. */
-static int supervise_runtime(pid_t pid, int sigfd, const char *runtime, const char *state, const char *id,
-                             unsigned timeout_sec, const sigset_t *old_mask, bool *timed_out)
+/* Wait for the runtime, forwarding signals (those a terminal sent reached
+ * it already) and killing the container at the deadline (0: none). Returns
+ * its exit code; *timed_out when the deadline struck. */
+static int supervise_runtime(struct cell_oci_runtime_run *run, int sigfd, unsigned timeout_sec, bool *timed_out)
 {
-    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     long long deadline = timeout_sec ? now_ms() + (long long)timeout_sec * 1000 : 0;
     *timed_out = false;
-    while (pidfd >= 0) {
-        struct pollfd fds[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
+    for (;;) {
+        struct pollfd fds[2] = {{.fd = run->pidfd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
         long long left = deadline && !*timed_out ? deadline - now_ms() : -1;
         int n = poll(fds, 2, left < 0 ? -1 : (int)(left > INT_MAX ? INT_MAX : left));
         if (n < 0 && errno != EINTR)
             break;
         if (n == 0 && deadline && !*timed_out) {
-            const char *kill_args[] = {"kill", id, "KILL", NULL};
             *timed_out = true;
-            pid_t k = spawn_runtime(runtime, state, kill_args, true, old_mask);
-            if (k > 0)
-                wait_status(k);
+            cell_oci_runtime_kill(run);
             continue;
         }
         if (n > 0 && (fds[1].revents & POLLIN)) {
             struct signalfd_siginfo si;
             if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si && si.ssi_code != SI_KERNEL)
-                kill(pid, (int)si.ssi_signo);
+                kill(run->pid, (int)si.ssi_signo);
         }
         if (n > 0 && (fds[0].revents & POLLIN))
             break;
     }
-    return wait_status(pid);
-}
-
-static bool is_runsc(const char *runtime)
-{
-    const char *slash = strrchr(runtime, '/');
-    return strcmp(slash ? slash + 1 : runtime, "runsc") == 0;
-}
-
-/* runsc does not know the recursive mount options (see the top). */
-static void adapt_for_runsc(json_t *config)
-{
-    size_t i;
-    json_t *m;
-    json_array_foreach(json_object_get(config, "mounts"), i, m)
-    {
-        json_t *options = json_object_get(m, "options");
-        for (size_t k = json_array_size(options); k-- > 0;) {
-            const char *o = json_string_value(json_array_get(options, k));
-            if (o && (strcmp(o, "rro") == 0 || strcmp(o, "rnosuid") == 0 || strcmp(o, "rnodev") == 0))
-                json_array_remove(options, k);
-        }
-    }
+    return cell_oci_runtime_wait(run);
 }
 
 /* The temporary directory's parent: --root's run/, or $TMPDIR, or /tmp. */
@@ -339,37 +249,16 @@ static int temp_base(const struct cli_globals *g, char *base, size_t len, struct
 int cmd_run_oci(struct cell_spec *spec, const struct run_backend *b, const struct cli_globals *g)
 {
     struct cell_err err = {0};
-    char runtime[PATH_MAX], base[PATH_MAX - 64], tmp[PATH_MAX], bundle[PATH_MAX + 8], state[PATH_MAX + 8], id[96];
+    char base[PATH_MAX - 64], cgroups[128];
     unsigned timeout_sec = spec->timeout_sec;
-    json_t *config = NULL;
     spec->timeout_sec = 0; /* applied here, not by the runtime */
-    if (find_runtime(b->runtime, runtime, sizeof runtime, &err) < 0 || temp_base(g, base, sizeof base, &err) < 0) {
-        cli_error("%s", err.msg);
-        return CELL_EXIT_SETUP;
-    }
-    if (cell_oci_write_config(spec, &config, &err) < 0) { /* "bundle: -d: ..." */
-        cli_error("run: --backend oci: %s", strncmp(err.msg, "bundle: ", 8) == 0 ? err.msg + 8 : err.msg);
+    if (temp_base(g, base, sizeof base, &err) < 0) {
+        cli_error("run: %s", err.msg);
         return CELL_EXIT_SETUP;
     }
     /* the container's cgroups are named as a cell's, under the caller's own
      * (rootless: where the runtime can, as it chooses) */
-    char cgroups[128];
     snprintf(cgroups, sizeof cgroups, "cell.%s.%d", spec->name, (int)getpid());
-    if (geteuid() == 0)
-        json_object_set_new(json_object_get(config, "linux"), "cgroupsPath", json_string(cgroups));
-    bool runsc = is_runsc(runtime);
-    if (runsc)
-        adapt_for_runsc(config);
-    snprintf(id, sizeof id, "%s-%d", spec->name, (int)getpid());
-    snprintf(tmp, sizeof tmp, "%s/cell-oci.XXXXXX", base);
-    if (mkdtemp(tmp) == NULL) {
-        cli_error("run: --backend oci: create a temporary directory in %s: %s", base, strerror(errno));
-        json_decref(config);
-        return CELL_EXIT_SETUP;
-    }
-    snprintf(bundle, sizeof bundle, "%s/bundle", tmp);
-    snprintf(state, sizeof state, "%s/state", tmp);
-
     /* from here on every way out goes through the removal below */
     int code = CELL_EXIT_SETUP;
     bool timed_out = false;
@@ -381,42 +270,22 @@ int cmd_run_oci(struct cell_spec *spec, const struct run_backend *b, const struc
             sigaddset(&forward, s);
     sigprocmask(SIG_BLOCK, &forward, &old_mask);
     int sigfd = signalfd(-1, &forward, SFD_CLOEXEC);
-    if (sigfd < 0) {
+    struct cell_oci_runtime_opts ro = {
+        .runtime = b->runtime, .base = base, .cgroup_name = cgroups, .child_mask = &old_mask};
+    struct cell_oci_runtime_run run;
+    if (sigfd < 0)
         cli_error("run: --backend oci: signalfd: %s", strerror(errno));
-    } else if (mkdir(state, 0700) < 0) {
-        cli_error("run: --backend oci: create %s: %s", state, strerror(errno));
-    } else if (cell_oci_write_bundle(spec, config, bundle, &err) < 0) {
-        cli_error("%s", err.msg);
-    } else {
-        const char *plain_args[] = {"run", "--bundle", bundle, id, NULL};
-        const char *runsc_args[] = {spec->net_mode == CELL_NET_HOST ? "--network=host" : "--network=none",
-                                    "--oci-seccomp",
-                                    "run",
-                                    "--bundle",
-                                    bundle,
-                                    id,
-                                    NULL};
-        const char *const *run_args = runsc ? runsc_args : plain_args;
-        pid_t pid = spawn_runtime(runtime, state, run_args, false, &old_mask);
-        if (pid < 0)
-            cli_error("run: --backend oci: start %s: %s", runtime, strerror(errno));
-        else
-            code = supervise_runtime(pid, sigfd, runtime, state, id, timeout_sec, &old_mask, &timed_out);
-        /* gone already after `run`; the state of one that was not (the
-         * runtime killed, say) goes now */
-        const char *delete_args[] = {"delete", "--force", id, NULL};
-        pid_t d = pid > 0 ? spawn_runtime(runtime, state, delete_args, true, &old_mask) : -1;
-        if (d > 0)
-            wait_status(d);
-    }
-    if (cell_oci_remove_tree(tmp, &err) < 0)
-        cli_error("run: --backend oci: %s", err.msg);
+    else if (cell_oci_runtime_start(spec, &ro, &run, &err) < 0)
+        cli_error("run: %s", err.msg);
+    else
+        code = supervise_runtime(&run, sigfd, timeout_sec, &timed_out);
+    if (sigfd >= 0 && cell_oci_runtime_remove(&run, &err) < 0)
+        cli_error("run: %s", err.msg);
     if (g->root)
         rmdir(base); /* only when empty: celld's run/ stays */
     if (sigfd >= 0)
         close(sigfd);
     sigprocmask(SIG_SETMASK, &old_mask, NULL);
-    json_decref(config);
     if (timed_out) {
         fprintf(stderr, "cell %s: timed out after %us: killed\n", spec->name, timeout_sec);
         code = CELL_EXIT_TIMEOUT;

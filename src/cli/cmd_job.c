@@ -4,6 +4,8 @@
  * the teardown report with --report. */
 #include "cli.h"
 #include "cell/job.h"
+#include "cell/oci.h"
+#include "job_nats.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +17,9 @@
 
 void cmd_job_help(void)
 {
-    printf("usage: cell job run FILE.json [--export-dir DIR] [--events FILE] [--report]\n"
-           "                            [--secrets-dir DIR]\n"
+    printf("usage: cell job run FILE.json [--backend native|oci [--oci-runtime R]] [--export-dir DIR]\n"
+           "                            [--events FILE] [--events-nats URL] [--report]\n"
+           "                            [--secrets-dir DIR] [--egress-netns NS]\n"
            "\n"
            "Run a CellOS ExecutionCell document (apiVersion cellos.io/v1) to completion in a\n"
            "new cell: secrets resolved, the command run (its stdout and stderr are cell's,\n"
@@ -25,9 +28,15 @@ void cmd_job_help(void)
            "Exits with the job's status (128+N if killed by signal N; 124 when timeoutMs or\n"
            "ttlSeconds expired; 125 when the document is refused or a step failed).\n"
            "\n"
+           "  --backend native   cell's own sandbox runs the job (the default)\n"
+           "  --backend oci      an OCI runtime runs it, from the bundle cell writes (the same\n"
+           "                     isolation, see cell bundle --help); --oci-runtime R: runc (the\n"
+           "                     default), crun, runsc or a path. Egress rules: not with runsc\n"
            "  --export-dir DIR   artifacts go to DIR/ID/NAME (default: ./export)\n"
            "  --events FILE      append CloudEvents 1.0 JSON lines to FILE: started,\n"
            "                     completed, destroyed (with the teardown report)\n"
+           "  --events-nats URL  also publish them to NATS JetStream at URL (nats://HOST:PORT):\n"
+           "                     stream CELL_JOBS, subject cell.jobs.ID.started|completed|destroyed\n"
            "  --report           print the teardown report (JSON) after the job's output:\n"
            "                     outcome, exit code, durations, artifacts, residue\n"
            "  --secrets-dir DIR  the file broker: the secret KEY is the file DIR/KEY\n"
@@ -83,7 +92,7 @@ static void say_outcome(const struct cell_spec *spec, const struct cell_job *job
 
 static int job_run(int argc, char **argv, const struct cli_globals *g)
 {
-    const char *file = NULL, *secrets_dir = NULL;
+    const char *file = NULL, *secrets_dir = NULL, *nats_url = NULL, *backend = NULL, *runtime = NULL;
     struct cell_job_opts opts = {.root = g->root, .init_exec_fd = -1};
     bool report = false;
     for (int i = 1; i < argc; i++) {
@@ -94,12 +103,17 @@ static int job_run(int argc, char **argv, const struct cli_globals *g)
         } else if (option_value("--export-dir", argc, argv, &i, &opts.export_dir) ||
                    option_value("--events", argc, argv, &i, &opts.events_path) ||
                    option_value("--secrets-dir", argc, argv, &i, &secrets_dir) ||
-                   option_value("--egress-netns", argc, argv, &i, &opts.egress_netns)) {
+                   option_value("--egress-netns", argc, argv, &i, &opts.egress_netns) ||
+                   option_value("--events-nats", argc, argv, &i, &nats_url) ||
+                   option_value("--backend", argc, argv, &i, &backend) ||
+                   option_value("--oci-runtime", argc, argv, &i, &runtime)) {
             continue;
         } else if (strcmp(a, "--report") == 0) {
             report = true;
-        } else if (i + 1 == argc && (strcmp(a, "--export-dir") == 0 || strcmp(a, "--events") == 0 ||
-                                     strcmp(a, "--secrets-dir") == 0 || strcmp(a, "--egress-netns") == 0)) {
+        } else if (i + 1 == argc &&
+                   (strcmp(a, "--export-dir") == 0 || strcmp(a, "--events") == 0 || strcmp(a, "--secrets-dir") == 0 ||
+                    strcmp(a, "--egress-netns") == 0 || strcmp(a, "--events-nats") == 0 ||
+                    strcmp(a, "--backend") == 0 || strcmp(a, "--oci-runtime") == 0)) {
             cli_error("job run: %s needs a value (see cell job --help)", a);
             return 2;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -117,10 +131,27 @@ static int job_run(int argc, char **argv, const struct cli_globals *g)
         return 2;
     }
     if ((opts.export_dir && !opts.export_dir[0]) || (opts.events_path && !opts.events_path[0]) ||
-        (secrets_dir && !secrets_dir[0])) {
+        (secrets_dir && !secrets_dir[0]) || (nats_url && !nats_url[0])) {
         cli_error("job run: an option's value is empty");
         return 2;
     }
+    if (backend && strcmp(backend, "native") != 0 && strcmp(backend, "oci") != 0) {
+        cli_error("job run: --backend \"%s\": native (cell's own sandbox, the default) or oci", backend);
+        return 2;
+    }
+    bool oci = backend && strcmp(backend, "oci") == 0;
+    if (runtime && !oci) {
+        cli_error("job run: --oci-runtime needs --backend oci");
+        return 2;
+    }
+    char runtime_path[PATH_MAX];
+    struct cell_err find_err = {0};
+    if (oci && cell_oci_runtime_find(runtime ? runtime : "runc", runtime_path, sizeof runtime_path, &find_err) < 0) {
+        cli_error("job run: %s", find_err.msg);
+        return CELL_EXIT_SETUP;
+    }
+    if (oci)
+        opts.oci_runtime = runtime_path;
     struct cell_spec spec;
     struct cell_job job;
     struct cell_err err = {0};
@@ -134,6 +165,17 @@ static int job_run(int argc, char **argv, const struct cli_globals *g)
     else
         cell_secret_broker_env(&broker);
     opts.broker = &broker;
+    struct job_nats *nats = NULL;
+    if (nats_url) {
+        if ((nats = job_nats_open(nats_url, job.id, &err)) == NULL) {
+            cli_error("job %s: %s", job.id, err.msg);
+            cell_job_free(&job);
+            cell_spec_free(&spec);
+            return CELL_EXIT_SETUP;
+        }
+        opts.event_sink = job_nats_publish;
+        opts.event_ctx = nats;
+    }
     opts.init_exec_fd = open_cell_init();
     struct cell_job_result res;
     int rc = cell_job_run(&spec, &job, &opts, &res, &err);
@@ -150,6 +192,8 @@ static int job_run(int argc, char **argv, const struct cli_globals *g)
         fflush(stdout);
     }
     json_decref(res.report);
+    if (nats)
+        job_nats_close(nats);
     cell_job_free(&job);
     cell_spec_free(&spec);
     return res.exit_code;

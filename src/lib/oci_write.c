@@ -321,7 +321,9 @@ static json_t *namespaces(const struct cell_spec *spec, bool userns)
     bool ok = a != NULL;
     for (size_t i = 0; ok && i < ARRAY_SIZE(always); i++)
         ok = push(a, json_pack("{s:s}", "type", always[i]));
-    if (ok && spec->net_mode == CELL_NET_NONE)
+    if (ok && spec->net_mode == CELL_NET_NONE && spec->ns.join_net) /* a job's, with its link out */
+        ok = push(a, json_pack("{s:s, s:s}", "type", "network", "path", spec->ns.join_net));
+    else if (ok && spec->net_mode == CELL_NET_NONE)
         ok = push(a, json_pack("{s:s}", "type", "network"));
     if (ok && userns)
         ok = push(a, json_pack("{s:s}", "type", "user"));

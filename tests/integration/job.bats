@@ -10,6 +10,30 @@
 
 load helpers
 
+# job_oci.bats is this file under another name (a symlink): the same tests
+# with --backend oci, runc running the bundle cell writes
+BACKEND=()
+if [[ $(basename "$BATS_TEST_FILENAME") == job_oci.bats ]]; then
+    BACKEND=(--backend oci --oci-runtime runc)
+fi
+
+# A workload that ends with 143 on SIGTERM on both backends (under an OCI
+# runtime the workload is the container's pid 1, to which the kernel does
+# not deliver a signal it has no handler for)
+SLEEP_ARGV='"/bin/sh","-c","trap \"exit 143\" TERM; sleep 60 & wait"'
+# What runc adds to the environment of a container that has no HOME
+OCI_ENV_EXTRA=""
+if [[ ${#BACKEND[@]} -gt 0 ]]; then
+    OCI_ENV_EXTRA='HOME=/root\0'
+fi
+
+# skip_oci WHY: this test is of cell's own sandbox
+skip_oci() {
+    if [[ ${#BACKEND[@]} -gt 0 ]]; then
+        skip "$1"
+    fi
+}
+
 setup() {
     _common_setup
     JOBS=$BATS_TEST_TMPDIR/jobs
@@ -44,7 +68,7 @@ run_job() {
         flags=("$1")
         shift
     fi
-    run_cell "${flags[@]}" job run "$@" --export-dir "$EXPORT" --events "$EVENTS" --report
+    run_cell "${flags[@]}" job run "${BACKEND[@]}" "$@" --export-dir "$EXPORT" --events "$EVENTS" --report
 }
 
 # report EXPR: python EXPR on the report `r` that ends stdout (JSON out)
@@ -72,6 +96,18 @@ PY
 # has_cgroup NAME PID: cell NAME of the runner PID has its cgroups (it runs)
 has_cgroup() {
     [[ -n $(cell_cgroups "$1" "$2") ]]
+}
+
+# job_sleeping ID PID: the SLEEP_ARGV workload of job ID (runner PID) has
+# set its trap and started its sleep
+job_sleeping() {
+    local d p
+    for d in $(cell_cgroups "$1" "$2"); do
+        for p in $(cat "$d/cgroup.procs" 2>/dev/null); do
+            [[ $(cat "/proc/$p/comm" 2>/dev/null) == sleep ]] && return 0
+        done
+    done
+    return 1
 }
 
 # expect_no_residue: the report's residue check found nothing, and the
@@ -142,28 +178,30 @@ print(" ".join(json.load(open(sys.argv[1]))["spec"].get("authority", {}).get("se
     doc environ '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"environ",
       "authority":{"secretRefs":["A_KEY","EMPTY"]},"lifetime":{"ttlSeconds":60},
       "run":{"argv":["/bin/cat","/proc/self/environ"]}}}'
-    run_cell job run "$JOBS/environ.json"
+    run_cell job run "${BACKEND[@]}" "$JOBS/environ.json"
     expect_status 0
-    printf 'A_KEY=va lue=1\0EMPTY=\0' >"$BATS_TEST_TMPDIR/expected"
-    (tracked "$CELL" --root "$CELL_ROOT" job run "$JOBS/environ.json") >"$BATS_TEST_TMPDIR/environ"
+    printf "A_KEY=va lue=1\\0EMPTY=\\0$OCI_ENV_EXTRA" >"$BATS_TEST_TMPDIR/expected"
+    (tracked "$CELL" --root "$CELL_ROOT" job run "${BACKEND[@]}" "$JOBS/environ.json") >"$BATS_TEST_TMPDIR/environ"
     cmp "$BATS_TEST_TMPDIR/expected" "$BATS_TEST_TMPDIR/environ"
 
     # the running workload's /proc/PID/environ, read from the host
     doc sleeper '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"sleeper",
       "authority":{"secretRefs":["A_KEY","EMPTY"]},"lifetime":{"ttlSeconds":60},
-      "run":{"argv":["/bin/sleep","60"]}}}'
-    start_cell "$BATS_TEST_TMPDIR/sleeper.out" job run "$JOBS/sleeper.json"
+      "run":{"argv":['"$SLEEP_ARGV"']}}}'
+    start_cell "$BATS_TEST_TMPDIR/sleeper.out" job run "${BACKEND[@]}" "$JOBS/sleeper.json"
     local pid=""
     find_sleep() {
         local d p
         for d in $(cell_cgroups sleeper "$CELL_PID"); do
             for p in $(cat "$d/cgroup.procs" 2>/dev/null); do
-                [[ $(cat "/proc/$p/comm" 2>/dev/null) == sleep ]] && pid=$p && return 0
+                # the workload itself (sleep has the environment sh made)
+                [[ $(cat "/proc/$p/comm" 2>/dev/null) == sh ]] && pid=$p && return 0
             done
         done
         return 1
     }
-    wait_until 10 find_sleep
+    wait_until 10 job_sleeping sleeper "$CELL_PID"
+    find_sleep
     cmp "$BATS_TEST_TMPDIR/expected" "/proc/$pid/environ"
     kill -TERM "$CELL_PID" # passed on to the job
     wait "$CELL_PID" || [[ $? -eq 143 ]]
@@ -184,7 +222,7 @@ print(" ".join(json.load(open(sys.argv[1]))["spec"].get("authority", {}).get("se
     printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/stdout.log"
     printf '%s\n' "$stderr" >"$BATS_TEST_TMPDIR/stderr.log"
     # with --debug too: nothing cell says names the value
-    run_cell --debug job run "$JOBS/envsecret.json" --events "$EVENTS" --report
+    run_cell --debug job run "${BACKEND[@]}" "$JOBS/envsecret.json" --events "$EVENTS" --report
     expect_status 0
     printf '%s\n' "$output" "$stderr" >"$BATS_TEST_TMPDIR/debug.log"
     [[ -s $EVENTS ]]
@@ -193,6 +231,7 @@ print(" ".join(json.load(open(sys.argv[1]))["spec"].get("authority", {}).get("se
 }
 
 @test "job: while a job runs, its cleanup keeper holds no copy of an env secret (its memory is searched)" {
+    skip_oci "the keeper is cell's sandbox's; under --backend oci the runtime holds the container"
     # a sanitizer runtime keeps its own copy of the process's environment
     # (read from /proc/self/environ at start), which no program can wipe
     if grep -qa __asan_init "$CELL"; then
@@ -260,7 +299,8 @@ PY
         [[ ${lines[0]} == "400 0 ${#value}" ]] || { show; false; }
         [[ ${lines[1]} == "$hash  -" ]] || { show; false; }
         [[ ${lines[2]} == 1 ]] || { show; false; }
-        [[ ${lines[3]} == 0 ]] || { show; false; } # an empty environment
+        # an empty environment (but for runc's HOME)
+        [[ ${lines[3]} == "$(printf "$OCI_ENV_EXTRA" | wc -c)" ]] || { show; false; }
         refute_out WRITABLE
         expect_no_residue
         printf '%s\n' "$output" "$stderr" >"$BATS_TEST_TMPDIR/$delivery.log"
@@ -270,11 +310,11 @@ PY
     # host's side too; afterwards no mount, no file, no directory
     doc files-wait '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"files-wait",
       "authority":{"secretRefs":["TOKEN"]},"lifetime":{"ttlSeconds":60},
-      "run":{"argv":["/bin/sleep","60"],"secretDelivery":"runtimeBroker"}}}'
-    start_cell "$BATS_TEST_TMPDIR/wait.out" job run "$JOBS/files-wait.json" --secrets-dir "$BATS_TEST_TMPDIR/secrets" \
+      "run":{"argv":['"$SLEEP_ARGV"'],"secretDelivery":"runtimeBroker"}}}'
+    start_cell "$BATS_TEST_TMPDIR/wait.out" job run "${BACKEND[@]}" "$JOBS/files-wait.json" --secrets-dir "$BATS_TEST_TMPDIR/secrets" \
         --events "$EVENTS"
     private=$CELL_ROOT/run/jobs/files-wait
-    wait_until 10 grep -q " $private/secrets " /proc/self/mountinfo
+    wait_until 10 job_sleeping files-wait "$CELL_PID"
     grep " $private/secrets " /proc/self/mountinfo | grep -q " ro,.* tmpfs "
     [[ $(stat -c %a "$private") == 700 && $(stat -c %a "$private/secrets/TOKEN") == 400 ]]
     kill -TERM "$CELL_PID"
@@ -383,9 +423,9 @@ time.sleep(120)' &
 
 @test "job: two jobs with the same id cannot run at once; the second is refused naming it" {
     doc same '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"same",
-      "lifetime":{"ttlSeconds":60},"run":{"argv":["/bin/sleep","60"],"workingDirectory":"/w"}}}'
-    start_cell "$BATS_TEST_TMPDIR/first.out" job run "$JOBS/same.json"
-    wait_until 10 has_cgroup same "$CELL_PID"
+      "lifetime":{"ttlSeconds":60},"run":{"argv":['"$SLEEP_ARGV"'],"workingDirectory":"/w"}}}'
+    start_cell "$BATS_TEST_TMPDIR/first.out" job run "${BACKEND[@]}" "$JOBS/same.json"
+    wait_until 10 job_sleeping same "$CELL_PID"
     run_job -125 "$JOBS/same.json"
     expect_err "job same: lock: another job with the id \"same\" is running"
     [[ ! -e $EVENTS ]]
@@ -417,13 +457,20 @@ time.sleep(120)' &
 @test "job: a command that is not there exits 127, as cell run does; the teardown still leaves nothing" {
     doc nf '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"nf",
       "lifetime":{"ttlSeconds":60},"run":{"argv":["/no/such/command"]}}}'
-    run_job -127 "$JOBS/nf.json"
-    expect_err 'job nf: run: cell nf: command "/no/such/command" not found in the cell'
-    [[ $(events '[x["type"].split(".")[-1] for x in e]') == '["started", "destroyed"]' ]]
+    if [[ ${#BACKEND[@]} -gt 0 ]]; then # the runtime's status and words; it did run
+        run_job -1 "$JOBS/nf.json"
+        expect_err 'stat /no/such/command: no such file or directory'
+        [[ $(events '[x["type"].split(".")[-1] for x in e]') == '["started", "completed", "destroyed"]' ]]
+    else
+        run_job -127 "$JOBS/nf.json"
+        expect_err 'job nf: run: cell nf: command "/no/such/command" not found in the cell'
+        [[ $(events '[x["type"].split(".")[-1] for x in e]') == '["started", "destroyed"]' ]]
+    fi
     [[ $(events 'e[-1]["data"]["report"]["residue"]') == "[]" ]]
 }
 
 @test "job: the residue check reports a deliberately leaked cgroup (test hook)" {
+    skip_oci "the test hook is in cell's sandbox; the runtime removes its own cgroups"
     doc leak '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"leak",
       "lifetime":{"ttlSeconds":60},"run":{"argv":["/bin/true"]}}}'
     CELL_JOB_TEST_LEAK=cgroup run_job "$JOBS/leak.json"
@@ -438,12 +485,13 @@ time.sleep(120)' &
 }
 
 @test "job: what a killed runner left is removed by the next run of its id" {
+    skip_oci "under --backend oci the runtime outlives a killed runner: the container too"
     mkdir -p "$BATS_TEST_TMPDIR/secrets"
     printf 'v' >"$BATS_TEST_TMPDIR/secrets/TOKEN"
     doc killed '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"killed",
       "authority":{"secretRefs":["TOKEN"]},"lifetime":{"ttlSeconds":60},
       "run":{"argv":["/bin/sleep","60"],"workingDirectory":"/w","secretDelivery":"runtimeBroker"}}}'
-    start_cell "$BATS_TEST_TMPDIR/killed.out" job run "$JOBS/killed.json" --secrets-dir "$BATS_TEST_TMPDIR/secrets"
+    start_cell "$BATS_TEST_TMPDIR/killed.out" job run "${BACKEND[@]}" "$JOBS/killed.json" --secrets-dir "$BATS_TEST_TMPDIR/secrets"
     wait_until 10 has_cgroup killed "$CELL_PID"
     kill -KILL "$CELL_PID"
     wait "$CELL_PID" || true
@@ -474,6 +522,30 @@ time.sleep(120)' &
     expect_err "unknown option \"--frobnicate\""
     run_cell -2 job run "$JOBS/x.json" --events
     expect_err "--events needs a value"
-    run_cell -2 job submit "$JOBS/x.json"
-    expect_err "unknown subcommand \"submit\""
+    run_cell -2 job frobnicate "$JOBS/x.json"
+    expect_err "unknown subcommand \"frobnicate\""
+    run_cell -2 job run "$JOBS/x.json" --backend vm
+    expect_err "--backend \"vm\": native (cell's own sandbox, the default) or oci"
+    run_cell -2 job run "$JOBS/x.json" --oci-runtime runc
+    expect_err "--oci-runtime needs --backend oci"
+    run_cell -125 job run "$JOBS/x.json" --backend oci --oci-runtime nosuch
+    expect_err "--oci-runtime \"nosuch\": runc, crun, runsc or the path of a runtime"
+}
+
+@test "job: runsc runs a job too (output, artifact, nothing left); egress rules under runsc are refused" {
+    if [[ ${#BACKEND[@]} -eq 0 ]]; then
+        skip "job_oci.bats runs this"
+    fi
+    command -v runsc >/dev/null || skip "runsc is not installed"
+    run_job "$REPO/examples/jobs/hello.json" --oci-runtime runsc
+    expect_status 0
+    expect_out "hello from a job"
+    [[ $(cat "$EXPORT/hello/report") == report ]]
+    expect_no_residue
+    doc out '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"out",
+      "authority":{"egressRules":[{"host":"127.0.0.1","port":1}]},"lifetime":{"ttlSeconds":60},
+      "run":{"argv":["/bin/true"]}}}'
+    run_job -125 "$JOBS/out.json" --oci-runtime runsc
+    expect_err "egress rules with --oci-runtime runsc: gVisor's own network stack would not see cell's nftables rules"
+    expect_no_residue
 }

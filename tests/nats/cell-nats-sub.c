@@ -1,14 +1,13 @@
 /* cell-nats-sub.c - a real JetStream subscriber for the integration tests
- * (tests/integration/nats.bats): reads the stream CELL_EVENTS from its first
- * message through an ephemeral pull consumer on cell.events.>, prints one
- * line per message, "SUBJECT<TAB>Nats-Msg-Id<TAB>Content-Type<TAB>DATA", and
- * exits once it has caught up. Exit 0 (also for an empty stream), 1 when
- * NATS or the stream cannot be read (the reason on stderr).
- * Usage: cell-nats-sub URL */
+ * (tests/integration/nats.bats, job_nats.bats): reads the stream CELL_EVENTS
+ * (or STREAM) from its first message through an ephemeral pull consumer on
+ * cell.events.> (or FILTER), prints one line per message,
+ * "SUBJECT<TAB>Nats-Msg-Id<TAB>Content-Type<TAB>DATA", and exits once it has
+ * caught up. Exit 0 (also for an empty stream), 1 when NATS or the stream
+ * cannot be read (the reason on stderr).
+ * Usage: cell-nats-sub URL [STREAM FILTER] */
 #include <nats/nats.h>
 #include <stdio.h>
-
-#define STREAM "CELL_EVENTS"
 
 static int fail(const char *what, natsStatus s)
 {
@@ -24,10 +23,11 @@ static const char *header(natsMsg *m, const char *key)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: cell-nats-sub URL\n");
+    if (argc != 2 && argc != 4) {
+        fprintf(stderr, "usage: cell-nats-sub URL [STREAM FILTER]\n");
         return 2;
     }
+    const char *stream = argc == 4 ? argv[2] : "CELL_EVENTS", *filter = argc == 4 ? argv[3] : "cell.events.>";
     natsConnection *nc = NULL;
     jsCtx *js = NULL;
     jsStreamInfo *si = NULL;
@@ -36,8 +36,8 @@ int main(int argc, char **argv)
         return fail(argv[1], s);
     if ((s = natsConnection_JetStream(&js, nc, NULL)) != NATS_OK)
         return fail("JetStream", s);
-    if ((s = js_GetStreamInfo(&si, js, STREAM, NULL, NULL)) != NATS_OK)
-        return fail("stream " STREAM, s);
+    if ((s = js_GetStreamInfo(&si, js, stream, NULL, NULL)) != NATS_OK)
+        return fail(stream, s);
     uint64_t msgs = si->State.Msgs;
     jsStreamInfo_Destroy(si);
 
@@ -45,11 +45,11 @@ int main(int argc, char **argv)
     if (msgs > 0) {
         jsSubOptions so;
         jsSubOptions_Init(&so);
-        so.Stream = STREAM;
+        so.Stream = stream;
         so.Config.DeliverPolicy = js_DeliverAll;
         so.Config.AckPolicy = js_AckExplicit;
         natsSubscription *sub = NULL;
-        if ((s = js_PullSubscribe(&sub, js, "cell.events.>", NULL, NULL, &so, NULL)) != NATS_OK)
+        if ((s = js_PullSubscribe(&sub, js, filter, NULL, NULL, &so, NULL)) != NATS_OK)
             return fail("pull subscribe", s);
         uint64_t pending = 1;
         while (pending > 0 && rc == 0) {

@@ -52,9 +52,10 @@ void job_rfc3339_now(char out[32])
     snprintf(out + n, 32 - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
-int events_emit(const char *path, const char *type, json_t *data, struct cell_err *err)
+int events_emit(const struct cell_job_opts *opts, const char *type, json_t *data, struct cell_err *err)
 {
-    if (path == NULL) {
+    const char *path = opts->events_path;
+    if (path == NULL && opts->event_sink == NULL) {
         json_decref(data);
         return 0;
     }
@@ -69,6 +70,14 @@ int events_emit(const char *path, const char *type, json_t *data, struct cell_er
     if (line == NULL)
         return cell_err_set(err, ENOMEM, "event %s", type);
     size_t len = strlen(line);
+    if (opts->event_sink && opts->event_sink(opts->event_ctx, type, line, len, err) < 0) {
+        free(line);
+        return -1;
+    }
+    if (path == NULL) {
+        free(line);
+        return 0;
+    }
     line[len] = '\n'; /* json_dumps' NUL becomes the newline: one write */
     cleanup_close int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
     ssize_t n = fd < 0 ? -1 : write(fd, line, len + 1);

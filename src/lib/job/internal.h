@@ -5,6 +5,8 @@
 #define CELL_JOB_INTERNAL_H
 
 #include "cell/job.h"
+#include "cell/oci.h"
+#include "sandbox/egress.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -24,8 +26,9 @@ struct job_dirs {
     char root[PATH_MAX];    /* private/root: the working directory's tmpfs */
     char work[PATH_MAX];    /* root + workingDirectory: the bind's source */
     char secrets[PATH_MAX]; /* private/secrets */
+    char oci[PATH_MAX];     /* private/oci: --backend oci's bundle and runtime state (a tmpfs) */
     int lock_fd;            /* flock'ed; -1 when not held */
-    bool made_private, mounted_root, mounted_secrets;
+    bool made_private, mounted_root, mounted_secrets, mounted_oci;
 };
 
 /* ---- secrets.c ---- */
@@ -64,12 +67,34 @@ void job_uuid(char out[37]);
 /* The time now as RFC 3339 in UTC with milliseconds. */
 void job_rfc3339_now(char out[32]);
 /* Append one CloudEvents 1.0 JSON line of `type` with `data` (stolen) to
- * the file at `path` (one write() per line, O_APPEND), or do nothing when
- * path is NULL. -1 with err when it cannot be written. */
-int events_emit(const char *path, const char *type, json_t *data, struct cell_err *err);
+ * the file opts->events_path (one write() per line, O_APPEND) and hand it
+ * to opts->event_sink; nothing when there is neither. -1 with err when it
+ * cannot be written. */
+int events_emit(const struct cell_job_opts *opts, const char *type, json_t *data, struct cell_err *err);
 #define JOB_EVENT_STARTED "io.cellos.cell.lifecycle.v1.started"
 #define JOB_EVENT_COMPLETED "io.cellos.cell.command.v1.completed"
 #define JOB_EVENT_DESTROYED "io.cellos.cell.lifecycle.v1.destroyed"
+
+/* ---- oci.c ---- */
+
+/* A job run by another OCI runtime (--backend oci). */
+struct job_oci {
+    struct cell_oci_runtime_run run;
+    bool started;            /* run needs cell_oci_runtime_remove */
+    pid_t holder;            /* egress: the process holding the network namespace; -1 */
+    struct egress_link link; /* egress: the link out */
+    json_t *cgroup;          /* the cgroups the runtime makes, as residue_check wants them */
+};
+/* Mount the tmpfs for the bundle, make the network scope (egress rules),
+ * start opts->oci_runtime on the bundle of `spec` with stdin `devnull` and
+ * the signal mask `child_mask`. -1 with err; job_oci_remove() must follow
+ * either way. */
+int job_oci_start(struct cell_spec *spec, const struct cell_job *job, const struct cell_job_opts *opts,
+                  struct job_dirs *dirs, struct job_oci *o, int devnull, const sigset_t *child_mask,
+                  struct cell_err *err);
+/* The container gone (killed if need be), the runtime's state, the bundle
+ * and its tmpfs removed, the link and the network namespace gone. */
+int job_oci_remove(struct job_oci *o, struct job_dirs *dirs, struct cell_err *err);
 
 /* ---- report.c ---- */
 

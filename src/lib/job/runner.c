@@ -55,7 +55,6 @@ struct job_run {
     const struct cell_job_opts *opts;
     struct cell_secret_broker env_broker;
     const struct cell_secret_broker *broker;
-    const char *events;
     struct job_dirs dirs;
     char run_id[37];
     bool started;      /* the `started` event went out */
@@ -67,7 +66,36 @@ struct job_run {
     int exit_code;
     int start_exit_code; /* cell_start failed: 125, 126 or 127 (as cell run); 0: it did not fail */
     bool oom_killed;
+    sigset_t child_mask; /* the signal mask before the runner blocked the relayed ones */
+    struct job_oci oci;  /* --backend oci */
 };
+
+/* What runs the job: cell's sandbox (inst) or an OCI runtime (oci). */
+struct job_cell {
+    struct cell_instance *inst;
+    struct job_oci *oci;
+};
+
+static int job_cell_pidfd(const struct job_cell *c)
+{
+    return c->inst ? cell_instance_pidfd(c->inst) : c->oci->run.pidfd;
+}
+
+static void job_cell_signal(const struct job_cell *c, int sig)
+{
+    if (c->inst)
+        cell_instance_signal(c->inst, sig);
+    else if (c->oci->run.pid > 0)
+        kill(c->oci->run.pid, sig); /* the runtime passes it on */
+}
+
+static void job_cell_kill(const struct job_cell *c)
+{
+    if (c->inst)
+        cell_instance_kill(c->inst);
+    else
+        cell_oci_runtime_kill(&c->oci->run);
+}
 
 const char *cell_job_outcome_label(enum cell_job_outcome outcome)
 {
@@ -298,11 +326,11 @@ static int arm_timer(uint64_t deadline_ms, struct cell_err *err)
 
 /* Wait for the cell's init to exit: relay signals (a second of the same
  * kind kills the cell), kill the cell when a timer expires. */
-static void wait_for_cell(struct job_run *r, struct cell_instance *inst, int sigfd, int ttl_fd, int timeout_fd)
+static void wait_for_cell(struct job_run *r, const struct job_cell *cell, int sigfd, int ttl_fd, int timeout_fd)
 {
     enum { FD_INIT, FD_SIGNAL, FD_TTL, FD_TIMEOUT, FD_COUNT };
     struct pollfd fds[FD_COUNT] = {
-        [FD_INIT] = {.fd = cell_instance_pidfd(inst), .events = POLLIN},
+        [FD_INIT] = {.fd = job_cell_pidfd(cell), .events = POLLIN},
         [FD_SIGNAL] = {.fd = sigfd, .events = POLLIN},
         [FD_TTL] = {.fd = ttl_fd, .events = POLLIN},
         [FD_TIMEOUT] = {.fd = timeout_fd, .events = POLLIN},
@@ -313,7 +341,7 @@ static void wait_for_cell(struct job_run *r, struct cell_instance *inst, int sig
         if (poll(fds, FD_COUNT, -1) < 0) {
             if (errno == EINTR)
                 continue;
-            cell_instance_kill(inst); /* cannot watch it any more */
+            job_cell_kill(cell); /* cannot watch it any more */
             break;
         }
         if (fds[FD_SIGNAL].revents & POLLIN) {
@@ -321,9 +349,9 @@ static void wait_for_cell(struct job_run *r, struct cell_instance *inst, int sig
             if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
                 uint32_t bit = 1u << (si.ssi_signo % 32);
                 if (relayed & bit) {
-                    cell_instance_kill(inst);
+                    job_cell_kill(cell);
                 } else {
-                    cell_instance_signal(inst, (int)si.ssi_signo);
+                    job_cell_signal(cell, (int)si.ssi_signo);
                     relayed |= bit;
                 }
             }
@@ -333,7 +361,7 @@ static void wait_for_cell(struct job_run *r, struct cell_instance *inst, int sig
                 continue;
             if (!killed) {
                 r->outcome = t == FD_TTL ? CELL_JOB_TTL : CELL_JOB_TIMEOUT;
-                cell_instance_kill(inst);
+                job_cell_kill(cell);
                 killed = true;
             }
             fds[FD_TTL].fd = fds[FD_TIMEOUT].fd = -1;
@@ -374,31 +402,46 @@ static int step_run(struct job_run *r, int sigfd, struct cell_err *err)
         secrets_wipe_env(r->spec);
         return step_failed(r, "run", err);
     }
-    struct cell_start_opts so = {
-        .stdio = {devnull, -1, -1}, .init_exec_fd = r->opts->init_exec_fd, .setup_exit_code = &r->start_exit_code};
-    struct cell_instance *inst;
-    int started = cell_start(r->spec, &so, &inst, err);
-    secrets_wipe_env(r->spec); /* the workload has its environment (or never will) */
-    r->t_run = job_now_ms();
-    if (started < 0)
-        return step_failed(r, "run", err);
-    json_t *saved = cell_instance_save(inst);
-    r->cgroup = json_incref(json_object_get(saved, "cgroup"));
-    json_decref(saved);
+    struct job_cell cell = {0};
+    if (r->opts->oci_runtime) { /* another runtime runs the bundle of the spec */
+        cell.oci = &r->oci;
+        int rc = job_oci_start(r->spec, job, r->opts, &r->dirs, &r->oci, devnull, &r->child_mask, err);
+        secrets_wipe_env(r->spec); /* in the bundle's config.json, on its tmpfs, now */
+        r->t_run = job_now_ms();
+        r->cgroup = json_incref(r->oci.cgroup);
+        if (rc < 0)
+            return step_failed(r, "run", err);
+    } else {
+        struct cell_start_opts so = {
+            .stdio = {devnull, -1, -1}, .init_exec_fd = r->opts->init_exec_fd, .setup_exit_code = &r->start_exit_code};
+        int started = cell_start(r->spec, &so, &cell.inst, err);
+        secrets_wipe_env(r->spec); /* the workload has its environment (or never will) */
+        r->t_run = job_now_ms();
+        if (started < 0)
+            return step_failed(r, "run", err);
+        json_t *saved = cell_instance_save(cell.inst);
+        r->cgroup = json_incref(json_object_get(saved, "cgroup"));
+        json_decref(saved);
+    }
     cleanup_close int timeout_fd = -1;
     if (job->timeout_ms && (timeout_fd = arm_timer(r->t_run + job->timeout_ms, err)) < 0) {
-        cell_instance_kill(inst);
-        struct cell_result ignored;
-        cell_instance_finish(inst, &ignored);
+        job_cell_kill(&cell);
+        if (cell.inst) {
+            struct cell_result ignored;
+            cell_instance_finish(cell.inst, &ignored);
+        }
         return step_failed(r, "run", err);
     }
     r->outcome = CELL_JOB_FAILED;
-    wait_for_cell(r, inst, sigfd, ttl_fd, timeout_fd);
+    wait_for_cell(r, &cell, sigfd, ttl_fd, timeout_fd);
     r->t_ended = job_now_ms();
-    /* init's status, not reaped yet (its exit code is the workload's) */
+    /* the status, not reaped yet for cell's init (its exit code is the
+     * workload's); the runtime's is the container's */
     siginfo_t info = {0};
     int code = CELL_EXIT_SETUP;
-    if (waitid(P_PIDFD, (id_t)cell_instance_pidfd(inst), &info, WEXITED | WNOWAIT) == 0)
+    if (cell.oci)
+        code = cell_oci_runtime_wait(&r->oci.run);
+    else if (waitid(P_PIDFD, (id_t)cell_instance_pidfd(cell.inst), &info, WEXITED | WNOWAIT) == 0)
         code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
     bool killed = r->outcome == CELL_JOB_TIMEOUT || r->outcome == CELL_JOB_TTL;
     if (killed)
@@ -406,15 +449,23 @@ static int step_run(struct job_run *r, int sigfd, struct cell_err *err)
     else
         r->outcome = code == 0 ? CELL_JOB_SUCCEEDED : CELL_JOB_FAILED;
     struct cell_err event_err = {0};
-    int event_rc = events_emit(r->events, JOB_EVENT_COMPLETED, event_data_outcome(r, code), &event_err);
+    int event_rc = events_emit(r->opts, JOB_EVENT_COMPLETED, event_data_outcome(r, code), &event_err);
     /* 9: the job's files, before the cell is destroyed */
     r->artifacts = artifacts_export(job, &r->dirs, r->opts->export_dir ? r->opts->export_dir : "export");
     /* 10: destroyed (reaped, cgroups removed) */
-    test_leak(r);
-    struct cell_result result;
-    cell_instance_finish(inst, &result);
-    r->exit_code = killed ? CELL_EXIT_TIMEOUT : result.exit_code;
-    r->oom_killed = result.oom_killed;
+    if (cell.inst) {
+        test_leak(r);
+        struct cell_result result;
+        cell_instance_finish(cell.inst, &result);
+        r->exit_code = killed ? CELL_EXIT_TIMEOUT : result.exit_code;
+        r->oom_killed = result.oom_killed;
+    } else {
+        r->exit_code = code;
+        if (job_oci_remove(&r->oci, &r->dirs, &event_err) < 0) {
+            *err = event_err;
+            return step_failed(r, "destroy", err);
+        }
+    }
     if (event_rc < 0) {
         *err = event_err;
         return step_failed(r, "completed event", err);
@@ -432,7 +483,9 @@ static int teardown(struct job_run *r, bool failed_before, struct cell_err *err)
     struct cell_err e = {0};
     int rc = 0;
     secrets_wipe_env(r->spec);
-    if (d->made_private && remove_mount_point(d->root, &d->mounted_root, &e) < 0)
+    if (r->opts->oci_runtime && job_oci_remove(&r->oci, d, &e) < 0)
+        rc = step_failed(r, "destroy", &e);
+    if (d->made_private && remove_mount_point(d->root, &d->mounted_root, &e) < 0 && rc == 0)
         rc = step_failed(r, "destroy", &e);
     if (r->secrets_made && secrets_revoke(r->job, r->broker, d, &e) < 0 && rc == 0)
         rc = step_failed(r, "secrets revoked", &e);
@@ -467,10 +520,10 @@ int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struc
                  struct cell_job_result *result, struct cell_err *err)
 {
     static const struct cell_job_opts no_opts = {.init_exec_fd = -1};
-    struct job_run r = {.spec = spec, .job = job, .opts = opts ? opts : &no_opts, .dirs = {.lock_fd = -1}};
+    struct job_run r = {
+        .spec = spec, .job = job, .opts = opts ? opts : &no_opts, .dirs = {.lock_fd = -1}, .oci = {.holder = -1}};
     cell_secret_broker_env(&r.env_broker);
     r.broker = r.opts->broker ? r.opts->broker : &r.env_broker;
-    r.events = r.opts->events_path;
     r.outcome = CELL_JOB_FAILED;
     r.exit_code = CELL_EXIT_SETUP;
     r.t_begin = job_now_ms();
@@ -486,6 +539,7 @@ int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struc
     for (size_t i = 0; i < ARRAY_SIZE(relayed_signals); i++)
         sigaddset(&mask, relayed_signals[i]);
     sigprocmask(SIG_BLOCK, &mask, &old_mask);
+    r.child_mask = old_mask;
     cleanup_close int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
     if (sigfd < 0) {
         cell_err_set(err, errno, "create a signalfd");
@@ -499,7 +553,7 @@ int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struc
     int rc = 0;
     if (step_private_dir(&r, err) < 0 || step_working_dir(&r, err) < 0 || step_secrets(&r, err) < 0)
         rc = -1;
-    if (rc == 0 && events_emit(r.events, JOB_EVENT_STARTED, event_data(&r), err) < 0)
+    if (rc == 0 && events_emit(r.opts, JOB_EVENT_STARTED, event_data(&r), err) < 0)
         rc = step_failed(&r, "started event", err);
     r.started = rc == 0;
     if (rc == 0 && step_run(&r, sigfd, err) < 0)
@@ -528,7 +582,7 @@ int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struc
         if (data && report)
             json_object_set(data, "report", report);
         struct cell_err e = {0};
-        if (events_emit(r.events, JOB_EVENT_DESTROYED, data, &e) < 0) {
+        if (events_emit(r.opts, JOB_EVENT_DESTROYED, data, &e) < 0) {
             step_failed(&r, "destroyed event", &e);
             if (rc == 0)
                 *err = e;
@@ -539,6 +593,7 @@ int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struc
         }
     }
     json_decref(r.cgroup);
+    json_decref(r.oci.cgroup);
     json_decref(r.artifacts);
     sigprocmask(SIG_SETMASK, &old_mask, NULL);
     *result = (struct cell_job_result){.exit_code = r.exit_code, .outcome = r.outcome, .report = report};
