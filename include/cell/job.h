@@ -144,6 +144,11 @@ struct cell_job_result {
 int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struct cell_job_opts *opts,
                  struct cell_job_result *result, struct cell_err *err);
 
+/* What a runner of job `id` that was killed left behind (its private
+ * directory's mounts and directories, its lock file), removed; nothing when
+ * a runner of that id is running. 0, or -1 with err. */
+int cell_job_clear(const char *root, const char *id, struct cell_err *err);
+
 /* ---- jobs handed to celld (`cell job submit`; src/lib/job/record.c) ---------
  * celld runs each submitted job with cell_job_run() in a runner process of
  * its own and keeps a record in <data>/jobs/<id>/: document.json, job.json

@@ -28,7 +28,9 @@ enum watch_kind {
     W_HEALTH_TIMER,
     W_HEALTH_DONE,
     W_NOTIFY,
-    W_METRICS
+    W_METRICS,
+    W_JOB,      /* a job's runner ended (its pidfd) */
+    W_JOB_STOP, /* shutdown: a job's grace is over */
 };
 
 struct watch {
@@ -113,6 +115,7 @@ struct client {
 };
 
 struct celld {
+    const char *root; /* --root or CELL_ROOT; NULL: the default paths */
     struct cell_paths paths;
     int epoll;
     int listen_fd;
@@ -224,6 +227,19 @@ int events_nats_start(const char *url, bool required, struct cell_err *err);
 bool events_nats_enabled(void);
 void events_nats_publish(const char *name, const char *type, const char *id, const char *event_json);
 void events_nats_stop(void);
+
+/* jobs.c: `cell job submit`: a job run to completion by a runner process,
+ * its record in <data>/jobs/<id>/ */
+struct request;
+/* Check the document, make the record, fork the runner: 0 with *answer
+ * ({"ok": true, "job": RECORD}), or -1 with err. */
+int job_submit(const struct request *req, json_t **answer, struct cell_err *err);
+/* A job's runner ended (timer false) or its shutdown grace is over (true). */
+void job_event(void *owner, bool timer);
+/* Shutdown: SIGTERM to every runner, another one after a grace. */
+void jobs_stop_all(void);
+bool jobs_all_ended(void);
+void jobs_free_dead(void);
 
 /* logs.c */
 int logs_open(struct cell *c, struct cell_err *err);

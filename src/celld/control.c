@@ -299,6 +299,14 @@ static void dispatch(const struct request *req, struct client *cl)
     case OP_DECLARE:
         op_declare(req, cl);
         break;
+    case OP_JOB_SUBMIT: {
+        json_t *a = NULL;
+        if (job_submit(req, &a, &err) < 0)
+            client_answer(cl, answer_error("%s", err.msg));
+        else
+            client_answer(cl, a);
+        break;
+    }
     case OP_DOWN:
         celld.down_waiter = cl;
         celld_shutdown();

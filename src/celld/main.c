@@ -162,6 +162,7 @@ static void setup_signals(void)
 void celld_shutdown(void)
 {
     celld.shutting_down = true;
+    jobs_stop_all();
     for (struct cell *c = celld.cells, *next; c; c = next) {
         next = c->next; /* a stopped cell leaves the list at once */
         c->removing = true;
@@ -215,6 +216,7 @@ int main(int argc, char **argv)
     }
     if (metrics && metrics_check_address(metrics, &err) < 0)
         die_status(&err, 2);
+    celld.root = root;
     if (cell_paths_init(root, &celld.paths, &err) < 0 || cell_mkdirs(celld.paths.run, 0700, &err) < 0 ||
         cell_mkdirs(celld.paths.logs, 0700, &err) < 0 || state_init(&err) < 0)
         die(&err);
@@ -245,7 +247,7 @@ int main(int argc, char **argv)
     cell_log(CELL_LOG_INFO, "celld: serving %s", celld.paths.socket);
 
     for (;;) {
-        if (celld.shutting_down && cells_all_stopped())
+        if (celld.shutting_down && cells_all_stopped() && jobs_all_ended())
             break;
         struct epoll_event evs[64];
         int n = epoll_wait(celld.epoll, evs, 64, metrics_timeout_ms());
@@ -297,10 +299,17 @@ int main(int argc, char **argv)
             case W_METRICS:
                 metrics_readable();
                 break;
+            case W_JOB:
+                job_event(w->owner, false);
+                break;
+            case W_JOB_STOP:
+                job_event(w->owner, true);
+                break;
             }
         }
         cells_free_dead();
         clients_free_dead();
+        jobs_free_dead();
         metrics_run();
     }
     metrics_stop();

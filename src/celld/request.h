@@ -21,6 +21,7 @@ enum request_op {
     OP_UP,
     OP_DOWN,
     OP_DECLARE,
+    OP_JOB_SUBMIT,
 };
 
 struct request {
@@ -28,7 +29,12 @@ struct request {
     const char *name; /* start, stop, restart, delete, swap: a valid cell name */
     json_t *args;     /* run, declare: 1-4096 strings, the `cell run` arguments */
     json_t *names;    /* status: valid cell names, or NULL for all */
-    json_t *json;     /* the whole request; the fields above point into it */
+    /* job-submit: the document's text and the name it goes by in errors;
+     * the options (export_dir, secrets_dir, egress_netns: absolute paths
+     * or a name; oci_runtime), each NULL when not given */
+    const char *document, *source;
+    const char *export_dir, *secrets_dir, *egress_netns, *oci_runtime;
+    json_t *json; /* the whole request; the fields above point into it */
 };
 
 /* Parse and check one request line. 0, or -1 with a one-line error (naming

@@ -249,3 +249,16 @@ bool option_value(const char *name, int argc, char **argv, int *i, const char **
     }
     return false;
 }
+
+json_t *celld_call(const struct cli_globals *g, json_t *req, bool start)
+{
+    struct cell_err err = {0};
+    int fd = connect_celld(g, start, &err);
+    json_t *answer = fd < 0 ? NULL : cell_control_call(fd, req, &err);
+    if (fd >= 0)
+        close(fd);
+    json_decref(req);
+    if (answer == NULL)
+        fprintf(stderr, "cell: %s\n", err.msg);
+    return answer;
+}

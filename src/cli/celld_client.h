@@ -20,6 +20,9 @@ int connect_celld(const struct cli_globals *g, bool start, struct cell_err *err)
 bool celld_absent(const struct cell_err *err);
 /* {"op": OP}, to add fields to */
 json_t *request(const char *op);
+/* Send `req` (taken over) to celld (started first when `start`): the answer,
+ * or NULL when there is none or it is an error (said on stderr). */
+json_t *celld_call(const struct cli_globals *g, json_t *req, bool start);
 /* The last lines of a cell's log file (<data>/logs/NAME.log), oldest first,
  * each with its newline. */
 struct log_tail {

@@ -83,6 +83,24 @@ int cmd_run_oci(struct cell_spec *spec, const struct run_backend *b, const struc
 /* cmd_job.c: CellOS ExecutionCell jobs */
 int cmd_job(int argc, char **argv, const struct cli_globals *g);
 void cmd_job_help(void);
+/* What `job run` and `job submit` are given. */
+struct job_args {
+    const char *file;
+    const char *export_dir, *secrets_dir, *egress_netns, *backend, *runtime;
+    const char *events, *nats_url; /* run only */
+    bool report;                   /* run only */
+    bool wait;                     /* submit only */
+    char runtime_path[PATH_MAX];   /* --backend oci: the runtime found; "" otherwise */
+};
+/* Parse them (`run`: run's own too): 1, 0 after --help, -2 on a usage error
+ * (said), -1 when the runtime is not there (said). */
+int job_parse_args(int argc, char **argv, bool run, struct job_args *a);
+/* cmd_job_submit.c: jobs handed to celld, and their records */
+int job_submit(int argc, char **argv, const struct cli_globals *g);
+int job_status(int argc, char **argv, const struct cli_globals *g);
+int job_logs(int argc, char **argv, const struct cli_globals *g);
+int job_wait(int argc, char **argv, const struct cli_globals *g);
+int job_rm(int argc, char **argv, const struct cli_globals *g);
 /* cmd_stats.c */
 int cmd_stats(int argc, char **argv, const struct cli_globals *g);
 void cmd_stats_help(void);

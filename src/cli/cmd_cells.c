@@ -15,19 +15,6 @@
 #include <unistd.h>
 
 /* One request, one answer; NULL after printing the error. */
-static json_t *call(const struct cli_globals *g, json_t *req, bool start)
-{
-    struct cell_err err = {0};
-    int fd = connect_celld(g, start, &err);
-    json_t *answer = fd < 0 ? NULL : cell_control_call(fd, req, &err);
-    if (fd >= 0)
-        close(fd);
-    json_decref(req);
-    if (answer == NULL)
-        cli_error("%s", err.msg);
-    return answer;
-}
-
 /* `cell run -d ...`: the arguments go to celld as given, except that
  * `--env K` (the caller's value of K) is resolved here, where it is set. */
 int cmd_run_detached(int argc, char **argv, int first, const struct cli_globals *g)
@@ -52,7 +39,7 @@ int cmd_run_detached(int argc, char **argv, int first, const struct cli_globals 
     }
     json_t *req = request("run");
     json_object_set_new(req, "args", args);
-    json_t *answer = call(g, req, true);
+    json_t *answer = celld_call(g, req, true);
     if (answer == NULL)
         return CELL_EXIT_SETUP;
     json_t *cell = json_object_get(answer, "cell");
@@ -215,7 +202,7 @@ int cmd_status(int argc, char **argv, const struct cli_globals *g)
     }
     if (fd >= 0)
         close(fd);
-    json_t *answer = call(g, req, false);
+    json_t *answer = celld_call(g, req, false);
     if (answer == NULL)
         return 1;
     json_t *cells = json_object_get(answer, "cells");
@@ -245,7 +232,7 @@ static int named_op(int argc, char **argv, const struct cli_globals *g, const ch
         }
         json_t *req = request(op);
         json_object_set_new(req, "name", json_string(argv[i]));
-        json_t *answer = call(g, req, false);
+        json_t *answer = celld_call(g, req, false);
         if (answer == NULL)
             rc = 1;
         json_decref(answer);
@@ -305,7 +292,7 @@ int cmd_up(int argc, char **argv, const struct cli_globals *g)
         cli_error("up: takes no arguments");
         return 2;
     }
-    json_t *answer = call(g, request("up"), true);
+    json_t *answer = celld_call(g, request("up"), true);
     if (answer == NULL)
         return 1;
     int idx[16];
@@ -457,7 +444,7 @@ int cmd_exec(int argc, char **argv, const struct cli_globals *g)
     json_t *names = json_array();
     json_array_append_new(names, json_string(argv[1]));
     json_object_set_new(req, "names", names);
-    json_t *answer = call(g, req, false);
+    json_t *answer = celld_call(g, req, false);
     if (answer == NULL)
         return CELL_EXIT_SETUP;
     json_t *cell = json_array_get(json_object_get(answer, "cells"), 0);

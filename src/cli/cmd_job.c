@@ -1,11 +1,13 @@
 /* cmd_job.c - `cell job run FILE.json`: a CellOS ExecutionCell document run
  * to completion in the foreground (libcell's cell_job_run, cell/job.h): its
- * options, the broker it gets, what is said when the job was killed, and
- * the teardown report with --report. */
+ * options (shared with submit), the broker it gets, what is said when the
+ * job was killed, and the teardown report with --report. The subcommands of
+ * jobs handed to celld are in cmd_job_submit.c. */
 #include "cli.h"
 #include "cell/job.h"
 #include "cell/oci.h"
 #include "job_nats.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,37 +19,54 @@
 
 void cmd_job_help(void)
 {
-    printf("usage: cell job run FILE.json [--backend native|oci [--oci-runtime R]] [--export-dir DIR]\n"
-           "                            [--events FILE] [--events-nats URL] [--report]\n"
-           "                            [--secrets-dir DIR] [--egress-netns NS]\n"
+    printf("usage: cell job run FILE.json [JOB OPTIONS] [--events FILE] [--events-nats URL] [--report]\n"
+           "       cell job submit FILE.json [JOB OPTIONS] [--wait]\n"
+           "       cell job status [ID] [--json]\n"
+           "       cell job logs ID\n"
+           "       cell job wait ID\n"
+           "       cell job rm [--force] ID\n"
            "\n"
-           "Run a CellOS ExecutionCell document (apiVersion cellos.io/v1) to completion in a\n"
-           "new cell: secrets resolved, the command run (its stdout and stderr are cell's,\n"
-           "its stdin /dev/null, its environment exactly its secrets), artifacts exported,\n"
-           "the cell destroyed, the secrets revoked, and nothing left behind (checked).\n"
-           "Exits with the job's status (128+N if killed by signal N; 124 when timeoutMs or\n"
-           "ttlSeconds expired; 125 when the document is refused or a step failed).\n"
+           "run: run a CellOS ExecutionCell document (apiVersion cellos.io/v1) to completion\n"
+           "in a new cell: secrets resolved, the command run (its stdout and stderr are\n"
+           "cell's, its stdin /dev/null, its environment exactly its secrets), artifacts\n"
+           "exported, the cell destroyed, the secrets revoked, and nothing left behind\n"
+           "(checked). Exits with the job's status (128+N if killed by signal N; 124 when\n"
+           "timeoutMs or ttlSeconds expired; 125 when the document is refused or a step\n"
+           "failed).\n"
            "\n"
+           "submit: hand the document to celld (started if need be), which runs it the same\n"
+           "way in the background and keeps its record: status, exit code, report, output\n"
+           "(cell job logs), events, and artifacts (default: in the record). Prints the id.\n"
+           "The env broker reads celld's environment there; paths are taken as absolute.\n"
+           "A job's id is taken until cell job rm removes its record. status: every job, or\n"
+           "one (--json: its record). wait: until the job has ended; exits with its status.\n"
+           "rm: remove an ended job's record; --force stops a running job first (SIGTERM,\n"
+           "passed on to it; another after 2 s, which kills it).\n"
+           "\n"
+           "JOB OPTIONS:\n"
            "  --backend native   cell's own sandbox runs the job (the default)\n"
            "  --backend oci      an OCI runtime runs it, from the bundle cell writes (the same\n"
            "                     isolation, see cell bundle --help); --oci-runtime R: runc (the\n"
            "                     default), crun, runsc or a path. Egress rules: not with runsc\n"
-           "  --export-dir DIR   artifacts go to DIR/ID/NAME (default: ./export)\n"
+           "  --export-dir DIR   artifacts go to DIR/ID/NAME (default: ./export; submit: the\n"
+           "                     record's export/)\n"
+           "  --secrets-dir DIR  the file broker: the secret KEY is the file DIR/KEY\n"
+           "                     (default: the env broker, CELL_SECRET_KEY in cell's\n"
+           "                     environment)\n"
+           "  --egress-netns NS  egress rules: the link's other end in network namespace NS\n"
+           "                     (ip netns; default: the host's)\n"
+           "run only:\n"
            "  --events FILE      append CloudEvents 1.0 JSON lines to FILE: started,\n"
            "                     completed, destroyed (with the teardown report)\n"
            "  --events-nats URL  also publish them to NATS JetStream at URL (nats://HOST:PORT):\n"
            "                     stream CELL_JOBS, subject cell.jobs.ID.started|completed|destroyed\n"
            "  --report           print the teardown report (JSON) after the job's output:\n"
            "                     outcome, exit code, durations, artifacts, residue\n"
-           "  --secrets-dir DIR  the file broker: the secret KEY is the file DIR/KEY\n"
-           "  --egress-netns NS  egress rules: the link's other end in network namespace NS (ip netns)\n"
-           "                     (default: the env broker, CELL_SECRET_KEY in cell's\n"
-           "                     environment)\n"
            "  -h, --help         show this help\n"
            "\n"
            "secretDelivery env puts KEY=value in the job's environment; runtimeBroker and\n"
            "runtimeLeasedBroker the file /run/secrets/KEY (mode 0400, a private tmpfs).\n"
-           "Two jobs with the same id never run at once. Needs root. See cell(1).\n");
+           "Two jobs with the same id never run at once. Needs root. See cell-job(1).\n");
 }
 
 /* cell-init next to this binary, for the cell's init to exec (so it keeps
@@ -90,68 +109,97 @@ static void say_outcome(const struct cell_spec *spec, const struct cell_job *job
     }
 }
 
-static int job_run(int argc, char **argv, const struct cli_globals *g)
+/* The options `run` and `submit` share, and run's own (with `run`). */
+int job_parse_args(int argc, char **argv, bool run, struct job_args *a)
 {
-    const char *file = NULL, *secrets_dir = NULL, *nats_url = NULL, *backend = NULL, *runtime = NULL;
-    struct cell_job_opts opts = {.root = g->root, .init_exec_fd = -1};
-    bool report = false;
+    const char *verb = run ? "job run" : "job submit";
+    static const char *const valued[] = {"--export-dir",  "--secrets-dir", "--egress-netns", "--backend",
+                                         "--oci-runtime", "--events",      "--events-nats"};
+    memset(a, 0, sizeof *a);
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        const char *o = argv[i];
+        if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
             cmd_job_help();
             return 0;
-        } else if (option_value("--export-dir", argc, argv, &i, &opts.export_dir) ||
-                   option_value("--events", argc, argv, &i, &opts.events_path) ||
-                   option_value("--secrets-dir", argc, argv, &i, &secrets_dir) ||
-                   option_value("--egress-netns", argc, argv, &i, &opts.egress_netns) ||
-                   option_value("--events-nats", argc, argv, &i, &nats_url) ||
-                   option_value("--backend", argc, argv, &i, &backend) ||
-                   option_value("--oci-runtime", argc, argv, &i, &runtime)) {
-            continue;
-        } else if (strcmp(a, "--report") == 0) {
-            report = true;
-        } else if (i + 1 == argc &&
-                   (strcmp(a, "--export-dir") == 0 || strcmp(a, "--events") == 0 || strcmp(a, "--secrets-dir") == 0 ||
-                    strcmp(a, "--egress-netns") == 0 || strcmp(a, "--events-nats") == 0 ||
-                    strcmp(a, "--backend") == 0 || strcmp(a, "--oci-runtime") == 0)) {
-            cli_error("job run: %s needs a value (see cell job --help)", a);
-            return 2;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            cli_error("job run: unknown option \"%s\" (see cell job --help)", a);
-            return 2;
-        } else if (file == NULL) {
-            file = a;
-        } else {
-            cli_error("job run: one document at a time (\"%s\" and \"%s\")", file, a);
-            return 2;
         }
+        if (option_value("--export-dir", argc, argv, &i, &a->export_dir) ||
+            option_value("--secrets-dir", argc, argv, &i, &a->secrets_dir) ||
+            option_value("--egress-netns", argc, argv, &i, &a->egress_netns) ||
+            option_value("--backend", argc, argv, &i, &a->backend) ||
+            option_value("--oci-runtime", argc, argv, &i, &a->runtime) ||
+            (run && (option_value("--events", argc, argv, &i, &a->events) ||
+                     option_value("--events-nats", argc, argv, &i, &a->nats_url))))
+            continue;
+        if (run && strcmp(o, "--report") == 0) {
+            a->report = true;
+            continue;
+        }
+        if (!run && strcmp(o, "--wait") == 0) {
+            a->wait = true;
+            continue;
+        }
+        for (size_t k = 0; k < ARRAY_SIZE(valued); k++)
+            if (strcmp(o, valued[k]) == 0 && (k < 5 || run)) {
+                cli_error("%s: %s needs a value (see cell job --help)", verb, o);
+                return -2;
+            }
+        if (o[0] == '-' && o[1] != '\0') {
+            cli_error(
+                "%s: unknown option \"%s\"%s (see cell job --help)", verb, o,
+                !run && (strcmp(o, "--events") == 0 || strcmp(o, "--events-nats") == 0 || strcmp(o, "--report") == 0)
+                    ? ": a submitted job's events and report are in its record (cell job status ID --json)"
+                    : "");
+            return -2;
+        }
+        if (a->file) {
+            cli_error("%s: one document at a time (\"%s\" and \"%s\")", verb, a->file, o);
+            return -2;
+        }
+        a->file = o;
     }
-    if (file == NULL) {
-        cli_error("job run: give the document: cell job run FILE.json (see cell job --help)");
-        return 2;
+    if (a->file == NULL) {
+        cli_error("%s: give the document: cell %s FILE.json (see cell job --help)", verb, verb);
+        return -2;
     }
-    if ((opts.export_dir && !opts.export_dir[0]) || (opts.events_path && !opts.events_path[0]) ||
-        (secrets_dir && !secrets_dir[0]) || (nats_url && !nats_url[0])) {
-        cli_error("job run: an option's value is empty");
-        return 2;
+    const char *const values[] = {a->export_dir, a->secrets_dir, a->egress_netns, a->backend,
+                                  a->runtime,    a->events,      a->nats_url};
+    for (size_t k = 0; k < ARRAY_SIZE(values); k++)
+        if (values[k] && values[k][0] == '\0') {
+            cli_error("%s: %s: the value is empty", verb, valued[k]);
+            return -2;
+        }
+    if (a->backend && strcmp(a->backend, "native") != 0 && strcmp(a->backend, "oci") != 0) {
+        cli_error("%s: --backend \"%s\": native (cell's own sandbox, the default) or oci", verb, a->backend);
+        return -2;
     }
-    if (backend && strcmp(backend, "native") != 0 && strcmp(backend, "oci") != 0) {
-        cli_error("job run: --backend \"%s\": native (cell's own sandbox, the default) or oci", backend);
-        return 2;
+    bool oci = a->backend && strcmp(a->backend, "oci") == 0;
+    if (a->runtime && !oci) {
+        cli_error("%s: --oci-runtime needs --backend oci", verb);
+        return -2;
     }
-    bool oci = backend && strcmp(backend, "oci") == 0;
-    if (runtime && !oci) {
-        cli_error("job run: --oci-runtime needs --backend oci");
-        return 2;
+    struct cell_err err = {0};
+    if (oci &&
+        cell_oci_runtime_find(a->runtime ? a->runtime : "runc", a->runtime_path, sizeof a->runtime_path, &err) < 0) {
+        cli_error("%s: %s", verb, err.msg);
+        return -1;
     }
-    char runtime_path[PATH_MAX];
-    struct cell_err find_err = {0};
-    if (oci && cell_oci_runtime_find(runtime ? runtime : "runc", runtime_path, sizeof runtime_path, &find_err) < 0) {
-        cli_error("job run: %s", find_err.msg);
-        return CELL_EXIT_SETUP;
-    }
-    if (oci)
-        opts.oci_runtime = runtime_path;
+    return 1;
+}
+
+static int job_run(int argc, char **argv, const struct cli_globals *g)
+{
+    struct job_args a;
+    int parsed = job_parse_args(argc, argv, true, &a);
+    if (parsed <= 0)
+        return parsed == 0 ? 0 : parsed == -2 ? 2 : CELL_EXIT_SETUP;
+    struct cell_job_opts opts = {.root = g->root,
+                                 .init_exec_fd = -1,
+                                 .export_dir = a.export_dir,
+                                 .events_path = a.events,
+                                 .egress_netns = a.egress_netns,
+                                 .oci_runtime = a.runtime_path[0] ? a.runtime_path : NULL};
+    const char *file = a.file, *secrets_dir = a.secrets_dir, *nats_url = a.nats_url;
+    bool report = a.report;
     struct cell_spec spec;
     struct cell_job job;
     struct cell_err err = {0};
@@ -202,15 +250,21 @@ static int job_run(int argc, char **argv, const struct cli_globals *g)
 int cmd_job(int argc, char **argv, const struct cli_globals *g)
 {
     if (argc < 2) {
-        cli_error("job: give a subcommand: cell job run FILE.json (see cell job --help)");
+        cli_error("job: give a subcommand: run, submit, status, logs, wait or rm (see cell job --help)");
         return 2;
     }
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         cmd_job_help();
         return 0;
     }
-    if (strcmp(argv[1], "run") == 0)
-        return job_run(argc - 1, argv + 1, g);
-    cli_error("job: unknown subcommand \"%s\" (cell job run FILE.json; see cell job --help)", argv[1]);
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **, const struct cli_globals *);
+    } subcommands[] = {{"run", job_run},   {"submit", job_submit}, {"status", job_status},
+                       {"logs", job_logs}, {"wait", job_wait},     {"rm", job_rm}};
+    for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
+        if (strcmp(argv[1], subcommands[i].name) == 0)
+            return subcommands[i].fn(argc - 1, argv + 1, g);
+    cli_error("job: unknown subcommand \"%s\" (run, submit, status, logs, wait, rm; see cell job --help)", argv[1]);
     return 2;
 }

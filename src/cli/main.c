@@ -17,7 +17,7 @@ static void cmd_help_help(void);
 
 static const struct cli_command commands[] = {
     {"run", cmd_run, cmd_run_help, "run a command in a new cell (-d: supervised by celld)"},
-    {"job", cmd_job, cmd_job_help, "run a CellOS ExecutionCell document (JSON) to completion"},
+    {"job", cmd_job, cmd_job_help, "run a CellOS ExecutionCell document (JSON) to completion, or hand it to celld"},
     {"bundle", cmd_bundle, cmd_bundle_help, "write an OCI bundle for runc or crun (runsc: run --backend oci)"},
     {"status", cmd_status, cmd_status_help, "show the supervised cells"},
     {"start", cmd_start, cmd_start_help, "start stopped supervised cells"},

@@ -2,10 +2,12 @@
  * input is cut into lines at '\n', as celld's client reader does, and each
  * line goes through request_parse() (src/celld/request.c); a "run" request's
  * arguments then go on through cell_spec_from_args() and
- * cell_spec_validate(), as cell_declare() does. Besides crashes and
+ * cell_spec_validate(), as cell_declare() does, and a "job-submit" request's
+ * document through cell_job_load(), as src/celld/jobs.c does. Besides crashes and
  * sanitizer reports it checks that every refusal carries a message and every
  * accepted request has the fields its op needs. */
 #include "cell/cell.h"
+#include "cell/job.h"
 #include "request.h"
 
 #include <stdint.h>
@@ -53,7 +55,7 @@ static void one_line(const char *line)
         check(req.json == NULL, "a refused request holds nothing");
         return;
     }
-    check(req.op <= OP_DECLARE, "a known op");
+    check(req.op <= OP_JOB_SUBMIT, "a known op");
     switch (req.op) {
     case OP_START:
     case OP_STOP:
@@ -70,6 +72,21 @@ static void one_line(const char *line)
     case OP_STATUS:
         check(req.names == NULL || json_is_array(req.names), "status names are an array");
         break;
+    case OP_JOB_SUBMIT: { /* the document, as jobs.c loads it */
+        check(req.document && req.document[0] && req.source && req.source[0], "a submit has a document and a source");
+        check(!req.export_dir || req.export_dir[0] == '/', "export_dir is absolute");
+        check(!req.secrets_dir || req.secrets_dir[0] == '/', "secrets_dir is absolute");
+        struct cell_spec spec;
+        struct cell_job job;
+        struct cell_err err2 = {0};
+        if (cell_job_load(req.source, req.document, strlen(req.document), &spec, &job, &err2) == 0) {
+            cell_job_free(&job);
+            cell_spec_free(&spec);
+        } else {
+            check(err2.msg[0] != '\0', "a refused document says why");
+        }
+        break;
+    }
     default:
         break;
     }

@@ -69,6 +69,20 @@ static void test_every_op(void **state)
     req = accepted("{\"op\":\"stop\",\"name\":\"web\"}");
     assert_string_equal(req.name, "web");
     request_free(&req);
+    req = accepted("{\"op\":\"job-submit\",\"document\":\"{}\",\"source\":\"j.json\"}");
+    assert_int_equal(req.op, OP_JOB_SUBMIT);
+    assert_string_equal(req.document, "{}");
+    assert_string_equal(req.source, "j.json");
+    assert_null(req.export_dir);
+    assert_null(req.oci_runtime);
+    request_free(&req);
+    req = accepted("{\"op\":\"job-submit\",\"document\":\"{}\",\"source\":\"j.json\",\"export_dir\":\"/x\","
+                   "\"secrets_dir\":\"/s\",\"egress_netns\":\"out\",\"oci_runtime\":\"runc\"}");
+    assert_string_equal(req.export_dir, "/x");
+    assert_string_equal(req.secrets_dir, "/s");
+    assert_string_equal(req.egress_netns, "out");
+    assert_string_equal(req.oci_runtime, "runc");
+    request_free(&req);
 }
 
 static void test_errors(void **state)
@@ -95,6 +109,20 @@ static void test_errors(void **state)
     refused("{\"op\":\"status\",\"names\":\"web\"}", "status: \"names\" must be an array of cell names");
     refused("{\"op\":\"status\",\"names\":[1]}", "the request needs \"names\", a cell name");
     refused("{\"op\":\"status\",\"names\":[\"a/b\"]}", "\"names\": not a cell name");
+    refused("{\"op\":\"job-submit\"}", "job-submit: the request needs \"document\", the document's text");
+    refused("{\"op\":\"job-submit\",\"document\":\"\"}", "job-submit: the request needs \"document\"");
+    refused("{\"op\":\"job-submit\",\"document\":{}}", "job-submit: the request needs \"document\"");
+    refused("{\"op\":\"job-submit\",\"document\":\"{}\"}",
+            "job-submit: the request needs \"source\", the document's name (1-4096 bytes)");
+    refused("{\"op\":\"job-submit\",\"document\":\"{}\",\"source\":\"\"}", "the request needs \"source\"");
+    refused("{\"op\":\"job-submit\",\"document\":\"{}\",\"source\":\"j\",\"export_dir\":\"rel\"}",
+            "job-submit: \"export_dir\" must be an absolute path");
+    refused("{\"op\":\"job-submit\",\"document\":\"{}\",\"source\":\"j\",\"secrets_dir\":7}",
+            "job-submit: \"secrets_dir\" must be an absolute path");
+    refused("{\"op\":\"job-submit\",\"document\":\"{}\",\"source\":\"j\",\"oci_runtime\":\"\"}",
+            "job-submit: \"oci_runtime\" must be a non-empty string");
+    refused("{\"op\":\"job-submit\",\"document\":\"{}\",\"source\":\"j\",\"egress_netns\":[]}",
+            "job-submit: \"egress_netns\" must be a non-empty string");
 }
 
 static void test_long_op_is_cut(void **state)

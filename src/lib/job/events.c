@@ -52,7 +52,7 @@ void job_rfc3339_now(char out[32])
     snprintf(out + n, 32 - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
-int events_emit(const struct cell_job_opts *opts, const char *type, json_t *data, struct cell_err *err)
+int job_events_emit(const struct cell_job_opts *opts, const char *type, json_t *data, struct cell_err *err)
 {
     const char *path = opts->events_path;
     if (path == NULL && opts->event_sink == NULL) {

@@ -70,7 +70,7 @@ void job_rfc3339_now(char out[32]);
  * the file opts->events_path (one write() per line, O_APPEND) and hand it
  * to opts->event_sink; nothing when there is neither. -1 with err when it
  * cannot be written. */
-int events_emit(const struct cell_job_opts *opts, const char *type, json_t *data, struct cell_err *err);
+int job_events_emit(const struct cell_job_opts *opts, const char *type, json_t *data, struct cell_err *err);
 #define JOB_EVENT_STARTED "io.cellos.cell.lifecycle.v1.started"
 #define JOB_EVENT_COMPLETED "io.cellos.cell.command.v1.completed"
 #define JOB_EVENT_DESTROYED "io.cellos.cell.lifecycle.v1.destroyed"

@@ -106,8 +106,6 @@ static pid_t hold_netns(struct cell_err *err)
 
 static int make_oci_dir(struct job_oci *o, struct job_dirs *dirs, struct cell_err *err)
 {
-    if (snprintf(dirs->oci, sizeof dirs->oci, "%s/oci", dirs->private) >= (int)sizeof dirs->oci)
-        return cell_err_set(err, ENAMETOOLONG, "%s/oci", dirs->private);
     if (mkdir(dirs->oci, 0700) < 0)
         return cell_err_set(err, errno, "create %s", dirs->oci);
     if (mount("tmpfs", dirs->oci, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)

@@ -224,12 +224,9 @@ static int remove_mount_point(const char *path, bool *mounted, struct cell_err *
 }
 
 /* What a killed runner of this id left: its tmpfs mounts, its directories. */
-static int clear_stale(struct job_run *r, struct cell_err *err)
+static int clear_private(const struct job_dirs *d, struct cell_err *err)
 {
-    struct job_dirs *d = &r->dirs;
-    cell_log(CELL_LOG_WARN, "cell %s: warning: %s was left by an earlier run of this job (was it killed?); removing it",
-             r->job->id, d->private);
-    const char *const points[] = {d->root, d->secrets};
+    const char *const points[] = {d->root, d->secrets, d->oci};
     for (size_t i = 0; i < ARRAY_SIZE(points); i++) {
         while (umount2(points[i], MNT_DETACH) == 0) /* every layer, if mounted more than once */
             ;
@@ -241,13 +238,50 @@ static int clear_stale(struct job_run *r, struct cell_err *err)
     return 0;
 }
 
+static int clear_stale(struct job_run *r, struct cell_err *err)
+{
+    cell_log(CELL_LOG_WARN, "cell %s: warning: %s was left by an earlier run of this job (was it killed?); removing it",
+             r->job->id, r->dirs.private);
+    return clear_private(&r->dirs, err);
+}
+
+/* <run>/jobs/<id>/ and what is in it, for job `id`. */
+static int private_paths(struct job_dirs *d, const char *id, struct cell_err *err)
+{
+    char name[NAME_MAX + 2];
+    snprintf(name, sizeof name, "/%s", id);
+    if (join_path(d->private, d->jobs, name, err) < 0 || join_path(d->root, d->private, "/root", err) < 0 ||
+        join_path(d->secrets, d->private, "/secrets", err) < 0 || join_path(d->oci, d->private, "/oci", err) < 0)
+        return -1;
+    return 0;
+}
+
+int cell_job_clear(const char *root, const char *id, struct cell_err *err)
+{
+    struct cell_paths paths;
+    struct job_dirs d = {.lock_fd = -1};
+    char name[NAME_MAX + 8];
+    snprintf(name, sizeof name, "/%s.lock", id);
+    if (cell_paths_init(root, &paths, err) < 0 || join_path(d.jobs, paths.run, "/jobs", err) < 0 ||
+        private_paths(&d, id, err) < 0 || join_path(d.lock, d.jobs, name, err) < 0)
+        return -1;
+    int fd = open(d.lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT && access(d.private, F_OK) < 0 ? 0 : clear_private(&d, err);
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) { /* a runner of this id holds it: its own */
+        close(fd);
+        return 0;
+    }
+    int rc = access(d.private, F_OK) == 0 ? clear_private(&d, err) : 0;
+    unlink(d.lock);
+    close(fd);
+    return rc;
+}
+
 static int step_private_dir(struct job_run *r, struct cell_err *err)
 {
     struct job_dirs *d = &r->dirs;
-    char name[80];
-    snprintf(name, sizeof name, "/%s", r->job->id);
-    if (join_path(d->private, d->jobs, name, err) < 0 || join_path(d->root, d->private, "/root", err) < 0 ||
-        join_path(d->secrets, d->private, "/secrets", err) < 0)
+    if (private_paths(d, r->job->id, err) < 0)
         return step_failed(r, "private directory", err);
     struct stat st;
     if (lstat(d->private, &st) == 0 && clear_stale(r, err) < 0)
@@ -449,7 +483,7 @@ static int step_run(struct job_run *r, int sigfd, struct cell_err *err)
     else
         r->outcome = code == 0 ? CELL_JOB_SUCCEEDED : CELL_JOB_FAILED;
     struct cell_err event_err = {0};
-    int event_rc = events_emit(r->opts, JOB_EVENT_COMPLETED, event_data_outcome(r, code), &event_err);
+    int event_rc = job_events_emit(r->opts, JOB_EVENT_COMPLETED, event_data_outcome(r, code), &event_err);
     /* 9: the job's files, before the cell is destroyed */
     r->artifacts = artifacts_export(job, &r->dirs, r->opts->export_dir ? r->opts->export_dir : "export");
     /* 10: destroyed (reaped, cgroups removed) */
@@ -553,7 +587,7 @@ int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struc
     int rc = 0;
     if (step_private_dir(&r, err) < 0 || step_working_dir(&r, err) < 0 || step_secrets(&r, err) < 0)
         rc = -1;
-    if (rc == 0 && events_emit(r.opts, JOB_EVENT_STARTED, event_data(&r), err) < 0)
+    if (rc == 0 && job_events_emit(r.opts, JOB_EVENT_STARTED, event_data(&r), err) < 0)
         rc = step_failed(&r, "started event", err);
     r.started = rc == 0;
     if (rc == 0 && step_run(&r, sigfd, err) < 0)
@@ -582,7 +616,7 @@ int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struc
         if (data && report)
             json_object_set(data, "report", report);
         struct cell_err e = {0};
-        if (events_emit(r.opts, JOB_EVENT_DESTROYED, data, &e) < 0) {
+        if (job_events_emit(r.opts, JOB_EVENT_DESTROYED, data, &e) < 0) {
             step_failed(&r, "destroyed event", &e);
             if (rc == 0)
                 *err = e;
