@@ -183,7 +183,7 @@ struct cell_oci_runtime_run {
     char runtime[PATH_MAX]; /* the executable */
     bool runsc;
     char dir[PATH_MAX - 32]; /* the temporary directory; "" once removed */
-    char bundle[PATH_MAX], state[PATH_MAX];
+    char bundle[PATH_MAX], state[PATH_MAX], pid_file[PATH_MAX];
     char id[96];   /* NAME-PID */
     pid_t pid;     /* `R run`: a child; -1 once waited for */
     int pidfd;     /* its pidfd (poll: readable when it exited) */
@@ -203,6 +203,9 @@ void cell_oci_runtime_kill(struct cell_oci_runtime_run *run);
 /* Wait for the runtime (once its pidfd is readable, this does not block);
  * its exit code: the container's status (128+N for signal N). */
 int cell_oci_runtime_wait(struct cell_oci_runtime_run *run);
+/* Whether the runtime made the container (its --pid-file was written): a
+ * runtime that failed before exits as a workload might, but did not run it. */
+bool cell_oci_runtime_started(const struct cell_oci_runtime_run *run);
 /* Kill and wait when that was not done, `R delete --force ID`, remove the
  * temporary directory. -1 with err when something would not go. */
 int cell_oci_runtime_remove(struct cell_oci_runtime_run *run, struct cell_err *err);

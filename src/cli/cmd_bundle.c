@@ -277,8 +277,12 @@ int cmd_run_oci(struct cell_spec *spec, const struct run_backend *b, const struc
         cli_error("run: --backend oci: signalfd: %s", strerror(errno));
     else if (cell_oci_runtime_start(spec, &ro, &run, &err) < 0)
         cli_error("run: %s", err.msg);
-    else
-        code = supervise_runtime(&run, sigfd, timeout_sec, &timed_out);
+    else if ((code = supervise_runtime(&run, sigfd, timeout_sec, &timed_out)) != 0 && !timed_out &&
+             !cell_oci_runtime_started(&run)) {
+        cli_error("run: --backend oci: %s did not start the container (exit %d; its own error is above)", run.runtime,
+                  code);
+        code = CELL_EXIT_SETUP;
+    }
     if (sigfd >= 0 && cell_oci_runtime_remove(&run, &err) < 0)
         cli_error("run: %s", err.msg);
     if (g->root)

@@ -14,6 +14,7 @@
 #include "cell/oci.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -164,6 +165,7 @@ int cell_oci_runtime_start(const struct cell_spec *spec, const struct cell_oci_r
     }
     snprintf(run->bundle, sizeof run->bundle, "%s/bundle", run->dir);
     snprintf(run->state, sizeof run->state, "%s/state", run->dir);
+    snprintf(run->pid_file, sizeof run->pid_file, "%s/pid", run->dir);
     if (mkdir(run->state, 0700) < 0) {
         json_decref(config);
         return cell_err_set(err, errno, "--backend oci: create %s", run->state);
@@ -172,10 +174,14 @@ int cell_oci_runtime_start(const struct cell_spec *spec, const struct cell_oci_r
     json_decref(config);
     if (rc < 0)
         return -1;
-    const char *plain_args[] = {"run", "--bundle", run->bundle, run->id, NULL};
+    /* the pid file says that the runtime made the container: a failure
+     * without one is the runtime's, not the workload's */
+    const char *plain_args[] = {"run", "--pid-file", run->pid_file, "--bundle", run->bundle, run->id, NULL};
     const char *runsc_args[] = {spec->net_mode == CELL_NET_HOST ? "--network=host" : "--network=none",
                                 "--oci-seccomp",
                                 "run",
+                                "--pid-file",
+                                run->pid_file,
                                 "--bundle",
                                 run->bundle,
                                 run->id,
@@ -214,6 +220,22 @@ int cell_oci_runtime_wait(struct cell_oci_runtime_run *run)
     return run->exit_code;
 }
 
+bool cell_oci_runtime_started(const struct cell_oci_runtime_run *run)
+{
+    return run->pid_file[0] && access(run->pid_file, F_OK) == 0;
+}
+
+/* Whether the runtime keeps any state (a container `run` did not remove:
+ * the runtime was killed, say). */
+static bool state_left(const char *state)
+{
+    cleanup_dir DIR *d = opendir(state);
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            return true;
+    return false;
+}
+
 int cell_oci_runtime_remove(struct cell_oci_runtime_run *run, struct cell_err *err)
 {
     if (run->pid > 0) { /* never waited for: it goes now */
@@ -222,10 +244,10 @@ int cell_oci_runtime_remove(struct cell_oci_runtime_run *run, struct cell_err *e
     }
     if (run->dir[0] == '\0')
         return 0;
-    /* gone already after `run`; the state of one that was not (the runtime
-     * killed, say) goes now */
+    /* gone already after `run` (no `delete` then: it costs a runtime's
+     * start); the state of one that was not goes now */
     const char *delete_args[] = {"delete", "--force", run->id, NULL};
-    if (run->runtime[0] && access(run->state, F_OK) == 0)
+    if (run->runtime[0] && state_left(run->state))
         runtime_quietly(run, delete_args);
     int rc = cell_oci_remove_tree(run->dir, err);
     run->dir[0] = '\0';

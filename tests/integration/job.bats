@@ -457,10 +457,14 @@ time.sleep(120)' &
 @test "job: a command that is not there exits 127, as cell run does; the teardown still leaves nothing" {
     doc nf '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"nf",
       "lifetime":{"ttlSeconds":60},"run":{"argv":["/no/such/command"]}}}'
-    if [[ ${#BACKEND[@]} -gt 0 ]]; then # the runtime's status and words; it did run
-        run_job -1 "$JOBS/nf.json"
+    if [[ ${#BACKEND[@]} -gt 0 ]]; then # the runtime's words; it did not start the container
+        run_job -125 "$JOBS/nf.json"
         expect_err 'stat /no/such/command: no such file or directory'
-        [[ $(events '[x["type"].split(".")[-1] for x in e]') == '["started", "completed", "destroyed"]' ]]
+        expect_err "job nf: run: $(command -v runc) did not start the container (exit 1; its own error is above)"
+        [[ $(events '[x["type"].split(".")[-1] for x in e]') == '["started", "destroyed"]' ]]
+        # a runtime that fails before it makes anything: the same, not the workload's status
+        run_job -125 "$JOBS/nf.json" --oci-runtime /bin/false
+        expect_err "job nf: run: /bin/false did not start the container (exit 1; its own error is above)"
     else
         run_job -127 "$JOBS/nf.json"
         expect_err 'job nf: run: cell nf: command "/no/such/command" not found in the cell'

@@ -473,9 +473,14 @@ static int step_run(struct job_run *r, int sigfd, struct cell_err *err)
      * workload's); the runtime's is the container's */
     siginfo_t info = {0};
     int code = CELL_EXIT_SETUP;
-    if (cell.oci)
+    if (cell.oci) {
         code = cell_oci_runtime_wait(&r->oci.run);
-    else if (waitid(P_PIDFD, (id_t)cell_instance_pidfd(cell.inst), &info, WEXITED | WNOWAIT) == 0)
+        if (code != 0 && !cell_oci_runtime_started(&r->oci.run) && r->outcome == CELL_JOB_FAILED) {
+            cell_err_set(err, 0, "%s did not start the container (exit %d; its own error is above)", r->oci.run.runtime,
+                         code);
+            return step_failed(r, "run", err);
+        }
+    } else if (waitid(P_PIDFD, (id_t)cell_instance_pidfd(cell.inst), &info, WEXITED | WNOWAIT) == 0)
         code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
     bool killed = r->outcome == CELL_JOB_TIMEOUT || r->outcome == CELL_JOB_TTL;
     if (killed)
