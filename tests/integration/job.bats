@@ -488,6 +488,38 @@ time.sleep(120)' &
     [[ $(events 'e[-1]["data"]["report"]["residue"][0]["what"]') == "$dir" ]]
 }
 
+@test "job: the residue check reports a network namespace kept alive from outside, and the egress table in it" {
+    command -v nft >/dev/null || skip "nftables is needed"
+    local outside=cell-job-keep-$$ keep=$BATS_TEST_TMPDIR/netns pid=""
+    ip netns add "$outside"
+    doc keepns '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"keepns",
+      "authority":{"egressRules":[{"host":"198.51.100.1","port":8081}]},"lifetime":{"ttlSeconds":60},
+      "run":{"argv":['"$SLEEP_ARGV"']}}}'
+    start_cell "$BATS_TEST_TMPDIR/keepns.out" job run "${BACKEND[@]}" "$JOBS/keepns.json" --egress-netns "$outside" \
+        --report
+    wait_until 10 job_sleeping keepns "$CELL_PID"
+    local d p
+    for d in $(cell_cgroups keepns "$CELL_PID"); do
+        for p in $(cat "$d/cgroup.procs"); do
+            [[ $(cat "/proc/$p/comm" 2>/dev/null) == sleep ]] && pid=$p
+        done
+    done
+    # the test keeps the cell's network namespace: a bind mount of it
+    touch "$keep"
+    mount --bind "/proc/$pid/ns/net" "$keep"
+    kill -TERM "$CELL_PID"
+    wait "$CELL_PID" || true
+    local ino
+    ino=$(stat -L -c %i "$keep")
+    output=$(cat "$BATS_TEST_TMPDIR/keepns.out")
+    umount "$keep"
+    ip netns del "$outside"
+    [[ $(report '[x["what"] for x in r["residue"] if x["kind"] == "network-namespace"]') == \
+        "[\"net:[$ino]: mounted at $keep\"]" ]] || { echo "$output"; false; }
+    [[ $(report '[x["what"] for x in r["residue"] if x["kind"] == "nftables"]') == \
+        "[\"table inet cell_egress in net:[$ino]\"]" ]] || { echo "$output"; false; }
+}
+
 @test "job: what a killed runner left is removed by the next run of its id" {
     skip_oci "under --backend oci the runtime outlives a killed runner: the container too"
     mkdir -p "$BATS_TEST_TMPDIR/secrets"

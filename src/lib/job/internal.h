@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Where one run keeps its host-side state: the per-id private directory
  * <run>/jobs/<id>/ (mode 0700), holding the two tmpfs mounts the cell gets:
@@ -80,11 +81,16 @@ int job_events_emit(const struct cell_job_opts *opts, const char *type, json_t *
 /* A job run by another OCI runtime (--backend oci). */
 struct job_oci {
     struct cell_oci_runtime_run run;
-    bool started;            /* run needs cell_oci_runtime_remove */
-    pid_t holder;            /* egress: the process holding the network namespace; -1 */
+    bool started;    /* run needs cell_oci_runtime_remove */
+    pid_t holder;    /* the process holding the network namespace (not under runsc); -1 */
+    dev_t netns_dev; /* that namespace's nsfs inode */
+    ino_t netns_ino;
     struct egress_link link; /* egress: the link out */
     json_t *cgroup;          /* the cgroups the runtime makes, as residue_check wants them */
 };
+/* The network namespace of process `pid` (its nsfs device and inode); false
+ * when it cannot be read. */
+bool job_netns_of(pid_t pid, dev_t *dev, ino_t *ino);
 /* Mount the tmpfs for the bundle, make the network scope (egress rules),
  * start opts->oci_runtime on the bundle of `spec` with stdin `devnull` and
  * the signal mask `child_mask`. -1 with err; job_oci_remove() must follow
@@ -104,13 +110,16 @@ int job_oci_remove(struct job_oci *o, struct job_dirs *dirs, struct cell_err *er
 struct job_traces {
     json_t *cgroup; /* cell_instance_save()'s "cgroup" object, or NULL */
     const struct job_dirs *dirs;
-    bool egress;              /* the cell had a link out (sandbox/egress.c) */
+    bool egress;     /* the cell had a link out (sandbox/egress.c) */
+    dev_t netns_dev; /* the cell's network namespace (its nsfs inode); 0 0: not known */
+    ino_t netns_ino;
     const char *egress_netns; /* where its other end was; NULL: the host */
 };
 /* The residue check: an array of {"kind", "what"} for everything of the
  * cell that is still there: processes, cgroup directories, mounts under the
- * private directory, secret files, the private directories. Empty when
- * nothing is left. */
+ * private directory, secret files, the private directories, its network
+ * namespace (a process in it, or an nsfs mount of it) and the nftables
+ * table in it, its veth link. Empty when nothing is left. */
 json_t *residue_check(const struct job_traces *traces);
 
 /* Monotonic milliseconds. */

@@ -5,11 +5,13 @@
  *   - the bundle and the runtime's state live in a tmpfs of their own at
  *     <private>/oci (mode 0700): config.json holds the environment, and a
  *     job's environment may hold secrets, which must never reach a disk;
- *   - egress rules: the cell's network namespace is made here first, held
- *     by a small process, given its link and nftables rules (sandbox/
- *     egress.c, as cell's sandbox does), and joined by the container
- *     (linux.namespaces network path); runsc is refused (its own network
- *     stack would not see the rules);
+ *   - the cell's network namespace is made here first, held by a small
+ *     process with its loopback up, and joined by the container
+ *     (linux.namespaces network path): egress rules give it its link and
+ *     nftables rules first (sandbox/egress.c, as cell's sandbox does), and
+ *     the residue check knows it by its inode; under runsc, whose sandbox
+ *     has a network stack of its own, there is none of this, and egress
+ *     rules are refused (that stack would not see the rules);
  *   - the cgroup the runtime makes, named cell.<id>.<runner pid> under the
  *     runner's own cgroup in every hierarchy, for the residue check.
  * The cell's working directory and secrets are the runner's binds, as for
@@ -131,21 +133,29 @@ int job_oci_start(struct cell_spec *spec, const struct cell_job *job, const stru
     if (make_oci_dir(o, dirs, err) < 0)
         return -1;
     spec->timeout_sec = 0; /* the runner's timers apply timeoutMs */
-    if (job->negress) {
-        struct egress_target *targets = NULL;
-        size_t n = 0;
+    /* the network namespace is made here (but under runsc, whose sandbox
+     * has its own network stack): so that it can get its link before the
+     * container starts, and so that the residue check knows it */
+    bool runsc = cell_oci_runtime_is_runsc(opts->oci_runtime);
+    if (!runsc) {
         char path[64];
-        if (egress_resolve(spec->egress, spec->negress, &targets, &n, err) < 0)
+        if ((o->holder = hold_netns(err)) < 0)
             return -1;
-        o->holder = hold_netns(err);
-        int rc = o->holder < 0 ? -1 : egress_setup(o->holder, targets, n, spec->egress_netns, &o->link, err);
-        free(targets);
-        if (rc < 0)
-            return -1;
+        job_netns_of(o->holder, &o->netns_dev, &o->netns_ino);
         snprintf(path, sizeof path, "/proc/%d/ns/net", (int)o->holder);
         free(spec->ns.join_net);
         if ((spec->ns.join_net = strdup(path)) == NULL)
             return cell_err_set(err, ENOMEM, "network scope");
+    }
+    if (job->negress) {
+        struct egress_target *targets = NULL;
+        size_t n = 0;
+        if (egress_resolve(spec->egress, spec->negress, &targets, &n, err) < 0)
+            return -1;
+        int rc = egress_setup(o->holder, targets, n, spec->egress_netns, &o->link, err);
+        free(targets);
+        if (rc < 0)
+            return -1;
     }
     int stdio[3] = {devnull, -1, -1};
     struct cell_oci_runtime_opts ro = {

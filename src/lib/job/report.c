@@ -9,6 +9,11 @@
  *               secrets' tmpfs)
  *   secret-file a file of the secrets directory
  *   directory   the private directory, its root/ and secrets/
+ *   network-namespace  the cell's (by its nsfs inode): a process still in
+ *               it (/proc/PID/ns/net), or a mount of it (an nsfs mount in
+ *               /proc/self/mountinfo)
+ *   nftables    its egress table, in such a namespace
+ *   link        the host end of its veth link
  * Each is listed as {"kind", "what"}; an empty list means nothing is left. */
 #include "job/internal.h"
 #include "util.h"
@@ -17,6 +22,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -125,6 +131,67 @@ static void check_paths(json_t *residue, const struct job_dirs *dirs)
             found(residue, "directory", paths[i]);
 }
 
+bool job_netns_of(pid_t pid, dev_t *dev, ino_t *ino)
+{
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+    if (stat(path, &st) < 0)
+        return false;
+    *dev = st.st_dev;
+    *ino = st.st_ino;
+    return true;
+}
+
+/* The cell's network namespace, if something keeps it: a process in it or
+ * an nsfs mount of it; and then its egress table. */
+static void check_netns(json_t *residue, const struct job_traces *t)
+{
+    if (t->netns_ino == 0)
+        return;
+    char what[PATH_MAX + 96], path[PATH_MAX] = "";
+    unsigned long long ino = (unsigned long long)t->netns_ino;
+    cleanup_dir DIR *proc = opendir("/proc");
+    for (struct dirent *e; proc && (e = readdir(proc));) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        dev_t dev;
+        ino_t i;
+        if (job_netns_of((pid_t)atoi(e->d_name), &dev, &i) && dev == t->netns_dev && i == t->netns_ino) {
+            snprintf(what, sizeof what, "net:[%llu]: pid %s is in it", ino, e->d_name);
+            found(residue, "network-namespace", what);
+            snprintf(path, sizeof path, "/proc/%s/ns/net", e->d_name);
+            break;
+        }
+    }
+    char root[64];
+    snprintf(root, sizeof root, "net:[%llu]", ino);
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    char *line = NULL;
+    size_t cap = 0;
+    while (f && getline(&line, &cap, f) > 0) {
+        /* id parent major:minor ROOT MOUNT-POINT ...: an nsfs mount's root
+         * names the namespace */
+        char *fields[5] = {line};
+        for (int k = 1; k < 5 && fields[k - 1]; k++)
+            fields[k] = strchr(fields[k - 1], ' ') ? strchr(fields[k - 1], ' ') + 1 : NULL;
+        if (fields[4] == NULL || strncmp(fields[3], root, strlen(root)) != 0 || fields[3][strlen(root)] != ' ')
+            continue;
+        fields[4][strcspn(fields[4], " ")] = '\0';
+        snprintf(what, sizeof what, "%s: mounted at %s", root, fields[4]);
+        found(residue, "network-namespace", what);
+        if (path[0] == '\0')
+            snprintf(path, sizeof path, "%s", fields[4]);
+    }
+    free(line);
+    if (f)
+        fclose(f);
+    if (t->egress && path[0] && egress_rules_left(path)) {
+        snprintf(what, sizeof what, "table inet cell_egress in %s", root);
+        found(residue, "nftables", what);
+    }
+}
+
 json_t *residue_check(const struct job_traces *traces)
 {
     json_t *residue = json_array();
@@ -139,6 +206,7 @@ json_t *residue_check(const struct job_traces *traces)
         check_mounts(residue, traces->dirs->private);
         check_paths(residue, traces->dirs);
     }
+    check_netns(residue, traces);
     if (traces->egress) {
         char name[IF_NAMESIZE];
         egress_link_name(getpid(), name);

@@ -67,7 +67,9 @@ struct job_run {
     int start_exit_code; /* cell_start failed: 125, 126 or 127 (as cell run); 0: it did not fail */
     bool oom_killed;
     sigset_t child_mask; /* the signal mask before the runner blocked the relayed ones */
-    struct job_oci oci;  /* --backend oci */
+    dev_t netns_dev;     /* the cell's network namespace, for the residue check; 0 0: unknown */
+    ino_t netns_ino;
+    struct job_oci oci; /* --backend oci */
 };
 
 /* What runs the job: cell's sandbox (inst) or an OCI runtime (oci). */
@@ -443,6 +445,8 @@ static int step_run(struct job_run *r, int sigfd, struct cell_err *err)
         secrets_wipe_env(r->spec); /* in the bundle's config.json, on its tmpfs, now */
         r->t_run = job_now_ms();
         r->cgroup = json_incref(r->oci.cgroup);
+        r->netns_dev = r->oci.netns_dev;
+        r->netns_ino = r->oci.netns_ino;
         if (rc < 0)
             return step_failed(r, "run", err);
     } else {
@@ -453,6 +457,7 @@ static int step_run(struct job_run *r, int sigfd, struct cell_err *err)
         r->t_run = job_now_ms();
         if (started < 0)
             return step_failed(r, "run", err);
+        job_netns_of(cell_instance_pid(cell.inst), &r->netns_dev, &r->netns_ino);
         json_t *saved = cell_instance_save(cell.inst);
         r->cgroup = json_incref(json_object_get(saved, "cgroup"));
         json_decref(saved);
@@ -610,8 +615,12 @@ int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struc
         r.exit_code = CELL_EXIT_SETUP;
         r.outcome = CELL_JOB_FAILED;
     }
-    struct job_traces traces = {
-        .cgroup = r.cgroup, .dirs = &r.dirs, .egress = job->negress > 0, .egress_netns = spec->egress_netns};
+    struct job_traces traces = {.cgroup = r.cgroup,
+                                .dirs = &r.dirs,
+                                .egress = job->negress > 0,
+                                .egress_netns = spec->egress_netns,
+                                .netns_dev = r.netns_dev,
+                                .netns_ino = r.netns_ino};
     json_t *residue = residue_check(&traces);
     release_lock(&r.dirs);
     r.t_done = job_now_ms();

@@ -214,6 +214,15 @@ bool egress_link_left(const char *outside, const char *name)
     return run_tool(outside ? there : here, NULL, "look for the link", &ignored) == 0;
 }
 
+bool egress_rules_left(const char *netns_path)
+{
+    char net_opt[PATH_MAX + 8];
+    snprintf(net_opt, sizeof net_opt, "--net=%s", netns_path);
+    char *list[] = {"nsenter", net_opt, "nft", "list", "table", "inet", "cell_egress", NULL};
+    struct cell_err ignored;
+    return run_tool(list, NULL, "look for the rules", &ignored) == 0;
+}
+
 int egress_teardown(struct egress_link *link, struct cell_err *err)
 {
     if (!link->host_if[0])

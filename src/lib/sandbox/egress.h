@@ -48,6 +48,9 @@ void egress_link_name(pid_t starter, char name[IF_NAMESIZE]);
 /* Whether a link of that name is still in `outside` (NULL: the host's
  * namespace): for residue checks. */
 bool egress_link_left(const char *outside, const char *name);
+/* Whether the cell's nftables table is in the network namespace at
+ * `netns_path` (/proc/PID/ns/net, or an nsfs mount): for residue checks. */
+bool egress_rules_left(const char *netns_path);
 /* Remove the host end (if any). 0, or -1 with err when it would not go. */
 int egress_teardown(struct egress_link *link, struct cell_err *err);
 
