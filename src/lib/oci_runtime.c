@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,8 +131,37 @@ static int runtime_quietly(const struct cell_oci_runtime_run *run, const char *c
     return pid < 0 ? -1 : wait_status(pid);
 }
 
+/* jansson's memory, wiped before it is freed: a spec's environment may
+ * hold secrets, and building and writing its config copies them (the
+ * strings of process.env, and the buffers json_dumps grows). */
+static void wiping_free(void *p)
+{
+    if (p) {
+        explicit_bzero(p, malloc_usable_size(p));
+        free(p);
+    }
+}
+
+static int start(const struct cell_spec *spec, const struct cell_oci_runtime_opts *opts,
+                 struct cell_oci_runtime_run *run, struct cell_err *err);
+
 int cell_oci_runtime_start(const struct cell_spec *spec, const struct cell_oci_runtime_opts *opts,
                            struct cell_oci_runtime_run *run, struct cell_err *err)
+{
+    json_malloc_t old_malloc;
+    json_free_t old_free;
+    json_get_alloc_funcs(&old_malloc, &old_free);
+    bool ours = old_malloc == malloc && old_free == free; /* not a program's own allocator */
+    if (ours)
+        json_set_alloc_funcs(malloc, wiping_free);
+    int rc = start(spec, opts, run, err);
+    if (ours)
+        json_set_alloc_funcs(old_malloc, old_free);
+    return rc;
+}
+
+static int start(const struct cell_spec *spec, const struct cell_oci_runtime_opts *opts,
+                 struct cell_oci_runtime_run *run, struct cell_err *err)
 {
     memset(run, 0, sizeof *run);
     run->pid = -1;

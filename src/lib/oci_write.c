@@ -517,46 +517,67 @@ int cell_oci_write_config(const struct cell_spec *spec, json_t **out, struct cel
     return 0;
 }
 
-char *cell_oci_config_text(json_t *config, struct cell_err *err)
+/* A config's text may hold secrets (its environment): wiped, then freed. */
+static void wipe_text(char **text)
 {
-    cleanup_free char *dumped = json_dumps(config, JSON_INDENT(2));
-    char *text = NULL;
-    size_t size = 0;
-    FILE *out = dumped ? open_memstream(&text, &size) : NULL;
-    if (out == NULL) {
-        cell_err_set(err, ENOMEM, "bundle: write config.json");
-        return NULL;
+    if (*text) {
+        explicit_bzero(*text, strlen(*text));
+        free(*text);
     }
-    /* a real of 2^64 or more (an unlimited rlimit), outside strings, as
-     * the integer 2^64-1 */
+}
+
+/* Copy the dumped config into out (NULL: only count), a real of 2^64 or
+ * more (an unlimited rlimit) outside strings written as the integer
+ * 2^64-1; the length. */
+static size_t config_text_copy(const char *dumped, char *out)
+{
+    size_t n = 0;
     bool in_string = false;
     for (const char *p = dumped; *p;) {
+        size_t take = 1;
+        const char *from = p;
         if (in_string) {
             if (*p == '\\' && p[1])
-                fputc(*p++, out);
+                take = 2;
             else if (*p == '"')
                 in_string = false;
-            fputc(*p++, out);
         } else if (*p == '"') {
             in_string = true;
-            fputc(*p++, out);
         } else if ((*p >= '0' && *p <= '9') || *p == '-') {
-            size_t n = strspn(p, "-+0123456789.eE");
-            bool real = strcspn(p, ".eE") < n;
-            if (real && strtod(p, NULL) >= UNLIMITED_REAL)
-                fputs(UNLIMITED_TEXT, out);
-            else
-                fwrite(p, 1, n, out);
-            p += n;
-        } else {
-            fputc(*p++, out);
+            take = strspn(p, "-+0123456789.eE");
+            bool real = strcspn(p, ".eE") < take;
+            if (real && strtod(p, NULL) >= UNLIMITED_REAL) {
+                if (out)
+                    memcpy(out + n, UNLIMITED_TEXT, strlen(UNLIMITED_TEXT));
+                n += strlen(UNLIMITED_TEXT);
+                p += take;
+                continue;
+            }
         }
+        if (out)
+            memcpy(out + n, from, take);
+        n += take;
+        p += take;
     }
-    if (fclose(out) != 0) {
-        free(text);
+    if (out)
+        out[n] = '\0';
+    return n;
+}
+
+char *cell_oci_config_text(json_t *config, struct cell_err *err)
+{
+    /* no stream that grows by realloc: the environment may hold secrets,
+     * and every copy made is wiped (the caller wipes the result) */
+    char *dumped = json_dumps(config, JSON_INDENT(2));
+    char *text = dumped ? malloc(config_text_copy(dumped, NULL) + 1) : NULL;
+    if (text)
+        config_text_copy(dumped, text);
+    if (dumped) {
+        explicit_bzero(dumped, strlen(dumped));
+        free(dumped);
+    }
+    if (text == NULL)
         cell_err_set(err, ENOMEM, "bundle: write config.json");
-        return NULL;
-    }
     return text;
 }
 
@@ -698,7 +719,7 @@ static int write_bundle_files(const struct cell_spec *spec, json_t *config, int 
         return cell_err_set(err, 0, "bundle %s: " CONFIG " is there already (never overwritten)", dir);
     if (errno != ENOENT)
         return cell_err_set(err, errno, "bundle %s: " CONFIG, dir);
-    cleanup_free char *text = cell_oci_config_text(config, err);
+    __attribute__((cleanup(wipe_text))) char *text = cell_oci_config_text(config, err);
     if (text == NULL)
         return cell_err_prefix(err, "%s: ", dir);
     if (spec->rootfs == NULL) {

@@ -283,6 +283,45 @@ PY
     [[ $output == clean ]] || { echo "the keeper holds the value in: $output"; false; }
 }
 
+@test "job: while a job runs, its runner holds no copy of a secret it delivered (its memory is searched)" {
+    local value
+    value="runner-secret-$RANDOM$RANDOM-value"
+    mkdir -p "$BATS_TEST_TMPDIR/secrets"
+    printf '%s' "$value" >"$BATS_TEST_TMPDIR/secrets/TOKEN" # the file broker: not in cell's environment
+    doc hold '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"hold",
+      "authority":{"secretRefs":["TOKEN"]},"lifetime":{"ttlSeconds":60},
+      "run":{"argv":['"$SLEEP_ARGV"'],"secretDelivery":"env"}}}'
+    start_cell "$BATS_TEST_TMPDIR/hold.out" job run "${BACKEND[@]}" "$JOBS/hold.json" \
+        --secrets-dir "$BATS_TEST_TMPDIR/secrets"
+    wait_until 10 job_sleeping hold "$CELL_PID"
+    run python3 - "$CELL_PID" "$value" <<'PY'
+import sys
+pid, value = sys.argv[1], sys.argv[2].encode()
+found = []
+with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+    for line in maps:
+        addr, perms = line.split()[:2]
+        if "r" not in perms:
+            continue
+        lo, hi = (int(x, 16) for x in addr.split("-"))
+        if hi - lo > 256 << 20 and "[" not in line: # a sanitizer's shadow memory
+            continue
+        step = 1 << 20
+        for at in range(lo, hi, step):
+            try:
+                mem.seek(at)
+                if value in mem.read(min(step + len(value), hi - at)):
+                    found.append(line.strip())
+                    break
+            except OSError:
+                break
+print("\n".join(found) if found else "clean")
+PY
+    kill -TERM "$CELL_PID"
+    wait "$CELL_PID" || [[ $? -eq 143 ]]
+    [[ $output == clean ]] || { echo "the runner holds the value in: $output"; false; }
+}
+
 @test "job: secrets as files: /run/secrets/KEY mode 0400 on a read-only private tmpfs; gone after the teardown" {
     local value hash private
     value="file-secret-$RANDOM$RANDOM-value"
