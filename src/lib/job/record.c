@@ -40,8 +40,11 @@ unsigned long long cell_job_process_start(pid_t pid)
     if (read_file_at(AT_FDCWD, path, text, sizeof text) < 0)
         return 0;
     /* pid (comm) state ppid ...: field 22 is the start time; comm may hold
-     * spaces and parentheses, so count from the last ')' */
+     * spaces and parentheses, so count from the last ')'. A zombie has
+     * ended (where nobody reaps it, it stays one). */
     char *p = strrchr(text, ')');
+    if (p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
+        return 0;
     for (int field = 2; p && field < 22; field++)
         p = strchr(p + 1, ' ');
     return p ? strtoull(p + 1, NULL, 10) : 0;
