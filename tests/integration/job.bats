@@ -427,28 +427,29 @@ PY
     expect_no_residue
 }
 
-@test "job: egressRules: the listed address and port answer from inside, nothing else; the link is gone after" {
+@test "job: egressRules: the listed address and port answer from inside; another port and another host do not" {
     command -v nft >/dev/null || skip "nftables is needed"
     local outside=cell-job-egress-$$
     ip netns add "$outside"
     ip -n "$outside" link set lo up
     ip -n "$outside" addr add 198.51.100.1/32 dev lo
+    ip -n "$outside" addr add 198.51.100.2/32 dev lo
     ip netns exec "$outside" python3 -c '
 import socket, threading, time
-def serve(port):
+def serve(addr, port):
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("198.51.100.1", port)); s.listen(8)
+    s.bind((addr, port)); s.listen(8)
     while True:
-        c, _ = s.accept(); c.sendall(b"hello on %d\n" % port); c.close()
-for p in (8081, 8082):
-    threading.Thread(target=serve, args=(p,), daemon=True).start()
+        c, _ = s.accept(); c.sendall(b"hello from %s:%d\n" % (addr.encode(), port)); c.close()
+for a, p in (("198.51.100.1", 8081), ("198.51.100.1", 8082), ("198.51.100.2", 8081)):
+    threading.Thread(target=serve, args=(a, p), daemon=True).start()
 time.sleep(120)' &
     local server=$!
     echo "$server" >>"$BATS_TEST_TMPDIR/.host-pids"
-    wait_until 10 ip netns exec "$outside" python3 -c 'import socket; socket.create_connection(("198.51.100.1", 8082), 1)'
+    wait_until 10 ip netns exec "$outside" python3 -c 'import socket; socket.create_connection(("198.51.100.2", 8081), 1)'
     doc egress '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"egress",
       "authority":{"egressRules":[{"host":"198.51.100.1","port":8081}]},"lifetime":{"ttlSeconds":60},
-      "run":{"argv":["/bin/bash","-c","for p in 8081 8082; do timeout 2 bash -c \"exec 3<>/dev/tcp/198.51.100.1/$p && cat <&3\" 2>/dev/null || echo blocked $p; done"]}}}'
+      "run":{"argv":["/bin/bash","-c","for t in 198.51.100.1/8081 198.51.100.1/8082 198.51.100.2/8081; do timeout 2 bash -c \"exec 3<>/dev/tcp/$t && cat <&3\" 2>/dev/null || echo blocked $t; done"]}}}'
     run_job "$JOBS/egress.json" --egress-netns "$outside"
     local rc=$status out=$output
     kill "$server"
@@ -456,7 +457,8 @@ time.sleep(120)' &
     [[ -z $(ip -n "$outside" -o link show | grep ' cj') ]] || { ip -n "$outside" link; false; }
     ip netns del "$outside"
     output=$out
-    [[ $rc -eq 0 && $out == *"hello on 8081"* && $out == *"blocked 8082"* ]] || { echo "$out"; false; }
+    [[ $rc -eq 0 && $out == *"hello from 198.51.100.1:8081"* && $out == *"blocked 198.51.100.1/8082"* &&
+        $out == *"blocked 198.51.100.2/8081"* ]] || { echo "$out"; false; }
     expect_no_residue
 }
 
