@@ -10,7 +10,10 @@
  * --oci-seccomp (it ignores linux.seccomp otherwise), and the recursive
  * mount options ("rro", "rnosuid", "rnodev") dropped, which it does not
  * know: its binds are served by its gofer and carry no host submounts, so
- * "ro" covers the whole tree there. */
+ * "ro" covers the whole tree there. /dev loses its "ro": runsc makes the
+ * default devices (null, zero, ...) in it, and in a read-only one there
+ * were none, not even /dev/null; under runsc /dev is a writable tmpfs of
+ * the sandbox's own memory. */
 #include "cell/oci.h"
 #include "util.h"
 
@@ -55,7 +58,9 @@ bool cell_oci_runtime_is_runsc(const char *runtime)
     return strcmp(slash ? slash + 1 : runtime, "runsc") == 0;
 }
 
-/* runsc does not know the recursive mount options (see the top). */
+/* runsc does not know the recursive mount options, and makes the default
+ * devices in /dev itself, which it cannot in a read-only /dev (see the
+ * top). */
 static void adapt_for_runsc(json_t *config)
 {
     size_t i;
@@ -63,9 +68,12 @@ static void adapt_for_runsc(json_t *config)
     json_array_foreach(json_object_get(config, "mounts"), i, m)
     {
         json_t *options = json_object_get(m, "options");
+        bool dev = json_string_value(json_object_get(m, "destination")) &&
+                   strcmp(json_string_value(json_object_get(m, "destination")), "/dev") == 0;
         for (size_t k = json_array_size(options); k-- > 0;) {
             const char *o = json_string_value(json_array_get(options, k));
-            if (o && (strcmp(o, "rro") == 0 || strcmp(o, "rnosuid") == 0 || strcmp(o, "rnodev") == 0))
+            if (o && (strcmp(o, "rro") == 0 || strcmp(o, "rnosuid") == 0 || strcmp(o, "rnodev") == 0 ||
+                      (dev && strcmp(o, "ro") == 0)))
                 json_array_remove(options, k);
         }
     }

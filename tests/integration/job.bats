@@ -15,6 +15,8 @@ load helpers
 BACKEND=()
 if [[ $(basename "$BATS_TEST_FILENAME") == job_oci.bats ]]; then
     BACKEND=(--backend oci --oci-runtime runc)
+elif [[ $(basename "$BATS_TEST_FILENAME") == job_runsc.bats ]]; then
+    BACKEND=(--backend oci --oci-runtime runsc)
 fi
 
 # A workload that ends with 143 on SIGTERM on both backends (under an OCI
@@ -31,6 +33,14 @@ fi
 skip_oci() {
     if [[ ${#BACKEND[@]} -gt 0 ]]; then
         skip "$1"
+    fi
+}
+
+# skip_runsc WHY: what this test looks at is inside gVisor's sandbox, or
+# gVisor does it its own way (job_runsc.bats, another symlink)
+skip_runsc() {
+    if [[ ${BACKEND[*]} == *runsc* ]]; then
+        skip "runsc: $1"
     fi
 }
 
@@ -183,6 +193,7 @@ print(" ".join(json.load(open(sys.argv[1]))["spec"].get("authority", {}).get("se
     printf "A_KEY=va lue=1\\0EMPTY=\\0$OCI_ENV_EXTRA" >"$BATS_TEST_TMPDIR/expected"
     (tracked "$CELL" --root "$CELL_ROOT" job run "${BACKEND[@]}" "$JOBS/environ.json") >"$BATS_TEST_TMPDIR/environ"
     cmp "$BATS_TEST_TMPDIR/expected" "$BATS_TEST_TMPDIR/environ"
+    skip_runsc "the workload's processes are gVisor's, not the host's: only the inside was compared"
 
     # the running workload's /proc/PID/environ, read from the host
     doc sleeper '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"sleeper",
@@ -284,6 +295,7 @@ PY
 }
 
 @test "job: while a job runs, its runner holds no copy of a secret it delivered (its memory is searched)" {
+    skip_runsc "the workload runs in gVisor's kernel: the test cannot see when it runs"
     local value
     value="runner-secret-$RANDOM$RANDOM-value"
     mkdir -p "$BATS_TEST_TMPDIR/secrets"
@@ -323,6 +335,7 @@ PY
 }
 
 @test "job: secrets as files: /run/secrets/KEY mode 0400 on a read-only private tmpfs; gone after the teardown" {
+    skip_runsc "runsc 20221219 answers every statx with EINVAL on this kernel (runsc do ls fails too)"
     local value hash private
     value="file-secret-$RANDOM$RANDOM-value"
     hash=$(printf '%s' "$value" | sha256sum | cut -d' ' -f1)
@@ -416,7 +429,11 @@ PY
     expect_status 0 # the job itself succeeded
     expect_err "cell artifacts: artifact escape: /job/out.txt is a link to /etc/passwd, outside the working directory /job: refused"
     expect_err "cell artifacts: artifact up: /job/up.txt is a link to ../../../etc/passwd, outside the working directory /job: refused"
-    expect_err "cell artifacts: artifact fifo: /job/fifo is not a regular file"
+    if [[ ${BACKEND[*]} == *runsc* ]]; then # gVisor keeps a named pipe to itself
+        expect_err "cell artifacts: artifact fifo: /job/fifo: No such file or directory"
+    else
+        expect_err "cell artifacts: artifact fifo: /job/fifo is not a regular file"
+    fi
     expect_err "cell artifacts: artifact outside: /etc/hostname is not in the working directory /job"
     for a in good abs rel; do
         [[ $(cat "$EXPORT/artifacts/$a") == good ]]
@@ -428,6 +445,7 @@ PY
 }
 
 @test "job: egressRules: the listed address and port answer from inside; another port and another host do not" {
+    skip_runsc "egress rules are refused under runsc (its own test)"
     command -v nft >/dev/null || skip "nftables is needed"
     local outside=cell-job-egress-$$
     ip netns add "$outside"
@@ -463,6 +481,7 @@ time.sleep(120)' &
 }
 
 @test "job: two jobs with the same id cannot run at once; the second is refused naming it" {
+    skip_runsc "the workload runs in gVisor's kernel: the test cannot see when it runs"
     doc same '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"same",
       "lifetime":{"ttlSeconds":60},"run":{"argv":['"$SLEEP_ARGV"'],"workingDirectory":"/w"}}}'
     start_cell "$BATS_TEST_TMPDIR/first.out" job run "${BACKEND[@]}" "$JOBS/same.json"
@@ -496,6 +515,7 @@ time.sleep(120)' &
 }
 
 @test "job: a command that is not there exits 127, as cell run does; the teardown still leaves nothing" {
+    skip_runsc "runsc starts its sandbox, then exits 128 for a command it cannot start"
     doc nf '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"nf",
       "lifetime":{"ttlSeconds":60},"run":{"argv":["/no/such/command"]}}}'
     if [[ ${#BACKEND[@]} -gt 0 ]]; then # the runtime's words; it did not start the container
@@ -530,6 +550,7 @@ time.sleep(120)' &
 }
 
 @test "job: the residue check reports a network namespace kept alive from outside, and the egress table in it" {
+    skip_runsc "egress rules are refused under runsc, and its sandbox has its own network stack"
     command -v nft >/dev/null || skip "nftables is needed"
     local outside=cell-job-keep-$$ keep=$BATS_TEST_TMPDIR/netns pid=""
     ip netns add "$outside"

@@ -282,6 +282,10 @@ under_runsc() {
     run_cell run --backend oci --oci-runtime runsc -- /bin/cat /proc/version
     expect_status 0
     [[ $output != "$(cat /proc/version)" ]] || { show; false; }
+    # the default devices are there (runsc makes them: /dev is not read-only for it)
+    run_cell run --backend oci --oci-runtime runsc -- /bin/sh -c 'echo x >/dev/null && head -c 3 /dev/zero | od -An -tx1'
+    expect_status 0
+    [[ $output == " 00 00 00" ]] || { show; false; }
     # no network (gVisor's own stack, loopback only); control: --net host
     local port
     port=$(free_port)
