@@ -101,6 +101,14 @@ static json_t *wait_record(const struct cli_globals *g, const char *id, json_t *
         if (pidfd >= 0)
             close(pidfd);
     }
+    /* a runner that ended without its record: celld (its parent) writes
+     * why once it has reaped it, a moment later; without celld it stays
+     * lost */
+    for (int i = 0; i < 300 && record && strcmp(state_of(record), "lost") == 0; i++) {
+        usleep(10000);
+        json_decref(record);
+        record = read_record(g, id, dir, len);
+    }
     return record;
 }
 
