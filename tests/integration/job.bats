@@ -253,7 +253,7 @@ print(" ".join(json.load(open(sys.argv[1]))["spec"].get("authority", {}).get("se
     export CELL_SECRET_TOKEN=$value
     doc keep '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"keep",
       "authority":{"secretRefs":["TOKEN"]},"lifetime":{"ttlSeconds":60},
-      "run":{"argv":["/bin/sleep","5"],"secretDelivery":"env"}}}'
+      "run":{"argv":['"$SLEEP_ARGV"'],"secretDelivery":"env"}}}'
     "$CELL" --root "$CELL_ROOT" job run "$JOBS/keep.json" --export-dir "$EXPORT" >/dev/null 2>&1 &
     local runner=$! keeper=""
     echo "$runner" >>"$BATS_TEST_TMPDIR/.host-pids"
@@ -290,7 +290,8 @@ with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem
                 break
 print("\n".join(found) if found else "clean")
 PY
-    wait "$runner"
+    kill -TERM "$runner"
+    wait "$runner" || [[ $? -eq 143 ]]
     [[ $output == clean ]] || { echo "the keeper holds the value in: $output"; false; }
 }
 
