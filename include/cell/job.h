@@ -146,8 +146,9 @@ int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struc
 
 /* What a runner of job `id` that was killed left behind (its private
  * directory's mounts and directories, its lock file), removed; nothing when
- * a runner of that id is running. 0, or -1 with err. */
-int cell_job_clear(const char *root, const char *id, struct cell_err *err);
+ * a runner of that id is running (with `wait`: once the lock is free). 0,
+ * or -1 with err. */
+int cell_job_clear(const char *root, const char *id, bool wait, struct cell_err *err);
 
 /* ---- jobs handed to celld (`cell job submit`; src/lib/job/record.c) ---------
  * celld runs each submitted job with cell_job_run() in a runner process of

@@ -275,7 +275,7 @@ static void job_ended(struct job *j)
             cell_log(CELL_LOG_ERROR, "celld: job %s: %s", j->id, err.msg);
         cell_log(CELL_LOG_WARN, "celld: job %s: %s", j->id, why);
         /* its cell went with it (the keeper); its mounts did not */
-        if (cell_job_clear(celld.root, j->id, &err) < 0)
+        if (cell_job_clear(celld.root, j->id, false, &err) < 0)
             cell_log(CELL_LOG_ERROR, "celld: job %s: clear what its runner left: %s", j->id, err.msg);
     } else {
         cell_log(CELL_LOG_INFO, "celld: job %s: %s (exit %d)", j->id, state ? state : "ended",

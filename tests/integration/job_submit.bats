@@ -192,8 +192,9 @@ job_output_has() {
     run_cell -125 job wait victim
     expect_err "job victim: its runner was killed by signal 9 before the job's end was recorded"
     [[ $(record victim 'r["state"]') == failed ]]
-    ! grep -q " $CELL_ROOT/run/jobs/victim" /proc/self/mountinfo
-    [[ ! -e $CELL_ROOT/run/jobs/victim && ! -e $CELL_ROOT/run/jobs/victim.lock ]]
+    # the runner's sweeper (or celld) clears its mounts and directories
+    wait_until 10 bash -c "! grep -q ' $CELL_ROOT/run/jobs/victim' /proc/self/mountinfo"
+    wait_until 10 bash -c "[[ ! -e $CELL_ROOT/run/jobs/victim && ! -e $CELL_ROOT/run/jobs/victim.lock ]]"
     c job rm victim
 }
 

@@ -102,6 +102,20 @@ int job_oci_start(struct cell_spec *spec, const struct cell_job *job, const stru
  * and its tmpfs removed, the link and the network namespace gone. */
 int job_oci_remove(struct job_oci *o, struct job_dirs *dirs, struct cell_err *err);
 
+/* ---- sweeper.c ---- */
+
+/* The process that removes what the runner leaves if it is killed. */
+struct job_sweeper {
+    pid_t pid; /* -1: none */
+    int sock;  /* the runner's end; -1 once done */
+};
+/* Fork it (before any secret is in the runner's memory). */
+int sweeper_start(struct job_sweeper *s, const char *root, const char *id, struct cell_err *err);
+/* Tell it the container to delete if the runner dies. */
+void sweeper_oci(struct job_sweeper *s, const char *runtime, const char *state, const char *id);
+/* The runner's teardown is over: the sweeper goes, reaped. */
+void sweeper_done(struct job_sweeper *s);
+
 /* ---- report.c ---- */
 
 /* What the residue check looks for: the cell's cgroup directories (from

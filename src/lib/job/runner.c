@@ -70,6 +70,7 @@ struct job_run {
     dev_t netns_dev;     /* the cell's network namespace, for the residue check; 0 0: unknown */
     ino_t netns_ino;
     struct job_oci oci; /* --backend oci */
+    struct job_sweeper sweeper;
 };
 
 /* What runs the job: cell's sandbox (inst) or an OCI runtime (oci). */
@@ -258,7 +259,7 @@ static int private_paths(struct job_dirs *d, const char *id, struct cell_err *er
     return 0;
 }
 
-int cell_job_clear(const char *root, const char *id, struct cell_err *err)
+int cell_job_clear(const char *root, const char *id, bool wait, struct cell_err *err)
 {
     struct cell_paths paths;
     struct job_dirs d = {.lock_fd = -1};
@@ -270,7 +271,10 @@ int cell_job_clear(const char *root, const char *id, struct cell_err *err)
     int fd = open(d.lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT && access(d.private, F_OK) < 0 ? 0 : clear_private(&d, err);
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) { /* a runner of this id holds it: its own */
+    int locked;
+    while ((locked = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) < 0 && errno == EINTR)
+        ;
+    if (locked < 0) { /* a runner of this id holds it: its own */
         close(fd);
         return 0;
     }
@@ -442,6 +446,8 @@ static int step_run(struct job_run *r, int sigfd, struct cell_err *err)
     if (r->opts->oci_runtime) { /* another runtime runs the bundle of the spec */
         cell.oci = &r->oci;
         int rc = job_oci_start(r->spec, job, r->opts, &r->dirs, &r->oci, devnull, &r->child_mask, err);
+        if (r->oci.run.state[0])
+            sweeper_oci(&r->sweeper, r->oci.run.runtime, r->oci.run.state, r->oci.run.id);
         secrets_wipe_env(r->spec); /* in the bundle's config.json, on its tmpfs, now */
         r->t_run = job_now_ms();
         r->cgroup = json_incref(r->oci.cgroup);
@@ -564,8 +570,12 @@ int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struc
                  struct cell_job_result *result, struct cell_err *err)
 {
     static const struct cell_job_opts no_opts = {.init_exec_fd = -1};
-    struct job_run r = {
-        .spec = spec, .job = job, .opts = opts ? opts : &no_opts, .dirs = {.lock_fd = -1}, .oci = {.holder = -1}};
+    struct job_run r = {.spec = spec,
+                        .job = job,
+                        .opts = opts ? opts : &no_opts,
+                        .dirs = {.lock_fd = -1},
+                        .oci = {.holder = -1},
+                        .sweeper = {.pid = -1, .sock = -1}};
     cell_secret_broker_env(&r.env_broker);
     r.broker = r.opts->broker ? r.opts->broker : &r.env_broker;
     r.outcome = CELL_JOB_FAILED;
@@ -595,7 +605,9 @@ int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struc
         return -1;
     }
     int rc = 0;
-    if (step_private_dir(&r, err) < 0 || step_working_dir(&r, err) < 0 || step_secrets(&r, err) < 0)
+    if (sweeper_start(&r.sweeper, r.opts->root, job->id, err) < 0)
+        rc = step_failed(&r, "lock", err);
+    if (rc == 0 && (step_private_dir(&r, err) < 0 || step_working_dir(&r, err) < 0 || step_secrets(&r, err) < 0))
         rc = -1;
     if (rc == 0 && job_events_emit(r.opts, JOB_EVENT_STARTED, event_data(&r), err) < 0)
         rc = step_failed(&r, "started event", err);
@@ -622,6 +634,7 @@ int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struc
                                 .netns_dev = r.netns_dev,
                                 .netns_ino = r.netns_ino};
     json_t *residue = residue_check(&traces);
+    sweeper_done(&r.sweeper);
     release_lock(&r.dirs);
     r.t_done = job_now_ms();
     json_t *report = make_report(&r, residue);
