@@ -583,6 +583,27 @@ time.sleep(120)' &
         "[\"table inet cell_egress in net:[$ino]\"]" ]] || { echo "$output"; false; }
 }
 
+# start_killed_job: the job "killed" (a working directory, a secret file),
+# its runner $CELL_PID, once its workload runs
+start_killed_job() {
+    mkdir -p "$BATS_TEST_TMPDIR/secrets"
+    printf 'v' >"$BATS_TEST_TMPDIR/secrets/TOKEN"
+    doc killed '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"killed",
+      "authority":{"secretRefs":["TOKEN"]},"lifetime":{"ttlSeconds":60},
+      "run":{"argv":['"$SLEEP_ARGV"'],"workingDirectory":"/w","secretDelivery":"runtimeBroker"}}}'
+    start_cell "$BATS_TEST_TMPDIR/killed.out" job run "${BACKEND[@]}" "$JOBS/killed.json" \
+        --secrets-dir "$BATS_TEST_TMPDIR/secrets"
+    wait_until 10 job_sleeping killed "$CELL_PID"
+}
+
+# run_killed_job_again: the same id, a job that ends at once (as run_job)
+run_killed_job_again() {
+    doc killed '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"killed",
+      "authority":{"secretRefs":["TOKEN"]},"lifetime":{"ttlSeconds":60},
+      "run":{"argv":["/bin/true"],"workingDirectory":"/w","secretDelivery":"runtimeBroker"}}}'
+    run_job "$JOBS/killed.json" --secrets-dir "$BATS_TEST_TMPDIR/secrets"
+}
+
 # gone PATH: nothing of PATH is left, mounted or not
 gone() {
     ! grep -q " $1[/ ]" /proc/self/mountinfo && [[ ! -e $1 ]]
@@ -590,24 +611,14 @@ gone() {
 
 @test "job: a runner killed outright: its sweeper removes what it left at once (mounts, directories, lock, container)" {
     skip_runsc "the workload runs in gVisor's kernel: the test cannot see when it runs"
-    mkdir -p "$BATS_TEST_TMPDIR/secrets"
-    printf 'v' >"$BATS_TEST_TMPDIR/secrets/TOKEN"
-    doc killed '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"killed",
-      "authority":{"secretRefs":["TOKEN"]},"lifetime":{"ttlSeconds":60},
-      "run":{"argv":['"$SLEEP_ARGV"'],"workingDirectory":"/w","secretDelivery":"runtimeBroker"}}}'
-    start_cell "$BATS_TEST_TMPDIR/killed.out" job run "${BACKEND[@]}" "$JOBS/killed.json" \
-        --secrets-dir "$BATS_TEST_TMPDIR/secrets"
-    wait_until 10 job_sleeping killed "$CELL_PID"
+    start_killed_job
     grep -q " $CELL_ROOT/run/jobs/killed/" /proc/self/mountinfo
     kill -KILL "$CELL_PID"
     wait "$CELL_PID" || true
     wait_until 10 gone "$CELL_ROOT/run/jobs/killed"
     wait_until 10 bash -c "[[ ! -e $CELL_ROOT/run/jobs/killed.lock ]]"
     # the next run of the id finds nothing to clear
-    doc killed '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"killed",
-      "authority":{"secretRefs":["TOKEN"]},"lifetime":{"ttlSeconds":60},
-      "run":{"argv":["/bin/true"],"workingDirectory":"/w","secretDelivery":"runtimeBroker"}}}'
-    run_job "$JOBS/killed.json" --secrets-dir "$BATS_TEST_TMPDIR/secrets"
+    run_killed_job_again
     expect_status 0
     [[ $stderr != *"was left by an earlier run"* ]] || { show; false; }
     expect_no_residue
@@ -615,14 +626,7 @@ gone() {
 
 @test "job: what a killed runner and its killed sweeper left is removed by the next run of its id" {
     skip_oci "a container whose runner and sweeper were both killed runs on: only cell's own cells die with their keeper"
-    mkdir -p "$BATS_TEST_TMPDIR/secrets"
-    printf 'v' >"$BATS_TEST_TMPDIR/secrets/TOKEN"
-    doc killed '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"killed",
-      "authority":{"secretRefs":["TOKEN"]},"lifetime":{"ttlSeconds":60},
-      "run":{"argv":['"$SLEEP_ARGV"'],"workingDirectory":"/w","secretDelivery":"runtimeBroker"}}}'
-    start_cell "$BATS_TEST_TMPDIR/killed.out" job run "${BACKEND[@]}" "$JOBS/killed.json" \
-        --secrets-dir "$BATS_TEST_TMPDIR/secrets"
-    wait_until 10 job_sleeping killed "$CELL_PID"
+    start_killed_job
     local c sweeper=""
     for c in $(cat /proc/"$CELL_PID"/task/*/children); do
         [[ $(cat /proc/"$c"/comm 2>/dev/null) == cell-job-sweep ]] && sweeper=$c
@@ -632,10 +636,7 @@ gone() {
     kill -KILL "$CELL_PID"
     wait "$CELL_PID" || true
     grep -q " $CELL_ROOT/run/jobs/killed/" /proc/self/mountinfo # left behind
-    doc killed '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"killed",
-      "authority":{"secretRefs":["TOKEN"]},"lifetime":{"ttlSeconds":60},
-      "run":{"argv":["/bin/true"],"workingDirectory":"/w","secretDelivery":"runtimeBroker"}}}'
-    run_job "$JOBS/killed.json" --secrets-dir "$BATS_TEST_TMPDIR/secrets"
+    run_killed_job_again
     expect_status 0
     expect_err "cell killed: warning: $CELL_ROOT/run/jobs/killed was left by an earlier run of this job"
     expect_no_residue
