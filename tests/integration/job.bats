@@ -192,7 +192,11 @@ print(" ".join(json.load(open(sys.argv[1]))["spec"].get("authority", {}).get("se
     expect_status 0
     printf "A_KEY=va lue=1\\0EMPTY=\\0$OCI_ENV_EXTRA" >"$BATS_TEST_TMPDIR/expected"
     (tracked "$CELL" --root "$CELL_ROOT" job run "${BACKEND[@]}" "$JOBS/environ.json") >"$BATS_TEST_TMPDIR/environ"
-    cmp "$BATS_TEST_TMPDIR/expected" "$BATS_TEST_TMPDIR/environ"
+    if [[ ${BACKEND[*]} == *runsc* ]]; then # gVisor passes the variables on in an order of its own
+        diff <(tr '\0' '\n' <"$BATS_TEST_TMPDIR/expected" | sort) <(tr '\0' '\n' <"$BATS_TEST_TMPDIR/environ" | sort)
+    else
+        cmp "$BATS_TEST_TMPDIR/expected" "$BATS_TEST_TMPDIR/environ"
+    fi
     skip_runsc "the workload's processes are gVisor's, not the host's: only the inside was compared"
 
     # the running workload's /proc/PID/environ, read from the host
