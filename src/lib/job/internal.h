@@ -113,8 +113,10 @@ struct job_sweeper {
 int sweeper_start(struct job_sweeper *s, const char *root, const char *id, struct cell_err *err);
 /* Tell it the container to delete if the runner dies. */
 void sweeper_oci(struct job_sweeper *s, const char *runtime, const char *state, const char *id);
-/* The runner's teardown is over: the sweeper goes, reaped. */
-void sweeper_done(struct job_sweeper *s);
+/* The runner's teardown is over: the sweeper goes. */
+void sweeper_release(struct job_sweeper *s);
+/* ... and is reaped (released first if it was not). */
+void sweeper_reap(struct job_sweeper *s);
 
 /* ---- report.c ---- */
 

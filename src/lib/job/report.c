@@ -1,17 +1,17 @@
 /* report.c - the residue check of a job's teardown report: after the cell
  * is destroyed and its secrets revoked, look for anything of it that is
  * still there, from the outside (the same places a test would look):
- *   process     a process in a cgroup of the cell's leaf name
- *               (/proc/PID/cgroup), in any hierarchy
+ *   process     a process in one of the cell's cgroup directories
+ *               (cgroup.procs)
  *   cgroup      the cell's cgroup directories (v2 leaf, v1 leaves)
  *   mount       a mount point under the job's private directory
  *               (/proc/self/mountinfo: the working directory's and the
  *               secrets' tmpfs)
  *   secret-file a file of the secrets directory
  *   directory   the private directory, its root/ and secrets/
- *   network-namespace  the cell's (by its nsfs inode): a process still in
- *               it (/proc/PID/ns/net), or a mount of it (an nsfs mount in
- *               /proc/self/mountinfo)
+ *   network-namespace  the cell's (by its nsfs inode), kept by a mount of
+ *               it (an nsfs mount in /proc/self/mountinfo); a process of
+ *               the cell keeps it too, and is listed as one
  *   nftables    its egress table, in such a namespace
  *   link        the host end of its veth link
  * Each is listed as {"kind", "what"}; an empty list means nothing is left. */
@@ -31,33 +31,46 @@ static void found(json_t *residue, const char *kind, const char *what)
     json_array_append_new(residue, json_pack("{s:s, s:s}", "kind", kind, "what", what));
 }
 
-/* Processes whose cgroup (any hierarchy) ends in /<leaf>. */
-static void check_processes(json_t *residue, const char *leaf)
+/* The processes still in the cell's cgroups: what cgroup.procs of each of
+ * its directories that is still there lists (each pid once). A process
+ * cannot leave a cgroup without root, and a cgroup that holds one cannot
+ * be removed: a cell whose directories are gone has no process left. This
+ * costs a few reads however many processes the host runs. */
+static void check_processes(json_t *residue, json_t *cgroup)
 {
-    cleanup_dir DIR *proc = opendir("/proc");
-    size_t llen = strlen(leaf);
-    for (struct dirent *e; proc && (e = readdir(proc));) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        char path[64], text[4096];
-        snprintf(path, sizeof path, "/proc/%s/cgroup", e->d_name);
-        if (read_file_at(AT_FDCWD, path, text, sizeof text) < 0)
-            continue; /* gone meanwhile */
-        for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-            size_t n = strcspn(line, "\n");
-            char *p = line;
-            while ((p = memmem(p, (size_t)(line + n - p), leaf, llen)) != NULL) {
-                bool whole = p > line && p[-1] == '/' && (p + llen == line + n || p[llen] == '/');
-                if (whole) {
-                    char what[128];
-                    snprintf(what, sizeof what, "pid %s in %s", e->d_name, leaf);
-                    found(residue, "process", what);
-                    goto next;
-                }
-                p += llen;
-            }
+    const char *dirs[16];
+    size_t n = 0;
+    const char *v2 = json_string_value(json_object_get(cgroup, "v2"));
+    if (v2 && v2[0])
+        dirs[n++] = v2;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(cgroup, "v1"), i, v)
+    {
+        if (n < ARRAY_SIZE(dirs) && json_string_value(v) && json_string_value(v)[0])
+            dirs[n++] = json_string_value(v);
+    }
+    long seen[64];
+    size_t nseen = 0;
+    for (size_t d = 0; d < n; d++) {
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof path, "%s/cgroup.procs", dirs[d]);
+        FILE *f = fopen(path, "re");
+        long pid;
+        while (f && fscanf(f, "%ld", &pid) == 1) {
+            bool dup = false;
+            for (size_t k = 0; k < nseen && !dup; k++)
+                dup = seen[k] == pid;
+            if (dup)
+                continue;
+            if (nseen < ARRAY_SIZE(seen))
+                seen[nseen++] = pid;
+            char what[PATH_MAX + 48];
+            snprintf(what, sizeof what, "pid %ld in %s", pid, dirs[d]);
+            found(residue, "process", what);
         }
-    next:;
+        if (f)
+            fclose(f);
     }
 }
 
@@ -143,27 +156,15 @@ bool job_netns_of(pid_t pid, dev_t *dev, ino_t *ino)
     return true;
 }
 
-/* The cell's network namespace, if something keeps it: a process in it or
- * an nsfs mount of it; and then its egress table. */
+/* The cell's network namespace, if something outside the cell keeps it:
+ * an nsfs mount of it (a process of the cell keeps it too, and is found
+ * in the cell's cgroups); and then its egress table. */
 static void check_netns(json_t *residue, const struct job_traces *t)
 {
     if (t->netns_ino == 0)
         return;
     char what[PATH_MAX + 96], path[PATH_MAX] = "";
     unsigned long long ino = (unsigned long long)t->netns_ino;
-    cleanup_dir DIR *proc = opendir("/proc");
-    for (struct dirent *e; proc && (e = readdir(proc));) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        dev_t dev;
-        ino_t i;
-        if (job_netns_of((pid_t)atoi(e->d_name), &dev, &i) && dev == t->netns_dev && i == t->netns_ino) {
-            snprintf(what, sizeof what, "net:[%llu]: pid %s is in it", ino, e->d_name);
-            found(residue, "network-namespace", what);
-            snprintf(path, sizeof path, "/proc/%s/ns/net", e->d_name);
-            break;
-        }
-    }
     char root[64];
     snprintf(root, sizeof root, "net:[%llu]", ino);
     FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -197,9 +198,8 @@ json_t *residue_check(const struct job_traces *traces)
     json_t *residue = json_array();
     if (residue == NULL)
         return NULL;
-    const char *leaf = json_string_value(json_object_get(traces->cgroup, "name"));
-    if (leaf && leaf[0])
-        check_processes(residue, leaf);
+    if (traces->cgroup)
+        check_processes(residue, traces->cgroup);
     if (traces->cgroup)
         check_cgroups(residue, traces->cgroup);
     if (traces->dirs->private[0]) {

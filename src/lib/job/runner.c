@@ -634,7 +634,7 @@ int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struc
                                 .netns_dev = r.netns_dev,
                                 .netns_ino = r.netns_ino};
     json_t *residue = residue_check(&traces);
-    sweeper_done(&r.sweeper);
+    sweeper_release(&r.sweeper); /* the teardown is done: it goes (reaped at the end, while it exits) */
     release_lock(&r.dirs);
     r.t_done = job_now_ms();
     json_t *report = make_report(&r, residue);
@@ -656,6 +656,7 @@ int cell_job_run(struct cell_spec *spec, const struct cell_job *job, const struc
     json_decref(r.cgroup);
     json_decref(r.oci.cgroup);
     json_decref(r.artifacts);
+    sweeper_reap(&r.sweeper);
     sigprocmask(SIG_SETMASK, &old_mask, NULL);
     *result = (struct cell_job_result){.exit_code = r.exit_code, .outcome = r.outcome, .report = report};
     return rc;

@@ -8,7 +8,7 @@
  * end of a socket pair and nothing else, and ignores the signals the runner
  * relays. The runner tells it about an OCI container once one is started
  * (its runtime, state directory and id), and "done" once its own teardown
- * is over, then closes its end and reaps it. An end of file without "done"
+ * is over, then closes its end, and reaps it once the job is reported. An end of file without "done"
  * means the runner is gone: the sweeper deletes the container (`R delete
  * --force`), removes the private directory's mounts and directories and the
  * lock (cell_job_clear), and exits. The cell's own processes and cgroups
@@ -113,13 +113,18 @@ void sweeper_oci(struct job_sweeper *s, const char *runtime, const char *state, 
         (void)send(s->sock, msg, (size_t)n + 1, MSG_NOSIGNAL);
 }
 
-void sweeper_done(struct job_sweeper *s)
+void sweeper_release(struct job_sweeper *s)
 {
     if (s->sock >= 0) {
         (void)send(s->sock, "D", 1, MSG_NOSIGNAL);
         close(s->sock);
         s->sock = -1;
     }
+}
+
+void sweeper_reap(struct job_sweeper *s)
+{
+    sweeper_release(s);
     while (s->pid > 0 && waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
         ;
     s->pid = -1;
