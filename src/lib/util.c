@@ -4,6 +4,7 @@
 #include "cell/cell.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <limits.h>
 #include <stdio.h>
@@ -142,4 +143,14 @@ void close_range_except(const int *keep, size_t n, unsigned flags)
             break;
         from = next + 1;
     }
+}
+
+int openat2_retry(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
+{
+    struct open_how how = {.flags = flags | O_CLOEXEC, .resolve = resolve};
+    int fd;
+    for (int attempt = 0; attempt < 1000; attempt++)
+        if ((fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how)) >= 0 || errno != EAGAIN)
+            break;
+    return fd;
 }

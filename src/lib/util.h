@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/types.h>
@@ -48,6 +49,11 @@ int make_dirs(const char *path, mode_t mode, struct cell_err *err);
 ssize_t send_with_fds(int sock, const void *data, size_t len, const int *fds, size_t nfds);
 /* Write all bytes to an fd, retrying on EINTR/short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/* openat2(dirfd, path, {flags | O_CLOEXEC, resolve}): -1 with errno. Tried
+ * again while it fails with EAGAIN, which RESOLVE_IN_ROOT and
+ * RESOLVE_BENEATH give when a ".." met a rename or mount anywhere on the
+ * system during the lookup (openat2(2) says to retry). */
+int openat2_retry(int dirfd, const char *path, uint64_t flags, uint64_t resolve);
 /* close_range() (with `flags`) every fd above 2 except those in keep[]
  * (negative entries are ignored). */
 void close_range_except(const int *keep, size_t n, unsigned flags);

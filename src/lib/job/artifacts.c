@@ -30,11 +30,8 @@
 
 static int open_in_root(int rootfd, const char *relative)
 {
-    struct open_how how = {
-        .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
-        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-    };
-    return (int)syscall(SYS_openat2, rootfd, relative, &how, sizeof how);
+    return openat2_retry(rootfd, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY,
+                         RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
 }
 
 /* Whether absolute, clean-or-not `path` lies in `dir` (".." folded). */

@@ -28,10 +28,9 @@
 
 static int resolve_in_root(int rootfd, const char *path, int flags)
 {
-    struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
     while (*path == '/')
         path++;
-    return (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof how);
+    return openat2_retry(rootfd, *path ? path : ".", (uint64_t)flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 /* mkdir -p of `path` inside the root, each step resolved in it; the last
