@@ -61,6 +61,10 @@ int cell_job_load(const char *source, const char *text, size_t len, struct cell_
                   struct cell_err *err);
 /* The same for a file (at most 1 MiB). */
 int cell_job_load_file(const char *path, struct cell_spec *spec, struct cell_job *job, struct cell_err *err);
+/* The text of the document file `path` (at most 1 MiB; NUL-terminated,
+ * malloc'd, its length in *len), as cell_job_load_file reads it; NULL with
+ * err. */
+char *cell_job_read_file(const char *path, size_t *len, struct cell_err *err);
 void cell_job_free(struct cell_job *job);
 
 /* ---- running a job (src/lib/job/) -----------------------------------------

@@ -37,8 +37,11 @@ static int absolute(const char *path, char *out, size_t len)
     return snprintf(out, len, "%s/%s", cwd, path) < (int)len ? 0 : -1;
 }
 
-/* The one ID argument of status/logs/wait/rm (and their flags). */
-static int one_id(int argc, char **argv, const char *verb, const char *flag, bool *flag_set, const char **id)
+/* The one ID argument of status/logs/wait/rm (and their flag): 1, 0 after
+ * --help, -1 on a usage error (said). `usage`: the command's synopsis when
+ * the ID must be given; NULL when it may be left out. */
+static int one_id(int argc, char **argv, const char *verb, const char *usage, const char *flag, bool *flag_set,
+                  const char **id)
 {
     *id = NULL;
     for (int i = 1; i < argc; i++) {
@@ -57,6 +60,10 @@ static int one_id(int argc, char **argv, const char *verb, const char *flag, boo
         } else {
             *id = argv[i];
         }
+    }
+    if (*id == NULL && usage) {
+        cli_error("job %s: give the job's id: %s", verb, usage);
+        return -1;
     }
     return 1;
 }
@@ -152,34 +159,24 @@ int job_submit(int argc, char **argv, const struct cli_globals *g)
     int parsed = job_parse_args(argc, argv, false, &a);
     if (parsed <= 0)
         return parsed == 0 ? 0 : parsed == -2 ? 2 : CELL_EXIT_SETUP;
-    /* the same checks as `job run`, before celld is bothered */
+    /* the same checks as `job run`, before celld is bothered, of the very
+     * text that is sent */
     struct cell_spec spec;
     struct cell_job job;
     struct cell_err err = {0};
-    if (cell_job_load_file(a.file, &spec, &job, &err) < 0) {
+    size_t len;
+    char *text = cell_job_read_file(a.file, &len, &err);
+    if (text && strlen(text) != len)
+        cell_err_set(&err, 0, "job %s: it holds a NUL byte (a JSON document holds none)", a.file);
+    if (text == NULL || strlen(text) != len || cell_job_load(a.file, text, len, &spec, &job, &err) < 0) {
         cli_error("%s", err.msg);
+        free(text);
         return CELL_EXIT_SETUP;
     }
     char id[256];
     snprintf(id, sizeof id, "%s", job.id);
     cell_job_free(&job);
     cell_spec_free(&spec);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = fopen(a.file, "re");
-    if (f) {
-        fseek(f, 0, SEEK_END);
-        long n = ftell(f);
-        rewind(f);
-        text = n >= 0 ? calloc(1, (size_t)n + 1) : NULL;
-        len = text ? fread(text, 1, (size_t)n, f) : 0;
-        fclose(f);
-    }
-    if (text == NULL || strlen(text) != len) {
-        cli_error("job submit: %s: cannot read it again%s", a.file, text ? " (it holds a NUL byte)" : "");
-        free(text);
-        return CELL_EXIT_SETUP;
-    }
     if (len > CELL_CONTROL_MAX_LINE - 64 * 1024) {
         cli_error("job submit: %s: %zu bytes; a submitted document is at most %d KiB (cell job run takes up to 1 "
                   "MiB)",
@@ -253,7 +250,7 @@ int job_status(int argc, char **argv, const struct cli_globals *g)
 {
     bool as_json = false;
     const char *id;
-    int rc = one_id(argc, argv, "status", "--json", &as_json, &id);
+    int rc = one_id(argc, argv, "status", NULL, "--json", &as_json, &id);
     if (rc <= 0)
         return rc == 0 ? 0 : 2;
     if (id) {
@@ -308,13 +305,9 @@ int job_status(int argc, char **argv, const struct cli_globals *g)
 int job_logs(int argc, char **argv, const struct cli_globals *g)
 {
     const char *id;
-    int rc = one_id(argc, argv, "logs", NULL, NULL, &id);
+    int rc = one_id(argc, argv, "logs", "cell job logs ID", NULL, NULL, &id);
     if (rc <= 0)
         return rc == 0 ? 0 : 2;
-    if (id == NULL) {
-        cli_error("job logs: give the job's id: cell job logs ID");
-        return 2;
-    }
     char dir[PATH_MAX], path[PATH_MAX + 16];
     json_t *record = read_record(g, id, dir, sizeof dir);
     if (record == NULL)
@@ -338,13 +331,9 @@ int job_logs(int argc, char **argv, const struct cli_globals *g)
 int job_wait(int argc, char **argv, const struct cli_globals *g)
 {
     const char *id;
-    int rc = one_id(argc, argv, "wait", NULL, NULL, &id);
+    int rc = one_id(argc, argv, "wait", "cell job wait ID", NULL, NULL, &id);
     if (rc <= 0)
         return rc == 0 ? 0 : 2;
-    if (id == NULL) {
-        cli_error("job wait: give the job's id: cell job wait ID");
-        return 2;
-    }
     return wait_for_end(g, id);
 }
 
@@ -369,13 +358,9 @@ int job_rm(int argc, char **argv, const struct cli_globals *g)
 {
     bool force = false;
     const char *id;
-    int rc = one_id(argc, argv, "rm", "--force", &force, &id);
+    int rc = one_id(argc, argv, "rm", "cell job rm [--force] ID", "--force", &force, &id);
     if (rc <= 0)
         return rc == 0 ? 0 : 2;
-    if (id == NULL) {
-        cli_error("job rm: give the job's id: cell job rm [--force] ID");
-        return 2;
-    }
     char dir[PATH_MAX];
     json_t *record = read_record(g, id, dir, sizeof dir);
     if (record && strcmp(state_of(record), "running") == 0) {

@@ -574,23 +574,39 @@ int cell_job_load(const char *source, const char *text, size_t len, struct cell_
     return rc;
 }
 
-int cell_job_load_file(const char *path, struct cell_spec *spec, struct cell_job *job, struct cell_err *err)
+char *cell_job_read_file(const char *path, size_t *len, struct cell_err *err)
 {
-    cell_spec_init(spec);
-    memset(job, 0, sizeof *job);
     FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return cell_err_set(err, errno, "job %s: open", path);
+    if (f == NULL) {
+        cell_err_set(err, errno, "job %s: open", path);
+        return NULL;
+    }
     char *text = malloc(MAX_DOCUMENT_BYTES + 1);
     size_t n = text ? fread(text, 1, MAX_DOCUMENT_BYTES + 1, f) : 0;
     bool failed = ferror(f);
     fclose(f);
-    if (text == NULL)
-        return cell_err_set(err, ENOMEM, "job %s", path);
+    if (text == NULL) {
+        cell_err_set(err, ENOMEM, "job %s", path);
+        return NULL;
+    }
     if (failed || n > MAX_DOCUMENT_BYTES) {
         free(text);
-        return cell_err_set(err, failed ? EIO : EFBIG, "job %s: %s", path, failed ? "read" : "larger than 1 MiB");
+        cell_err_set(err, failed ? EIO : EFBIG, "job %s: %s", path, failed ? "read" : "larger than 1 MiB");
+        return NULL;
     }
+    text[n] = '\0';
+    *len = n;
+    return text;
+}
+
+int cell_job_load_file(const char *path, struct cell_spec *spec, struct cell_job *job, struct cell_err *err)
+{
+    cell_spec_init(spec);
+    memset(job, 0, sizeof *job);
+    size_t n;
+    char *text = cell_job_read_file(path, &n, err);
+    if (text == NULL)
+        return -1;
     int rc = cell_job_load(path, text, n, spec, job, err);
     free(text);
     return rc;

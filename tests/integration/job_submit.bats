@@ -233,8 +233,15 @@ job_output_has() {
     expect_err "a submitted job's events and report are in its record"
     run_cell -2 job submit
     expect_err "give the document"
+    printf '{"apiVersion":"cellos.io/v1"}\0' >"$JOBS/nul.json"
+    run_cell -125 job submit "$JOBS/nul.json"
+    expect_err "job $JOBS/nul.json: it holds a NUL byte (a JSON document holds none)"
     run_cell -2 job status a b
     expect_err "one job at a time"
+    for verb in logs wait rm; do
+        run_cell -2 job "$verb"
+        expect_err "job $verb: give the job's id: cell job $verb "
+    done
     run_cell -1 job status ../etc
     expect_err 'no job "../etc"'
 }
