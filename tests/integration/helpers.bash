@@ -256,6 +256,32 @@ celld_teardown() {
     return "$failed"
 }
 
+# ---- a private nats-server (nats.bats, job_nats.bats) -----------------------
+# The test's setup sets NATS_STORE and NATS_LOG (in its temp dir).
+
+# start_nats [--no-js]: nats-server on 127.0.0.1:$NATS_PORT (a free port,
+# chosen at the first start; a restart reuses it and the store), with
+# JetStream unless --no-js. Waits until it is ready. Sets NATS_PID, NATS_URL.
+start_nats() {
+    local js=(-js -sd "$NATS_STORE")
+    [[ ${1:-} == --no-js ]] && js=()
+    NATS_PORT=${NATS_PORT:-$(free_port)}
+    NATS_URL=nats://127.0.0.1:$NATS_PORT
+    : >"$NATS_LOG"
+    nats-server "${js[@]}" -a 127.0.0.1 -p "$NATS_PORT" >"$NATS_LOG" 2>&1 </dev/null 3>&- &
+    NATS_PID=$!
+    track_pid "$NATS_PID"
+    wait_until 20 grep -q "Server is ready" "$NATS_LOG" || { cat "$NATS_LOG"; return 1; }
+}
+
+# stop_nats [SIGNAL]: stop our nats-server (by pid) and wait until it is gone.
+stop_nats() {
+    [[ -n ${NATS_PID:-} ]] || return 0
+    kill "-${1:-TERM}" "$NATS_PID" 2>/dev/null || true
+    wait "$NATS_PID" 2>/dev/null || true
+    NATS_PID=
+}
+
 # ---- residue snapshot / check -----------------------------------------------
 #
 # A process is this test's only when it started after the test's setup AND

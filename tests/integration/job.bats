@@ -9,6 +9,7 @@
 # leftovers cleared by the next run of its id.
 
 load helpers
+load job_helpers
 
 # job_oci.bats is this file under another name (a symlink): the same tests
 # with --backend oci, runc running the bundle cell writes
@@ -53,21 +54,10 @@ setup() {
 }
 
 teardown() {
-    local failed=0 left
-    # the private directories and lock files of every job are gone
-    left=$(ls -A "$CELL_ROOT/run/jobs" 2>/dev/null)
-    if [[ -n $left ]]; then
-        echo "residue: in $CELL_ROOT/run/jobs: $left"
-        failed=1
-    fi
-    rmdir "$CELL_ROOT/run/jobs" "$CELL_ROOT/run" 2>/dev/null || true
+    local failed=0
+    jobs_dir_teardown || failed=1
     _residue_teardown || failed=1
     return "$failed"
-}
-
-# doc NAME JSON: the document $JOBS/NAME.json
-doc() {
-    printf '%s\n' "$2" >"$JOBS/$1.json"
 }
 
 # run_job [-N] FILE [OPTIONS...]: cell job run FILE with --export-dir,
@@ -269,31 +259,7 @@ print(" ".join(json.load(open(sys.argv[1]))["spec"].get("authority", {}).get("se
     done
     [[ -n $keeper ]]
     # every readable mapping of the keeper, searched for the value
-    run python3 - "$keeper" "$value" <<'PY'
-import re, sys
-pid, value = sys.argv[1], sys.argv[2].encode()
-found = []
-with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
-    for line in maps:
-        addr, perms = line.split()[:2]
-        if "r" not in perms:
-            continue
-        lo, hi = (int(x, 16) for x in addr.split("-"))
-        # sanitizer builds reserve terabytes of shadow memory: the keeper's
-        # own heap and stack are small, and named
-        if hi - lo > 256 << 20 and "[" not in line:
-            continue
-        step = 1 << 20 # in pieces, with an overlap for a value across two
-        for at in range(lo, hi, step):
-            try:
-                mem.seek(at)
-                if value in mem.read(min(step + len(value), hi - at)):
-                    found.append(line.strip())
-                    break
-            except OSError:
-                break
-print("\n".join(found) if found else "clean")
-PY
+    run memory_holding "$keeper" "$value"
     kill -TERM "$runner"
     wait "$runner" || [[ $? -eq 143 ]]
     [[ $output == clean ]] || { echo "the keeper holds the value in: $output"; false; }
@@ -311,29 +277,7 @@ PY
     start_cell "$BATS_TEST_TMPDIR/hold.out" job run "${BACKEND[@]}" "$JOBS/hold.json" \
         --secrets-dir "$BATS_TEST_TMPDIR/secrets"
     wait_until 10 job_sleeping hold "$CELL_PID"
-    run python3 - "$CELL_PID" "$value" <<'PY'
-import sys
-pid, value = sys.argv[1], sys.argv[2].encode()
-found = []
-with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
-    for line in maps:
-        addr, perms = line.split()[:2]
-        if "r" not in perms:
-            continue
-        lo, hi = (int(x, 16) for x in addr.split("-"))
-        if hi - lo > 256 << 20 and "[" not in line: # a sanitizer's shadow memory
-            continue
-        step = 1 << 20
-        for at in range(lo, hi, step):
-            try:
-                mem.seek(at)
-                if value in mem.read(min(step + len(value), hi - at)):
-                    found.append(line.strip())
-                    break
-            except OSError:
-                break
-print("\n".join(found) if found else "clean")
-PY
+    run memory_holding "$CELL_PID" "$value"
     kill -TERM "$CELL_PID"
     wait "$CELL_PID" || [[ $? -eq 143 ]]
     [[ $output == clean ]] || { echo "the runner holds the value in: $output"; false; }

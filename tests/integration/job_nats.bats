@@ -9,6 +9,7 @@
 # when the job is interrupted, gone with cell.
 
 load helpers
+load job_helpers
 
 NATS_SUB=${NATS_SUB:-$(dirname "$PROBE")/cell-nats-sub}
 
@@ -42,44 +43,9 @@ teardown() {
         echo "residue: publisher processes left: $left"
         failed=1
     fi
-    left=$(ls -A "$CELL_ROOT/run/jobs" 2>/dev/null)
-    if [[ -n $left ]]; then
-        echo "residue: in $CELL_ROOT/run/jobs: $left"
-        failed=1
-    fi
-    rmdir "$CELL_ROOT/run/jobs" "$CELL_ROOT/run" 2>/dev/null || true
+    jobs_dir_teardown || failed=1
     _residue_teardown || failed=1
     return "$failed"
-}
-
-# doc NAME JSON: the document $JOBS/NAME.json
-doc() {
-    printf '%s\n' "$2" >"$JOBS/$1.json"
-}
-
-# start_nats [--no-js]: nats-server on 127.0.0.1:$NATS_PORT (a free port),
-# with JetStream (its store in $NATS_STORE) unless --no-js. Waits until it is
-# ready. Sets NATS_PID, NATS_URL.
-start_nats() {
-    local js=(-js -sd "$NATS_STORE")
-    [[ ${1:-} == --no-js ]] && js=()
-    NATS_PORT=${NATS_PORT:-$(free_port)}
-    NATS_URL=nats://127.0.0.1:$NATS_PORT
-    nats-server "${js[@]}" -a 127.0.0.1 -p "$NATS_PORT" >"$NATS_LOG" 2>&1 </dev/null 3>&- &
-    NATS_PID=$!
-    track_pid "$NATS_PID"
-    wait_until 20 grep -q "Server is ready" "$NATS_LOG" || {
-        cat "$NATS_LOG"
-        return 1
-    }
-}
-
-# stop_nats: stop our nats-server (by pid) and wait until it is gone.
-stop_nats() {
-    [[ -n ${NATS_PID:-} ]] || return 0
-    kill -TERM "$NATS_PID" 2>/dev/null || true
-    wait "$NATS_PID" 2>/dev/null || true
-    NATS_PID=
 }
 
 # in_nats: the stream CELL_JOBS as the subscriber reads it, one line per
@@ -101,6 +67,24 @@ for line in open(sys.argv[1]):
 kept = [json.loads(l) for l in open(sys.argv[2])] if os.path.exists(sys.argv[2]) else []
 exec(sys.argv[3])
 PY
+}
+
+# run_never_job: a job that echoes, run with --events-nats $NATS_URL, which
+# is expected to refuse it (exit 125, one error line)
+run_never_job() {
+    doc never '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"never","lifetime":{"ttlSeconds":60},
+      "run":{"argv":["/bin/sh","-c","echo the job ran"]}}}'
+    run_cell job run "$JOBS/never.json" --events-nats "$NATS_URL" --events "$EVENTS" --export-dir "$EXPORT"
+    expect_status 125
+    expect_one_error_line
+}
+
+# expect_nothing_ran: no job output, no events file, no export, nothing
+# under the root
+expect_nothing_ran() {
+    [[ -z $output ]] || { show; false; }
+    [[ ! -e $EVENTS && ! -e $EXPORT ]]
+    [[ -z $(ls -A "$CELL_ROOT") ]] || { ls -AR "$CELL_ROOT"; false; }
 }
 
 @test "job nats: started, completed, destroyed go to cell.jobs.ID.TYPE in the stream CELL_JOBS, as --events has them" {
@@ -162,29 +146,17 @@ assert all(m[3]["data"]["specId"] == "build.v1.2" for m in msgs), msgs
 @test "job nats: nothing listening at the URL: exit 125, one error naming the URL, and nothing run or left" {
     NATS_PORT=$(free_port)
     NATS_URL=nats://127.0.0.1:$NATS_PORT
-    doc never '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"never","lifetime":{"ttlSeconds":60},
-      "run":{"argv":["/bin/sh","-c","echo the job ran"]}}}'
-    run_cell job run "$JOBS/never.json" --events-nats "$NATS_URL" --events "$EVENTS" --export-dir "$EXPORT"
-    expect_status 125
-    expect_one_error_line
+    run_never_job
     expect_err "cell: job never: --events-nats $NATS_URL: connect: No server available"
     expect_err "(is nats-server running there, with -js?)"
-    [[ -z $output ]] || { show; false; }
-    [[ ! -e $EVENTS && ! -e $EXPORT ]]
-    [[ -z $(ls -A "$CELL_ROOT") ]] || { ls -AR "$CELL_ROOT"; false; }
+    expect_nothing_ran
 }
 
 @test "job nats: a NATS without JetStream: exit 125, the error says to start it with -js; nothing run" {
     start_nats --no-js
-    doc never '{"apiVersion":"cellos.io/v1","kind":"ExecutionCell","spec":{"id":"never","lifetime":{"ttlSeconds":60},
-      "run":{"argv":["/bin/sh","-c","echo the job ran"]}}}'
-    run_cell job run "$JOBS/never.json" --events-nats "$NATS_URL" --events "$EVENTS" --export-dir "$EXPORT"
-    expect_status 125
-    expect_one_error_line
+    run_never_job
     expect_err "cell: job never: --events-nats $NATS_URL: stream CELL_JOBS: no answer from JetStream (start nats-server with -js)"
-    [[ -z $output ]] || { show; false; }
-    [[ ! -e $EVENTS && ! -e $EXPORT ]]
-    [[ -z $(ls -A "$CELL_ROOT") ]] || { ls -AR "$CELL_ROOT"; false; }
+    expect_nothing_ran
 }
 
 @test "job nats: secrets, in the environment or as files, never reach NATS: not in a message, not in its store" {

@@ -9,6 +9,7 @@
 # anywhere, and the OCI backend through celld.
 
 load helpers
+load job_helpers
 
 setup() {
     _common_setup
@@ -28,21 +29,11 @@ teardown() {
     celld_stop || failed=1
     # the runners' private directories and locks are gone; the records are
     # the test's to remove
-    left=$(ls -A "$CELL_ROOT/run/jobs" 2>/dev/null)
-    if [[ -n $left ]]; then
-        echo "residue: in $CELL_ROOT/run/jobs: $left"
-        failed=1
-    fi
-    rmdir "$CELL_ROOT/run/jobs" "$CELL_ROOT/run" 2>/dev/null || true
+    jobs_dir_teardown || failed=1
     rm -rf "$RECORDS"
     rmdir "$CELL_ROOT/data" 2>/dev/null || true
     _residue_teardown || failed=1
     return "$failed"
-}
-
-# doc NAME JSON: the document $JOBS/NAME.json
-doc() {
-    printf '%s\n' "$2" >"$JOBS/$1.json"
 }
 
 # c ARGS...: cell with this test's root (tracked: its celld is this test's)
