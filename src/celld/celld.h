@@ -135,8 +135,6 @@ struct celld {
 extern struct celld celld;
 
 uint64_t now_ms(void);
-/* The time now as RFC 3339 UTC with milliseconds: 2026-11-23T12:00:00.123Z */
-void format_utc_now(char *out, size_t len);
 int watch_add(int fd, struct watch *w);
 void watch_del(int fd);
 

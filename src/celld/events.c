@@ -3,6 +3,7 @@
  * per line, to <data>/events.jsonl, to every control client that asked for
  * them (`cell events`), and with --events-nats to NATS (events_nats.c). */
 #include "celld.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,6 +6,7 @@
  * /dev/log) as "TAG: cell=NAME stdout: LINE", at the cell's facility and
  * the stream's level. */
 #include "celld.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -37,17 +37,6 @@ uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void format_utc_now(char *out, size_t len)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, len, "%s.%03ldZ", stamp, ts.tv_nsec / 1000000);
-}
-
 int watch_add(int fd, struct watch *w)
 {
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};

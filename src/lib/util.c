@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <string.h>
+#include <time.h>
 
 int make_dirs(const char *path, mode_t mode, struct cell_err *err)
 {
@@ -153,4 +154,15 @@ int openat2_retry(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
         if ((fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how)) >= 0 || errno != EAGAIN)
             break;
     return fd;
+}
+
+void format_utc_now(char *out, size_t len)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, len, "%s.%03ldZ", stamp, ts.tv_nsec / 1000000);
 }

@@ -49,6 +49,9 @@ int make_dirs(const char *path, mode_t mode, struct cell_err *err);
 ssize_t send_with_fds(int sock, const void *data, size_t len, const int *fds, size_t nfds);
 /* Write all bytes to an fd, retrying on EINTR/short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/* The time now as RFC 3339 in UTC with milliseconds
+ * (2026-11-23T12:00:00.123Z): events, records, log lines. */
+void format_utc_now(char *out, size_t len);
 /* openat2(dirfd, path, {flags | O_CLOEXEC, resolve}): -1 with errno. Tried
  * again while it fails with EAGAIN, which RESOLVE_IN_ROOT and
  * RESOLVE_BENEATH give when a ".." met a rename or mount anywhere on the

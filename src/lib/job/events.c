@@ -1,7 +1,8 @@
 /* events.c - a job's CloudEvents 1.0 as JSON lines (--events FILE): one
  * object per line, appended with a single write() so that lines of jobs
- * sharing a file never interleave. Also the ids (random UUIDs) and times
- * (RFC 3339, UTC, milliseconds) the runner puts in events and reports.
+ * sharing a file never interleave, each timed with format_utc_now() (util.c,
+ * as celld's events are). Also the ids (random UUIDs) and the monotonic
+ * milliseconds the runner puts in events and reports.
  * Events carry ids, outcomes and exit codes; never a secret's value. */
 #include "job/internal.h"
 #include "util.h"
@@ -42,16 +43,6 @@ void job_uuid(char out[37])
              b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-void job_rfc3339_now(char out[32])
-{
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03ldZ", ts.tv_nsec / 1000000);
-}
-
 int job_events_emit(const struct cell_job_opts *opts, const char *type, json_t *data, struct cell_err *err)
 {
     const char *path = opts->events_path;
@@ -61,7 +52,7 @@ int job_events_emit(const struct cell_job_opts *opts, const char *type, json_t *
     }
     char id[37], when[32];
     job_uuid(id);
-    job_rfc3339_now(when);
+    format_utc_now(when, sizeof when);
     json_t *event =
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "specversion", "1.0", "id", id, "source", "cell/job", "type",
                   type, "time", when, "datacontenttype", "application/json", "data", data);

@@ -65,8 +65,6 @@ json_t *artifacts_export(const struct cell_job *job, const struct job_dirs *dirs
 
 /* A random RFC 4122 version 4 UUID, as text (37 bytes with the NUL). */
 void job_uuid(char out[37]);
-/* The time now as RFC 3339 in UTC with milliseconds. */
-void job_rfc3339_now(char out[32]);
 /* Append one CloudEvents 1.0 JSON line of `type` with `data` (stolen) to
  * the file opts->events_path (one write() per line, O_APPEND) and hand it
  * to opts->event_sink; nothing when there is neither. -1 with err when it
