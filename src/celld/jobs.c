@@ -176,9 +176,10 @@ int job_submit(const struct request *req, json_t **answer, struct cell_err *err)
         j->dir[0] = '\0';
         goto out;
     }
-    snprintf(export_dir, sizeof export_dir, "%s", req->export_dir ? req->export_dir : j->dir);
-    if (!req->export_dir)
-        strcat(export_dir, "/export");
+    if (req->export_dir)
+        snprintf(export_dir, sizeof export_dir, "%s", req->export_dir);
+    else
+        snprintf(export_dir, sizeof export_dir, "%s/export", j->dir);
     snprintf(path, sizeof path, "%s/document.json", j->dir);
     if (write_file_atomic(path, req->document, strlen(req->document), 0600, true) < 0) {
         cell_err_set(err, errno, "job %s: write %s", job.id, path);

@@ -118,9 +118,10 @@ void sweeper_reap(struct job_sweeper *s);
 
 /* ---- report.c ---- */
 
-/* What the residue check looks for: the cell's cgroup directories (from
- * cell_instance_save's "cgroup"), its cgroup leaf name (any process still
- * in a cgroup of that name is one of the cell's), and the private paths. */
+/* What the residue check looks for: the cell's cgroup directories
+ * (cell_instance_save()'s "cgroup", or the runtime's, as {"v2", "v1"}) and
+ * what their cgroup.procs list, the private paths, its network namespace,
+ * its link out. */
 struct job_traces {
     json_t *cgroup; /* cell_instance_save()'s "cgroup" object, or NULL */
     const struct job_dirs *dirs;

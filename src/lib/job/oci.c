@@ -38,7 +38,7 @@
 static json_t *cgroup_traces(const char *leaf)
 {
     char text[4096];
-    json_t *traces = json_pack("{s:s, s:s, s:[]}", "name", leaf, "v2", "", "v1");
+    json_t *traces = json_pack("{s:s, s:[]}", "v2", "", "v1");
     if (traces == NULL || read_file_at(AT_FDCWD, "/proc/self/cgroup", text, sizeof text) < 0)
         return traces;
     struct stat st;
@@ -108,14 +108,13 @@ static pid_t hold_netns(struct cell_err *err)
     return pid;
 }
 
-static int make_oci_dir(struct job_oci *o, struct job_dirs *dirs, struct cell_err *err)
+static int make_oci_dir(struct job_dirs *dirs, struct cell_err *err)
 {
     if (mkdir(dirs->oci, 0700) < 0)
         return cell_err_set(err, errno, "create %s", dirs->oci);
     if (mount("tmpfs", dirs->oci, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
         return cell_err_set(err, errno, "mount a tmpfs on %s", dirs->oci);
     dirs->mounted_oci = true;
-    (void)o;
     return 0;
 }
 
@@ -132,7 +131,7 @@ int job_oci_start(struct cell_spec *spec, const struct cell_job *job, const stru
         return cell_err_set(err, 0,
                             "egress rules with --oci-runtime runsc: gVisor's own network stack would not see "
                             "cell's nftables rules; use crun, runc or the native backend");
-    if (make_oci_dir(o, dirs, err) < 0)
+    if (make_oci_dir(dirs, err) < 0)
         return -1;
     spec->timeout_sec = 0; /* the runner's timers apply timeoutMs */
     /* the network namespace is made here (but under runsc, whose sandbox
