@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -69,15 +70,20 @@ static int one_id(int argc, char **argv, const char *verb, const char *usage, co
 }
 
 /* The record of `id` (NULL, said, when there is none or it is unreadable). */
+/* The record directory of `id` into dir; -1 with err for an id that
+ * cannot be one. */
+static int record_path(const struct cli_globals *g, const char *id, char *dir, size_t len, struct cell_err *err)
+{
+    if (strchr(id, '/') || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+        return cell_err_set(err, 0, "no job \"%s\" (an id is one path segment)", id);
+    return cell_job_record_dir(g->root, id, dir, len, err);
+}
+
 static json_t *read_record(const struct cli_globals *g, const char *id, char *dir, size_t len)
 {
     struct cell_err err = {0};
-    if (strchr(id, '/') || strcmp(id, ".") == 0 || strcmp(id, "..") == 0) {
-        cli_error("no job \"%s\" (an id is one path segment)", id);
-        return NULL;
-    }
     json_t *record = NULL;
-    if (cell_job_record_dir(g->root, id, dir, len, &err) == 0)
+    if (record_path(g, id, dir, len, &err) == 0)
         record = cell_job_record_read(dir, id, &err);
     if (record == NULL)
         cli_error("%s", err.msg);
@@ -362,8 +368,21 @@ int job_rm(int argc, char **argv, const struct cli_globals *g)
     if (rc <= 0)
         return rc == 0 ? 0 : 2;
     char dir[PATH_MAX];
-    json_t *record = read_record(g, id, dir, sizeof dir);
-    if (record && strcmp(state_of(record), "running") == 0) {
+    struct cell_err err = {0};
+    if (record_path(g, id, dir, sizeof dir, &err) < 0) {
+        cli_error("%s", err.msg);
+        return 1;
+    }
+    json_t *record = cell_job_record_read(dir, id, &err);
+    struct stat st;
+    if (record == NULL && stat(dir, &st) == 0) { /* there, but its job.json cannot be read: no runner to wait for */
+        cli_error("job %s: warning: its record %s/job.json cannot be read; removing it", id, dir);
+        record = json_object();
+    } else if (record == NULL) {
+        cli_error("%s", err.msg);
+        return 1;
+    }
+    if (strcmp(state_of(record), "running") == 0) {
         if (!force) {
             cli_error("job %s: it is running: wait for it (cell job wait %s), or stop it and remove it with "
                       "cell job rm --force %s",
@@ -377,7 +396,6 @@ int job_rm(int argc, char **argv, const struct cli_globals *g)
     if (record == NULL)
         return 1;
     json_decref(record);
-    struct cell_err err = {0};
     if (cell_oci_remove_tree(dir, &err) < 0) {
         cli_error("job %s: remove its record: %s", id, err.msg);
         return 1;

@@ -237,6 +237,23 @@ job_output_has() {
     expect_err 'no job "../etc"'
 }
 
+@test "job submit: an unreadable record is reported, listed as such, and removed by rm" {
+    run_cell job submit --wait "$REPO/examples/jobs/minimal.json"
+    expect_status 0
+    printf 'not json' >"$RECORDS/t/job.json"
+    run_cell -1 job status t
+    expect_err "job t: $RECORDS/t/job.json: "
+    expect_err "(remove it with cell job rm t)"
+    run_cell job status
+    [[ ${lines[1]} =~ ^t\ +unreadable ]] || { show; false; }
+    run_cell job rm t
+    expect_status 0
+    expect_err "job t: warning: its record $RECORDS/t/job.json cannot be read; removing it"
+    [[ ! -e $RECORDS/t ]]
+    run_cell -1 job rm t
+    expect_err 'no job "t"'
+}
+
 @test "job submit: --backend oci runs the job through celld with runc, the same way" {
     run_cell job submit --wait "$REPO/examples/jobs/hello.json" --backend oci --oci-runtime runc
     expect_status 0
