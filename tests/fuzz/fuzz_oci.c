@@ -50,6 +50,15 @@ static bool absolute(const char *p)
     return p != NULL && p[0] == '/';
 }
 
+/* Whether `path` has a ".." component (a name such as "..a" is none). */
+static bool has_dotdot(const char *path)
+{
+    for (const char *p = strstr(path, "/.."); p; p = strstr(p + 1, "/.."))
+        if (p[3] == '/' || p[3] == '\0')
+            return true;
+    return false;
+}
+
 static void check_accepted(struct cell_spec *spec, struct cell_oci *oci)
 {
     struct stat st;
@@ -98,7 +107,7 @@ static void check_accepted(struct cell_spec *spec, struct cell_oci *oci)
         check(spec->oci.ndevice_rules >= 8 && r[spec->oci.ndevice_rules - 1].allow, "cell's own nodes allowed last");
     }
     for (size_t i = 0; i < spec->oci.ndevices; i++)
-        check(strncmp(spec->oci.devices[i].path, "/dev/", 5) == 0 && !strstr(spec->oci.devices[i].path, "/.."),
+        check(strncmp(spec->oci.devices[i].path, "/dev/", 5) == 0 && !has_dotdot(spec->oci.devices[i].path),
               "device nodes only under /dev");
     for (size_t i = 0; i < spec->oci.nio_throttle; i++)
         check(spec->oci.io_throttle[i].rate > 0 && spec->oci.io_throttle[i].kind < CELL_IO_KINDS, "a throttle");
